@@ -1,0 +1,87 @@
+/*
+ * pps_output.h - result sinks behind one small ops struct (ZMap's output modules): a static
+ * registry maps a format name to its ops. Sinks run on the output thread only.
+ */
+#ifndef PPS_OUTPUT_H
+#define PPS_OUTPUT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "../pps_result.h"
+
+/** Field identifiers, named as ZMap names them. */
+enum pps_field {
+	PPS_F_SADDR = 0,
+	PPS_F_SPORT,
+	PPS_F_DADDR,
+	PPS_F_DPORT,
+	PPS_F_SEQNUM,
+	PPS_F_ACKNUM,
+	PPS_F_WINDOW,
+	PPS_F_TTL,
+	PPS_F_IPID,
+	PPS_F_CLASSIFICATION,
+	PPS_F_SUCCESS,
+	PPS_F_COOLDOWN,
+	PPS_F_TIMESTAMP_STR,
+	PPS_F_TIMESTAMP_TS,
+	PPS_F_TIMESTAMP_US,
+	PPS_F_COUNT
+};
+
+struct pps_output;
+
+/** One sink. Each function returns 0 or -errno; write() is called once per result. */
+struct pps_output_ops {
+	const char *name;
+	int (*open)(struct pps_output *o);
+	int (*write)(struct pps_output *o, const struct pps_result *r);
+	int (*close)(struct pps_output *o);
+};
+
+struct pps_output {
+	const struct pps_output_ops *ops;
+	FILE *fp;
+	int owns_fp;
+	int fields[PPS_F_COUNT];
+	int n_fields;
+	int include_closed; /* else only SYN-ACKs are written */
+	unsigned long long written;
+};
+
+/** pps_field_name - ZMap's name of field @f. */
+const char *pps_field_name(int f);
+
+/**
+ * pps_output_check_fields - validates a comma-separated field list. Returns 0, or -EINVAL
+ * with a reason naming the unknown field in @why.
+ */
+int pps_output_check_fields(const char *spec, char *why, size_t whylen);
+
+/**
+ * pps_output_open - opens sink @format ("csv" or "json") writing to @path (NULL or "-" =
+ * stdout) with fields @fields. Returns 0 or -errno (message in @why).
+ */
+int pps_output_open(struct pps_output *o, const char *format, const char *path,
+		    const char *fields, int include_closed, char *why, size_t whylen);
+
+/** pps_output_write - writes @r if its classification is wanted. Returns 0 or -errno. */
+int pps_output_write(struct pps_output *o, const struct pps_result *r);
+
+/** pps_output_flush - flushes buffered output (the output thread calls it on a timer). */
+int pps_output_flush(struct pps_output *o);
+
+/** pps_output_close - flushes and closes; returns 0 or -errno. */
+int pps_output_close(struct pps_output *o);
+
+/**
+ * pps_output_format_timestamp - ISO 8601 UTC with microseconds ("2026-11-29T14:56:24.123456Z")
+ * of @ts_ns (Unix epoch ns) into @buf (at least 32 bytes).
+ */
+void pps_output_format_timestamp(unsigned long long ts_ns, char *buf, size_t len);
+
+extern const struct pps_output_ops pps_output_csv;
+extern const struct pps_output_ops pps_output_json;
+
+#endif /* PPS_OUTPUT_H */

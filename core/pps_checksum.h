@@ -1,0 +1,43 @@
+/*
+ * pps_checksum.h - the Internet checksum (RFC 1071) with partial sums, so that a probe's
+ * IPv4 and TCP checksums are finished from a precomputed sum of the constant fields plus the
+ * few 16-bit words that change (RFC 1624 incremental update; masscan's templ-pkt.c does the same).
+ */
+#ifndef PPS_CHECKSUM_H
+#define PPS_CHECKSUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/**
+ * pps_csum_partial - adds the 16-bit big-endian words of @len bytes at @data to @sum
+ * (an odd last byte is padded with zero, RFC 1071). Returns the unfolded 32/64-bit sum.
+ */
+uint64_t pps_csum_partial(const void *data, size_t len, uint64_t sum);
+
+/** pps_csum_fold - folds a partial sum to 16 bits and complements it (host order result). */
+static inline uint16_t pps_csum_fold(uint64_t sum)
+{
+	sum = (sum & 0xffffffffULL) + (sum >> 32);
+	sum = (sum & 0xffffULL) + (sum >> 16);
+	sum = (sum & 0xffffULL) + (sum >> 16);
+	sum = (sum & 0xffffULL) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/**
+ * pps_csum_ipv4_header - full checksum of an IPv4 header of @ihl_bytes at @hdr, computed
+ * with the checksum field taken as zero. Host-order result. Used by tests and the ARP/reply
+ * paths, not per probe.
+ */
+uint16_t pps_csum_ipv4_header(const uint8_t *hdr, size_t ihl_bytes);
+
+/**
+ * pps_csum_tcp_full - full TCP checksum of the segment at @tcp (@tcp_len bytes: header,
+ * options and payload) with the IPv4 pseudo-header (RFC 793 section 3.1) for @src_ip_h and
+ * @dst_ip_h; the checksum field in @tcp is taken as zero. Host-order result.
+ */
+uint16_t pps_csum_tcp_full(uint32_t src_ip_h, uint32_t dst_ip_h, const uint8_t *tcp,
+			   size_t tcp_len);
+
+#endif /* PPS_CHECKSUM_H */

@@ -1,0 +1,66 @@
+/*
+ * pps_parse.h - bounds-checked parsing of received frames (Ethernet, up to two VLAN tags,
+ * ARP, IPv4, TCP). Never reads past @len; never trusts a length field.
+ */
+#ifndef PPS_PARSE_H
+#define PPS_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum pps_parse_kind {
+	PPS_PKT_TCP = 0,   /* a well-formed IPv4/TCP segment; fields in struct pps_tcp_pkt */
+	PPS_PKT_ARP,	   /* an Ethernet/IPv4 ARP packet; fields in struct pps_arp_pkt */
+	PPS_PKT_OTHER,	   /* well-formed but not for us: IPv6, ICMP, UDP, fragments, ... */
+	PPS_PKT_MALFORMED, /* truncated or inconsistent headers: counted and dropped */
+};
+
+/** TCP fields of a received segment, host order. */
+struct pps_tcp_pkt {
+	uint32_t saddr_h;
+	uint32_t daddr_h;
+	uint16_t sport_h;
+	uint16_t dport_h;
+	uint32_t seq_h;
+	uint32_t ack_h;
+	uint16_t window_h;
+	uint16_t ipid_h;
+	uint8_t ttl;
+	uint8_t flags; /* TCP flags byte: FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
+};
+
+#define PPS_TCP_FIN 0x01
+#define PPS_TCP_SYN 0x02
+#define PPS_TCP_RST 0x04
+#define PPS_TCP_ACK 0x10
+
+/** ARP (RFC 826) fields for Ethernet/IPv4, host order for addresses. */
+struct pps_arp_pkt {
+	uint16_t op_h; /* 1 request, 2 reply */
+	uint8_t sha[6];
+	uint32_t spa_h;
+	uint8_t tha[6];
+	uint32_t tpa_h;
+};
+
+/** The parsed frame: kind and the matching fields. */
+struct pps_pkt {
+	enum pps_parse_kind kind;
+	union {
+		struct pps_tcp_pkt tcp;
+		struct pps_arp_pkt arp;
+	};
+};
+
+/**
+ * pps_parse_frame - parses @len bytes at @frame. @with_ethernet = 1 for Ethernet frames
+ * (optionally 802.1Q / 802.1ad tagged, at most two tags), 0 for raw IPv4 (tun, DLT_RAW).
+ * IPv4 rules: version 4, IHL >= 5, total length >= IHL*4 and <= bytes present (trailing
+ * Ethernet padding is ignored), not a fragment. TCP rules: data offset >= 5 and within the
+ * IP payload. Checksums are not verified (veth and NICs may hand over partial checksums;
+ * the SYN cookie is what authenticates a response). Returns the kind and fills @out.
+ */
+enum pps_parse_kind pps_parse_frame(const uint8_t *frame, size_t len, int with_ethernet,
+				    struct pps_pkt *out);
+
+#endif /* PPS_PARSE_H */

@@ -1,0 +1,59 @@
+/*
+ * pps_ring.h - single-producer single-consumer ring of struct pps_result (Lamport's queue
+ * with C11 acquire/release, the head and tail on separate cache lines). The RX loop pushes,
+ * the output thread pops; a full ring never blocks RX: the caller counts the loss.
+ */
+#ifndef PPS_RING_H
+#define PPS_RING_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pps_result.h"
+
+struct pps_ring {
+	_Alignas(64) _Atomic uint64_t head; /* written by the producer */
+	_Alignas(64) _Atomic uint64_t tail; /* written by the consumer */
+	_Alignas(64) uint64_t mask;
+	struct pps_result *slots;
+};
+
+/**
+ * pps_ring_new - a ring of @capacity results (rounded up to a power of two, >= 2).
+ * Returns NULL with errno = ENOMEM on failure. Free with pps_ring_free().
+ */
+struct pps_ring *pps_ring_new(size_t capacity);
+
+/** pps_ring_free - NULL allowed. */
+void pps_ring_free(struct pps_ring *r);
+
+/** pps_ring_push - producer side; copies *@res in. Returns 1, or 0 if the ring is full. */
+static inline int pps_ring_push(struct pps_ring *r, const struct pps_result *res)
+{
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+	uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
+
+	if (h - t > r->mask)
+		return 0;
+	r->slots[h & r->mask] = *res;
+	atomic_store_explicit(&r->head, h + 1, memory_order_release);
+	return 1;
+}
+
+/** pps_ring_pop - consumer side; copies up to @max results to @out. Returns how many. */
+static inline size_t pps_ring_pop(struct pps_ring *r, struct pps_result *out, size_t max)
+{
+	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+	size_t n = 0;
+
+	while (t + n < h && n < max) {
+		out[n] = r->slots[(t + n) & r->mask];
+		n++;
+	}
+	atomic_store_explicit(&r->tail, t + n, memory_order_release);
+	return n;
+}
+
+#endif /* PPS_RING_H */

@@ -1,0 +1,129 @@
+#include "pps_scan.h"
+
+#include <errno.h>
+#include <string.h>
+
+int pps_scan_init(struct pps_scan *s, const struct pps_config *cfg, const uint8_t src_mac[6],
+		  const uint8_t dst_mac[6], int with_ethernet)
+{
+	struct pps_template_params prm = { 0 };
+	uint64_t st = cfg->seed;
+	uint64_t perm_seed;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+	s->targets = cfg->targets;
+	s->ports = cfg->ports;
+	s->n_ports = cfg->ports->n;
+	s->n = cfg->n_probes;
+	s->src_ip_h = cfg->src_ip_h;
+	s->sport_first_h = cfg->sport_first_h;
+	s->n_sports = (uint32_t)cfg->sport_last_h - cfg->sport_first_h + 1;
+
+	perm_seed = pps_splitmix64(&st);
+	s->key.k0 = pps_splitmix64(&st);
+	s->key.k1 = pps_splitmix64(&st);
+	if ((rc = pps_perm_init(&s->perm, s->n, perm_seed)) < 0)
+		return rc;
+
+	if (with_ethernet) {
+		memcpy(prm.src_mac, src_mac, 6);
+		memcpy(prm.dst_mac, dst_mac, 6);
+	}
+	prm.with_ethernet = with_ethernet;
+	prm.src_ip_h = cfg->src_ip_h;
+	prm.ttl = cfg->ttl;
+	prm.window_h = 65535;
+	prm.mss_h = 1460;
+	prm.options = cfg->tcpopt;
+	if ((rc = pps_template_build(&s->tmpl, &prm)) < 0)
+		return rc;
+
+	s->dedup = pps_dedup_new(s->n);
+	if (!s->dedup)
+		return -ENOMEM;
+	return 0;
+}
+
+void pps_scan_fini(struct pps_scan *s)
+{
+	pps_dedup_free(s->dedup);
+	s->dedup = NULL;
+}
+
+enum pps_verdict pps_scan_validate(const struct pps_scan *s, const struct pps_tcp_pkt *t,
+				   uint64_t *target_index)
+{
+	int64_t a;
+	uint32_t cookie;
+	uint8_t f = t->flags;
+
+	if (t->daddr_h != s->src_ip_h)
+		return PPS_V_NOT_OURS;
+	if ((uint32_t)(uint16_t)(t->dport_h - s->sport_first_h) >= s->n_sports)
+		return PPS_V_BAD_DPORT;
+	if (!pps_ports_contains(s->ports, t->sport_h))
+		return PPS_V_NOT_TARGET;
+	a = pps_targets_index_of(s->targets, t->saddr_h);
+	if (a < 0)
+		return PPS_V_NOT_TARGET;
+	*target_index = (uint64_t)a * s->n_ports + s->ports->index[t->sport_h];
+	cookie = (uint32_t)pps_cookie(&s->key, t->saddr_h, t->sport_h, s->src_ip_h, t->dport_h);
+	if (f & PPS_TCP_RST)
+		return (t->ack_h == cookie || t->ack_h == cookie + 1) ? PPS_V_RST : PPS_V_BAD_COOKIE;
+	if ((f & (PPS_TCP_SYN | PPS_TCP_ACK)) == (PPS_TCP_SYN | PPS_TCP_ACK))
+		return t->ack_h == cookie + 1 ? PPS_V_SYNACK : PPS_V_BAD_COOKIE;
+	return PPS_V_BAD_FLAGS;
+}
+
+enum pps_parse_kind pps_scan_rx(struct pps_scan *s, const uint8_t *frame, uint32_t len,
+				int with_ethernet, uint64_t now_ns, int cooldown,
+				struct pps_counters *c, struct pps_ring *ring, struct pps_pkt *pkt)
+{
+	enum pps_parse_kind k = pps_parse_frame(frame, len, with_ethernet, pkt);
+	uint64_t idx = 0;
+	enum pps_verdict v;
+	struct pps_result r;
+
+	pps_counter_add(&c->recv, 1);
+	if (k == PPS_PKT_MALFORMED) {
+		pps_counter_add(&c->malformed, 1);
+		return k;
+	}
+	if (k != PPS_PKT_TCP) {
+		pps_counter_add(&c->other, 1);
+		return k;
+	}
+	v = pps_scan_validate(s, &pkt->tcp, &idx);
+	if (v == PPS_V_NOT_OURS) {
+		pps_counter_add(&c->other, 1);
+		return k;
+	}
+	if (v != PPS_V_SYNACK && v != PPS_V_RST) {
+		pps_counter_add(&c->invalid, 1);
+		return k;
+	}
+	pps_counter_add(&c->valid, 1);
+	if (pps_dedup_check_set(s->dedup, idx, pkt->tcp.saddr_h, pkt->tcp.sport_h)) {
+		pps_counter_add(&c->dup, 1);
+		return k;
+	}
+	pps_counter_add(v == PPS_V_SYNACK ? &c->open : &c->closed, 1);
+	r.saddr_h = pkt->tcp.saddr_h;
+	r.daddr_h = pkt->tcp.daddr_h;
+	r.sport_h = pkt->tcp.sport_h;
+	r.dport_h = pkt->tcp.dport_h;
+	r.seq_h = pkt->tcp.seq_h;
+	r.ack_h = pkt->tcp.ack_h;
+	r.window_h = pkt->tcp.window_h;
+	r.ipid_h = pkt->tcp.ipid_h;
+	r.ttl = pkt->tcp.ttl;
+	r.classification = v == PPS_V_SYNACK ? PPS_CLASS_SYNACK : PPS_CLASS_RST;
+	r.cooldown = (uint8_t)(cooldown != 0);
+	r.pad = 0;
+	r.ts_ns = now_ns;
+	if (!pps_ring_push(ring, &r))
+		pps_counter_add(&c->ring_full, 1);
+	return k;
+}

@@ -1,0 +1,119 @@
+/*
+ * pps_scan.h - one scan's read-only state and the two per-packet operations both backends
+ * share: "write probe i into this buffer" (TX) and "judge this frame" (RX).
+ *
+ * Index space: i in [0, n) with n = n_addresses * n_ports. t = perm(i); the target is
+ * address t / n_ports, port t % n_ports; the source port is first + i mod n_source_ports.
+ * The SYN cookie is SipHash-2-4 over (dst ip, src ip, dst port, src port) (pps_cookie.h).
+ */
+#ifndef PPS_SCAN_H
+#define PPS_SCAN_H
+
+#include <stdint.h>
+
+#include "pps_config.h"
+#include "pps_cookie.h"
+#include "pps_dedup.h"
+#include "pps_parse.h"
+#include "pps_permutation.h"
+#include "pps_result.h"
+#include "pps_ring.h"
+#include "pps_stats.h"
+#include "pps_template.h"
+
+struct pps_scan {
+	const struct pps_config *cfg;
+	const struct pps_targets *targets;
+	const struct pps_ports *ports;
+	struct pps_perm perm;
+	struct pps_siphash_key key;
+	struct pps_template tmpl;
+	uint64_t n; /* probes: n_addresses * n_ports */
+	uint32_t n_ports;
+	uint32_t src_ip_h;
+	uint16_t sport_first_h;
+	uint32_t n_sports;
+	struct pps_dedup *dedup; /* owned by the RX thread */
+};
+
+/** One probe's identity, as --dryrun prints it and tests check it. */
+struct pps_probe {
+	uint32_t dst_ip_h;
+	uint16_t dst_port_h;
+	uint16_t src_port_h;
+	uint32_t seq_h;
+	uint16_t ipid_h;
+};
+
+/**
+ * pps_scan_init - derives the permutation and the SipHash key from cfg->seed (SplitMix64
+ * expansion, so a seed reproduces order and cookies), builds the template with @src_mac and
+ * @dst_mac (ignored when @with_ethernet is 0) and sizes the dedup structure. Returns 0 or
+ * -errno (-ENOMEM, -EINVAL).
+ */
+int pps_scan_init(struct pps_scan *s, const struct pps_config *cfg, const uint8_t src_mac[6],
+		  const uint8_t dst_mac[6], int with_ethernet);
+
+/** pps_scan_fini - frees what pps_scan_init() allocated. */
+void pps_scan_fini(struct pps_scan *s);
+
+/** pps_scan_probe_at - the probe with index @i (0 <= i < s->n). */
+static inline void pps_scan_probe_at(const struct pps_scan *s, uint64_t i, struct pps_probe *p)
+{
+	uint64_t t = pps_perm_apply(&s->perm, i);
+	uint64_t a = t / s->n_ports;
+	uint32_t port_idx = (uint32_t)(t - a * s->n_ports);
+	uint64_t h;
+
+	p->dst_ip_h = pps_targets_at(s->targets, a);
+	p->dst_port_h = s->ports->list[port_idx];
+	p->src_port_h = (uint16_t)(s->sport_first_h + (uint32_t)(i % s->n_sports));
+	h = pps_cookie(&s->key, p->dst_ip_h, p->dst_port_h, s->src_ip_h, p->src_port_h);
+	p->seq_h = (uint32_t)h;
+	p->ipid_h = (uint16_t)(h >> 32);
+}
+
+/**
+ * pps_scan_fill - writes probe @i into @buf (caller-owned, >= s->tmpl.len bytes: an mbuf's
+ * data area or a batch slot). Returns the frame length in bytes.
+ */
+static inline uint16_t pps_scan_fill(const struct pps_scan *s, uint64_t i, uint8_t *buf)
+{
+	struct pps_probe p;
+
+	pps_scan_probe_at(s, i, &p);
+	return pps_template_fill(&s->tmpl, buf, p.dst_ip_h, p.dst_port_h, p.src_port_h, p.seq_h,
+				 p.ipid_h);
+}
+
+/** Verdicts of pps_scan_validate(). */
+enum pps_verdict {
+	PPS_V_SYNACK = 0,  /* genuine SYN-ACK */
+	PPS_V_RST,	   /* genuine RST */
+	PPS_V_NOT_OURS,	   /* not addressed to our source address (e.g. our own probes) */
+	PPS_V_BAD_DPORT,   /* to a port outside our source-port range */
+	PPS_V_NOT_TARGET,  /* from an address or port we did not probe */
+	PPS_V_BAD_COOKIE,  /* ack does not match the SYN cookie */
+	PPS_V_BAD_FLAGS,   /* neither SYN-ACK nor RST */
+};
+
+/**
+ * pps_scan_validate - judges a parsed TCP segment (RFC 793 / ZMap validate.c / masscan
+ * syn-cookie.c rules): SYN-ACK is open only if it comes from a probed address and port, to a
+ * source port of our range, with ack == cookie + 1; RST (with or without ACK) is closed if
+ * ack is cookie or cookie + 1. Writes the target index (for dedup) to @target_index.
+ */
+enum pps_verdict pps_scan_validate(const struct pps_scan *s, const struct pps_tcp_pkt *t,
+				   uint64_t *target_index);
+
+/**
+ * pps_scan_rx - the whole RX path for one frame: parse, validate, dedup, and on a new
+ * result push it to @ring. Updates @c (owned by the calling RX thread). @now_ns is the
+ * receive time (Unix ns); @cooldown marks results arriving after the last probe.
+ * Returns the parse kind; for PPS_PKT_ARP the parsed ARP fields are in @pkt for the caller.
+ */
+enum pps_parse_kind pps_scan_rx(struct pps_scan *s, const uint8_t *frame, uint32_t len,
+				int with_ethernet, uint64_t now_ns, int cooldown,
+				struct pps_counters *c, struct pps_ring *ring, struct pps_pkt *pkt);
+
+#endif /* PPS_SCAN_H */

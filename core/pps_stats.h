@@ -1,0 +1,76 @@
+/*
+ * pps_stats.h - per-thread counters (one cache-line-aligned struct per TX/RX loop, written
+ * only by its owner, read by the monitor) and the text both binaries print: the ZMap-shaped
+ * status line and the end-of-scan summary.
+ */
+#ifndef PPS_STATS_H
+#define PPS_STATS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/**
+ * Counters of one loop. Written with relaxed atomic stores by the owning thread (a plain
+ * add on x86), read with relaxed loads by the monitor; no locks.
+ */
+struct pps_counters {
+	_Alignas(64) _Atomic uint64_t sent; /* probes handed to the device */
+	_Atomic uint64_t tx_full;	    /* probes the device refused (retried) */
+	_Atomic uint64_t recv;		    /* frames received */
+	_Atomic uint64_t valid;		    /* responses that passed validation (incl. repeats) */
+	_Atomic uint64_t open;		    /* unique SYN-ACKs */
+	_Atomic uint64_t closed;	    /* unique RSTs */
+	_Atomic uint64_t dup;		    /* valid repeats (retransmitted SYN-ACKs, ...) */
+	_Atomic uint64_t invalid;	    /* addressed to us, failed validation */
+	_Atomic uint64_t malformed;	    /* truncated / inconsistent headers */
+	_Atomic uint64_t other;		    /* not for us: other hosts, protocols, our own probes */
+	_Atomic uint64_t ring_full;	    /* results lost because the output ring was full */
+};
+
+/** pps_counter_add - owner-thread increment (relaxed). */
+static inline void pps_counter_add(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+/** A plain snapshot of summed counters plus the device's drop count. */
+struct pps_totals {
+	uint64_t sent, tx_full, recv, valid, open, closed, dup, invalid, malformed, other,
+		ring_full;
+	uint64_t nic_drops; /* rte_eth_stats imissed + rx_nombuf, or pcap ps_drop + ps_ifdrop */
+};
+
+/** pps_totals_sum - sums @n counter structs into @t (nic_drops left untouched). */
+void pps_totals_sum(struct pps_totals *t, const struct pps_counters *c, size_t n);
+
+/** What the status line needs besides the totals. */
+struct pps_status_ctx {
+	double elapsed_s;     /* since the first probe */
+	double dt_s;	      /* since the previous line */
+	uint64_t total_probes; /* probes the scan will send */
+	int sending_done;     /* all probes sent: cooldown */
+	double send_elapsed_s; /* duration of the sending phase, once done (for the send avg) */
+	double cooldown_left_s;
+};
+
+/**
+ * pps_status_format - the once-a-second line, ZMap's shape:
+ *   " 0:05 12% (1m07s left); send: 1203100 240 Kp/s (240 Kp/s avg); recv: 1311 262 p/s
+ *    (262 p/s avg); drops: 0 p/s (0 p/s avg); hitrate: 0.11%"
+ * recv counts unique responses (open, plus closed); progress is clamped to 0..100%, rates
+ * and hit rate never print NaN. Writes at most @len bytes to @buf; returns @buf.
+ */
+char *pps_status_format(char *buf, size_t len, const struct pps_totals *now,
+			const struct pps_totals *prev, const struct pps_status_ctx *ctx);
+
+/**
+ * pps_summary_print - the end-of-scan summary (sent, received, valid, open, closed,
+ * invalid, duplicates, NIC drops, ...) as "key: value" lines prefixed with @prog.
+ */
+void pps_summary_print(FILE *out, const char *prog, const struct pps_totals *t, double elapsed_s,
+		       uint64_t seed);
+
+#endif /* PPS_STATS_H */

@@ -1,0 +1,106 @@
+/*
+ * Probe template construction. The partial sums exclude exactly the fields that
+ * pps_template_fill() writes (IP: id, daddr, checksum; TCP: ports, seq, checksum, and the
+ * pseudo header's daddr), so fill() only adds those words and folds.
+ * Worked example (smallest preset): 14 + 20 + 24 = 58 bytes, sent as a 60-byte frame.
+ */
+#include "pps_template.h"
+
+#include <errno.h>
+
+static size_t put_options(uint8_t *o, const struct pps_template_params *prm)
+{
+	size_t n = 0;
+	uint8_t mss[4] = { 2, 4, (uint8_t)(prm->mss_h >> 8), (uint8_t)prm->mss_h };
+	static const uint8_t ws[3] = { 3, 3, 7 };
+	static const uint8_t sackp[2] = { 4, 2 };
+	/* timestamps: kind 8, len 10, TSval, TSecr = 0 (ZMap sends a fixed TSval) */
+	static const uint8_t ts[10] = { 8, 10, 0, 0, 0, 1, 0, 0, 0, 0 };
+
+#define PUT(arr) (memcpy(o + n, arr, sizeof(arr)), n += sizeof(arr))
+#define NOP (o[n++] = 1)
+	PUT(mss);
+	switch (prm->options) {
+	case PPS_TCPOPT_SMALLEST:
+		break;
+	case PPS_TCPOPT_WINDOWS:
+		NOP;
+		PUT(ws);
+		NOP;
+		NOP;
+		PUT(sackp);
+		break;
+	case PPS_TCPOPT_LINUX:
+		PUT(sackp);
+		PUT(ts);
+		NOP;
+		PUT(ws);
+		break;
+	case PPS_TCPOPT_BSD:
+		NOP;
+		PUT(ws);
+		NOP;
+		NOP;
+		PUT(ts);
+		PUT(sackp);
+		o[n++] = 0; /* EOL */
+		o[n++] = 0; /* pad to a multiple of 4 */
+		break;
+	}
+#undef PUT
+#undef NOP
+	return n;
+}
+
+int pps_template_build(struct pps_template *t, const struct pps_template_params *prm)
+{
+	uint8_t *b = t->bytes;
+	uint16_t ip_off = prm->with_ethernet ? PPS_ETH_HLEN : 0;
+	uint8_t *ip = b + ip_off;
+	uint8_t *tcp = ip + 20;
+	size_t optlen;
+	uint16_t tot;
+
+	if ((unsigned)prm->options > PPS_TCPOPT_BSD)
+		return -EINVAL;
+	memset(t, 0, sizeof(*t));
+	if (prm->with_ethernet) {
+		memcpy(b, prm->dst_mac, 6);
+		memcpy(b + 6, prm->src_mac, 6);
+		b[12] = 0x08;
+		b[13] = 0x00;
+	}
+	optlen = put_options(tcp + 20, prm);
+	t->ip_off = ip_off;
+	t->tcp_off = (uint16_t)(ip_off + 20);
+	t->tcp_len = (uint16_t)(20 + optlen);
+	tot = (uint16_t)(20 + t->tcp_len);
+
+	ip[0] = 0x45;
+	ip[1] = 0;
+	ip[2] = (uint8_t)(tot >> 8);
+	ip[3] = (uint8_t)tot;
+	ip[6] = 0x40; /* DF, as Linux sets on SYNs */
+	ip[8] = prm->ttl;
+	ip[9] = 6;
+	ip[12] = (uint8_t)(prm->src_ip_h >> 24);
+	ip[13] = (uint8_t)(prm->src_ip_h >> 16);
+	ip[14] = (uint8_t)(prm->src_ip_h >> 8);
+	ip[15] = (uint8_t)prm->src_ip_h;
+
+	tcp[12] = (uint8_t)((t->tcp_len / 4) << 4);
+	tcp[13] = 0x02; /* SYN */
+	tcp[14] = (uint8_t)(prm->window_h >> 8);
+	tcp[15] = (uint8_t)prm->window_h;
+
+	t->len = (uint16_t)(ip_off + tot);
+	if (prm->with_ethernet && t->len < PPS_ETH_MIN_FRAME)
+		t->len = PPS_ETH_MIN_FRAME;
+
+	/* ip[4..5] id, ip[10..11] checksum, ip[16..19] daddr are zero here. */
+	t->ip_sum = pps_csum_partial(ip, 20, 0);
+	/* pseudo header without daddr; TCP with zero ports, seq and checksum */
+	t->tcp_sum = (prm->src_ip_h >> 16) + (prm->src_ip_h & 0xffff) + 6 + t->tcp_len;
+	t->tcp_sum = pps_csum_partial(tcp, t->tcp_len, t->tcp_sum);
+	return 0;
+}

@@ -1,0 +1,74 @@
+/*
+ * app.h - ppscan (DPDK): state shared by the main lcore (monitor + output) and the worker
+ * lcores (TX, RX, or both in one loop on small machines).
+ */
+#ifndef PPS_APP_H
+#define PPS_APP_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "pps_config.h"
+#include "pps_ring.h"
+#include "pps_scan.h"
+#include "pps_stats.h"
+
+#define APP_BURST 32
+#define APP_RX_DESC 1024
+#define APP_TX_DESC 1024
+#define APP_POOL_SIZE 8191
+#define APP_POOL_CACHE 256
+
+enum app_role {
+	APP_ROLE_TX = 1,
+	APP_ROLE_RX = 2,
+};
+
+struct app {
+	struct pps_config cfg;
+	struct pps_scan scan;
+	uint16_t port_id;
+	struct rte_mempool *pool;
+	struct rte_ring *ctrl; /* ARP replies built by RX, sent by the TX loop (MP/SC) */
+	struct pps_ring *results;
+	uint8_t src_mac[6];
+	uint8_t gw_mac[6];
+
+	struct pps_counters tx_c; /* written by the TX loop only */
+	struct pps_counters rx_c; /* written by the RX loop only */
+
+	uint64_t tsc_hz;
+	uint64_t start_tsc; /* when sending started */
+	uint64_t start_ns;  /* the same instant, Unix epoch ns */
+	_Atomic uint64_t tx_done_tsc;
+
+	_Atomic int stop_tx;  /* SIGINT: stop sending */
+	_Atomic int tx_done;  /* all probes sent (or stopped) */
+	_Atomic int stop_rx;  /* cooldown over: RX and TX loops return */
+	_Atomic int ready;    /* main has set the start time: workers may begin */
+};
+
+/**
+ * app_port_init - configures @a->port_id with one RX and one TX queue, creates the mbuf
+ * pool and the control ring, starts the port. Returns 0 or -errno (message on stderr).
+ */
+int app_port_init(struct app *a);
+
+/**
+ * app_resolve_gateway - sends ARP requests for cfg.gw_ip from cfg.src_ip once a second and
+ * polls RX until the reply arrives (at most @timeout_s seconds), answering ARP requests for
+ * our address meanwhile. Runs on the main lcore before the workers start. Returns 0 with
+ * a->gw_mac set, or -ETIMEDOUT.
+ */
+int app_resolve_gateway(struct app *a, double timeout_s);
+
+/** app_worker - the lcore entry point: runs the TX loop, the RX loop, or both interleaved. */
+int app_worker(void *arg);
+
+/** Role of each worker lcore, set by main before launch (indexed by lcore id). */
+extern int app_lcore_role[RTE_MAX_LCORE];
+
+#endif /* PPS_APP_H */

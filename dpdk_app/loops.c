@@ -1,0 +1,147 @@
+/*
+ * The TX and RX loops. TX: bulk-allocate a burst of mbufs, fill each straight from the
+ * template (pps_scan_fill writes into the mbuf data area), rte_eth_tx_burst, free the unsent
+ * tail and give its pacing budget back; paced with TSC deadlines. RX: rte_eth_rx_burst,
+ * prefetch, pps_scan_rx (parse, validate, dedup, push to the results ring), bulk free.
+ * No allocation other than mbufs, no log call, no lock, no syscall in either loop.
+ */
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "app.h"
+#include "pps_arp.h"
+#include "pps_pacer.h"
+
+int app_lcore_role[RTE_MAX_LCORE];
+
+#define LD(x) atomic_load_explicit(&(x), memory_order_acquire)
+
+/* Sends queued control frames (ARP replies) on the TX queue this loop owns. */
+static void drain_ctrl(struct app *a)
+{
+	struct rte_mbuf *m[8];
+	unsigned n = rte_ring_dequeue_burst(a->ctrl, (void **)m, 8, NULL);
+
+	if (n) {
+		uint16_t sent = rte_eth_tx_burst(a->port_id, 0, m, (uint16_t)n);
+		if (sent < n)
+			rte_pktmbuf_free_bulk(m + sent, n - sent);
+	}
+}
+
+/* Answers an ARP request for our source address (built here, sent by the TX loop). */
+static void answer_arp(struct app *a, const struct pps_arp_pkt *arp)
+{
+	struct rte_mbuf *m;
+
+	if (arp->op_h != 1 || arp->tpa_h != a->cfg.src_ip_h)
+		return;
+	m = rte_pktmbuf_alloc(a->pool);
+	if (!m)
+		return;
+	m->data_len = m->pkt_len = pps_arp_build(rte_pktmbuf_mtod(m, uint8_t *), 2, a->src_mac,
+						 a->cfg.src_ip_h, arp->sha, arp->spa_h);
+	if (rte_ring_enqueue(a->ctrl, m) != 0)
+		rte_pktmbuf_free(m);
+}
+
+/* One RX burst; returns the number of frames received. */
+static inline uint16_t rx_step(struct app *a, int cooldown)
+{
+	struct rte_mbuf *m[APP_BURST];
+	uint16_t n = rte_eth_rx_burst(a->port_id, 0, m, APP_BURST);
+	uint64_t now_ns;
+
+	if (!n)
+		return 0;
+	now_ns = a->start_ns + (uint64_t)((double)(rte_rdtsc() - a->start_tsc) * 1e9 /
+					  (double)a->tsc_hz);
+	for (uint16_t i = 0; i < n; i++) {
+		struct pps_pkt pkt;
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(m[i + 1], void *));
+		if (pps_scan_rx(&a->scan, rte_pktmbuf_mtod(m[i], const uint8_t *), m[i]->data_len,
+				1, now_ns, cooldown, &a->rx_c, a->results, &pkt) == PPS_PKT_ARP)
+			answer_arp(a, &pkt.arp);
+	}
+	rte_pktmbuf_free_bulk(m, n);
+	return n;
+}
+
+/* One TX burst of up to APP_BURST probes starting at *next; returns how many were sent. */
+static inline unsigned tx_step(struct app *a, struct pps_pacer *pacer, uint64_t *next,
+			       uint64_t end)
+{
+	struct rte_mbuf *m[APP_BURST];
+	uint64_t left = end - *next;
+	unsigned want = left < APP_BURST ? (unsigned)left : APP_BURST;
+	unsigned k = pps_pacer_take(pacer, rte_rdtsc(), want);
+	uint16_t sent;
+
+	if (!k)
+		return 0;
+	if (rte_pktmbuf_alloc_bulk(a->pool, m, k) != 0) {
+		pps_pacer_return(pacer, k);
+		return 0;
+	}
+	for (unsigned j = 0; j < k; j++) {
+		uint8_t *buf = rte_pktmbuf_mtod(m[j], uint8_t *);
+		uint16_t len = pps_scan_fill(&a->scan, *next + j, buf);
+		m[j]->data_len = len;
+		m[j]->pkt_len = len;
+	}
+	sent = rte_eth_tx_burst(a->port_id, 0, m, (uint16_t)k);
+	if (sent < k) {
+		rte_pktmbuf_free_bulk(m + sent, k - sent);
+		pps_pacer_return(pacer, k - sent);
+		pps_counter_add(&a->tx_c.tx_full, k - sent);
+	}
+	*next += sent;
+	pps_counter_add(&a->tx_c.sent, sent);
+	return sent;
+}
+
+int app_worker(void *arg)
+{
+	struct app *a = arg;
+	int role = app_lcore_role[rte_lcore_id()];
+	int do_tx = role & APP_ROLE_TX, do_rx = role & APP_ROLE_RX;
+	struct pps_pacer pacer;
+	uint64_t next = 0, end = a->scan.n;
+
+	while (!LD(a->ready))
+		rte_pause();
+	pps_pacer_init(&pacer, a->tsc_hz, a->cfg.rate_pps, APP_BURST, rte_rdtsc());
+
+	/* Sending phase. */
+	if (do_tx) {
+		while (next < end && !LD(a->stop_tx)) {
+			drain_ctrl(a);
+			unsigned sent = tx_step(a, &pacer, &next, end);
+			if (do_rx)
+				rx_step(a, 0);
+			else if (!sent)
+				rte_pause();
+		}
+		atomic_store_explicit(&a->tx_done_tsc, rte_rdtsc(), memory_order_relaxed);
+		atomic_store_explicit(&a->tx_done, 1, memory_order_release);
+	}
+	/* Receive phase (RX lcore: the whole scan; TX lcore: only ARP replies in cooldown). */
+	while (!LD(a->stop_rx)) {
+		uint16_t n = 0;
+
+		if (do_rx)
+			n = rx_step(a, LD(a->tx_done));
+		if (do_tx)
+			drain_ctrl(a);
+		if (!n)
+			rte_pause();
+	}
+	if (do_tx)
+		drain_ctrl(a);
+	return 0;
+}
