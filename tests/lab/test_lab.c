@@ -1,0 +1,193 @@
+/*
+ * End to end in the lab (root): ppscan over 198.18.0.0/20 x {22,80,443,8080} (16,384 probes,
+ * open, closed and filtered mixed) against the target namespace's own Linux TCP stack.
+ * Asserts precision 100% and recall >= 99.9% against netlab.sh truth, that a capture in the
+ * target namespace shows no probe outside the targets, and that the same seed gives the same
+ * result set twice (once with --no-huge, once on hugepages).
+ * Bad input: each invalid value gives one error line naming it, exit 2, and no packet.
+ */
+#include <criterion/criterion.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lab_util.h"
+#include "pps_parse.h"
+#include "pps_targets.h"
+
+#define LAB "ppstlab"
+#define NS_SCAN LAB "-scan"
+#define NS_TGT LAB "-tgt"
+#define IF_SCAN LAB "s"
+#define IF_TGT LAB "t"
+#define EAL_NOHUGE "--no-huge -m 256 --no-shconf --no-telemetry --no-pci -l 0-1"
+#define EAL_HUGE "--in-memory --no-telemetry --no-pci -l 0-1"
+#define SCAN_OPTS "-S 198.19.0.2 --gateway-ip 198.19.0.1 -p 22,80,443,8080 -r 20000 -c 4 -q --output-closed"
+
+static char dir[] = "/tmp/ppscan-lab-XXXXXX";
+
+static void setup(void)
+{
+	cr_assert(geteuid() == 0, "the lab suite needs root");
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(lab_up(LAB), 0, "netlab.sh up failed");
+}
+
+static void teardown(void)
+{
+	lab_down(LAB);
+	lab_sh("rm -rf %s", dir);
+}
+
+static int run_scan(const char *eal, const char *extra, const char *out, const char *err)
+{
+	return lab_sh("cd %s && ip netns exec %s %s %s --vdev net_af_packet0,iface=%s -- " SCAN_OPTS
+		      " %s -o %s 198.18.0.0/20 2>%s",
+		      dir, NS_SCAN, PPSCAN_BIN, eal, IF_SCAN, extra, out, err);
+}
+
+/* Checks @path against the truth: precision 100%, recall >= 99.9%. */
+static void check_against_truth(const char *path, struct lab_set *got)
+{
+	struct lab_set truth;
+	size_t common;
+
+	cr_assert_eq(lab_truth(&truth), 0);
+	cr_assert_eq(truth.n, 15104, "lab truth has %zu results, expected 15104", truth.n);
+	cr_assert_eq(lab_read_results(path, got), 0, "cannot read results %s", path);
+	common = lab_set_common(got, &truth);
+	cr_assert_eq(common, got->n, "precision: %zu of %zu results are not in the truth",
+		     got->n - common, got->n);
+	cr_assert_geq(common * 1000, truth.n * 999, "recall %zu/%zu below 99.9%%", common,
+		      truth.n);
+	lab_set_free(&truth);
+}
+
+/* Reads the probes (SYN without ACK) of a capture; asserts each is a target. Returns count. */
+static size_t check_capture(const char *pcap_path, size_t *unique)
+{
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline(pcap_path, errbuf);
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	size_t n = 0;
+	static unsigned char seen[4096][4];
+	static const unsigned short ports[4] = { 22, 80, 443, 8080 };
+
+	cr_assert_not_null(p, "pcap: %s", errbuf);
+	memset(seen, 0, sizeof(seen));
+	*unique = 0;
+	while (pcap_next_ex(p, &h, &data) == 1) {
+		struct pps_pkt pkt;
+		int pi = -1;
+
+		cr_assert_eq(pps_parse_frame(data, h->caplen, 1, &pkt), PPS_PKT_TCP,
+			     "non-TCP frame in a SYN-only capture");
+		cr_assert_eq(pkt.tcp.flags & (PPS_TCP_SYN | PPS_TCP_ACK), PPS_TCP_SYN);
+		cr_assert_eq(pkt.tcp.saddr_h, 0xc6130002u, "probe from an unexpected source");
+		cr_assert((pkt.tcp.daddr_h & 0xfffff000u) == 0xc6120000u,
+			  "probe to %08x outside 198.18.0.0/20", pkt.tcp.daddr_h);
+		for (int i = 0; i < 4; i++)
+			if (pkt.tcp.dport_h == ports[i])
+				pi = i;
+		cr_assert_geq(pi, 0, "probe to port %u outside the target ports", pkt.tcp.dport_h);
+		cr_assert(pkt.tcp.sport_h >= 32768 && pkt.tcp.sport_h <= 61000);
+		if (!seen[pkt.tcp.daddr_h & 0xfff][pi]++)
+			(*unique)++;
+		n++;
+	}
+	pcap_close(p);
+	return n;
+}
+
+Test(lab, scan_matches_truth_and_is_reproducible, .init = setup, .fini = teardown, .timeout = 240)
+{
+	char out1[256], out2[256], err1[256], err2[256], pcap[256];
+	struct lab_set a, b;
+	size_t probes, unique;
+	int cap, rc;
+
+	snprintf(out1, sizeof(out1), "%s/run1.csv", dir);
+	snprintf(out2, sizeof(out2), "%s/run2.csv", dir);
+	snprintf(err1, sizeof(err1), "%s/run1.err", dir);
+	snprintf(err2, sizeof(err2), "%s/run2.err", dir);
+	snprintf(pcap, sizeof(pcap), "%s/probes.pcap", dir);
+
+	cap = lab_capture_start(NS_TGT, IF_TGT, pcap,
+				"tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack == 0");
+	rc = run_scan(EAL_NOHUGE, "--seed 11", out1, err1);
+	cr_assert_eq(rc, 0, "ppscan (no-huge) exited %d; stderr in %s", rc, err1);
+	lab_capture_stop(cap);
+
+	check_against_truth(out1, &a);
+	probes = check_capture(pcap, &unique);
+	cr_assert_eq(probes, 16384, "capture shows %zu probes, expected 16384", probes);
+	cr_assert_eq(unique, 16384, "capture shows %zu distinct targets, expected 16384", unique);
+	cr_assert_eq(lab_sh("grep -q 'sent 16384' %s", err1), 0, "summary lacks 'sent 16384'");
+
+	rc = lab_sh("test -d /dev/hugepages && grep -q hugetlbfs /proc/mounts");
+	cr_assert_eq(rc, 0, "hugetlbfs is not mounted: run scripts/hugepages.sh");
+	rc = run_scan(EAL_HUGE, "--seed 11", out2, err2);
+	cr_assert_eq(rc, 0, "ppscan (hugepages) exited %d; stderr in %s", rc, err2);
+	check_against_truth(out2, &b);
+	cr_assert_eq(a.n, b.n, "same seed, different result counts: %zu vs %zu", a.n, b.n);
+	cr_assert_eq(lab_set_common(&a, &b), a.n, "same seed, different result sets");
+	lab_set_free(&a);
+	lab_set_free(&b);
+}
+
+/* Bad input: one line naming the value, exit 2, and nothing on the wire. */
+Test(lab, bad_input_exits_2_and_sends_nothing, .init = setup, .fini = teardown, .timeout = 240)
+{
+	static const struct {
+		const char *args;
+		const char *needle;
+	} cases[] = {
+		{ "198.18.0.0/33", "'198.18.0.0/33'" },
+		{ "198.18.0.256", "'198.18.0.256'" },
+		{ "example.com", "'example.com'" },
+		{ "-p 0 198.18.0.0/24", "'0'" },
+		{ "-p 65536 198.18.0.0/24", "'65536'" },
+		{ "-p 100-50 198.18.0.0/24", "'100-50'" },
+		{ "-r abc 198.18.0.0/24", "'abc'" },
+		{ "-r -5 198.18.0.0/24", "'-5'" },
+		{ "-G 00:11:22:33:44 198.18.0.0/24", "'00:11:22:33:44'" },
+		{ "-G zz:11:22:33:44:55 198.18.0.0/24", "'zz:11:22:33:44:55'" },
+		{ "--probe-ttl 300 198.18.0.0/24", "'300'" },
+		{ "--bogus-option 198.18.0.0/24", "'--bogus-option'" },
+		{ "-S 198.19.0.999 198.18.0.0/24", "'198.19.0.999'" },
+	};
+	char pcap[256], err[256];
+	int cap;
+
+	snprintf(pcap, sizeof(pcap), "%s/bad.pcap", dir);
+	snprintf(err, sizeof(err), "%s/bad.err", dir);
+	cap = lab_capture_start(NS_TGT, IF_TGT, pcap, "not arp");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* -p and -S given first so the bad value under test is the first error */
+		int rc = lab_sh("ip netns exec %s %s " EAL_NOHUGE
+				" --vdev net_af_packet0,iface=%s -- -S 198.19.0.2 --gateway-ip 198.19.0.1 -p 80 %s >/dev/null 2>%s",
+				NS_SCAN, PPSCAN_BIN, IF_SCAN, cases[i].args, err);
+		cr_expect_eq(rc, 2, "'%s' exited %d, expected 2", cases[i].args, rc);
+		cr_expect_eq(lab_sh("test $(wc -l < %s) -eq 1", err), 0,
+			     "'%s' printed more or less than one error line", cases[i].args);
+		cr_expect_eq(lab_sh("grep -qF -- \"%s\" %s", cases[i].needle, err), 0,
+			     "'%s': error line does not name %s", cases[i].args, cases[i].needle);
+	}
+	lab_capture_stop(cap);
+	{
+		char errbuf[PCAP_ERRBUF_SIZE];
+		struct pcap_pkthdr *h;
+		const u_char *d;
+		size_t n = 0;
+		pcap_t *p = pcap_open_offline(pcap, errbuf);
+
+		cr_assert_not_null(p, "pcap: %s", errbuf);
+		while (pcap_next_ex(p, &h, &d) == 1)
+			n++;
+		pcap_close(p);
+		cr_assert_eq(n, 0, "bad input put %zu frames on the wire", n);
+	}
+}
