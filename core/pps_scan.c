@@ -1,6 +1,7 @@
 #include "pps_scan.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 int pps_scan_init(struct pps_scan *s, const struct pps_config *cfg, const uint8_t src_mac[6],
@@ -126,4 +127,33 @@ enum pps_parse_kind pps_scan_rx(struct pps_scan *s, const uint8_t *frame, uint32
 	if (!pps_ring_push(ring, &r))
 		pps_counter_add(&c->ring_full, 1);
 	return k;
+}
+
+int pps_scan_dryrun(const struct pps_config *cfg, FILE *out, FILE *err)
+{
+	static const uint8_t zero[6];
+	struct pps_scan s;
+	char ip[16];
+	int rc = pps_scan_init(&s, cfg, zero, zero, 1);
+
+	if (rc < 0)
+		return rc;
+	fprintf(err, "%s: dry run, seed %" PRIu64 ", %" PRIu64 " probes\n", cfg->prog, cfg->seed,
+		s.n);
+	fprintf(out, "daddr,dport,sport,seqnum\n");
+	for (uint64_t i = 0; i < s.n; i++) {
+		struct pps_probe p;
+
+		pps_scan_probe_at(&s, i, &p);
+		pps_format_ipv4(p.dst_ip_h, ip);
+		if (fprintf(out, "%s,%u,%u,%" PRIu32 "\n", ip, p.dst_port_h, p.src_port_h,
+			    p.seq_h) < 0) {
+			rc = -EIO;
+			break;
+		}
+	}
+	pps_scan_fini(&s);
+	if (fflush(out) && !rc)
+		rc = -errno;
+	return rc;
 }

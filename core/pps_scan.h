@@ -116,4 +116,11 @@ enum pps_parse_kind pps_scan_rx(struct pps_scan *s, const uint8_t *frame, uint32
 				int with_ethernet, uint64_t now_ns, int cooldown,
 				struct pps_counters *c, struct pps_ring *ring, struct pps_pkt *pkt);
 
+/**
+ * pps_scan_dryrun - --dryrun: writes every probe of @cfg's scan as CSV
+ * (header daddr,dport,sport,seqnum) to @out, in send order, and a one-line note on @err.
+ * Needs no device and no privilege. Returns 0, or -errno.
+ */
+int pps_scan_dryrun(const struct pps_config *cfg, FILE *out, FILE *err);
+
 #endif /* PPS_SCAN_H */

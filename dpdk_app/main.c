@@ -25,12 +25,13 @@
 #include "app.h"
 #include "output/pps_output.h"
 #include "pps_arp.h"
+#include "pps_monitor.h"
 #include "pps_scan.h"
 
 static struct app *g_app; /* for the signal handler only */
 static volatile sig_atomic_t g_sigints;
 
-static void on_sigint(int sig)
+static void on_signal(int sig)
 {
 	(void)sig;
 	g_sigints++;
@@ -38,63 +39,21 @@ static void on_sigint(int sig)
 		atomic_store(&g_app->stop_tx, 1);
 }
 
-static uint64_t wall_ns(void)
+/* Monitor callbacks: per-lcore counters plus the port's drop counters. */
+static void app_totals(void *ctx, struct pps_totals *t)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* --dryrun: print every probe (no EAL, no device, no root). */
-static int dryrun(const struct pps_config *cfg)
-{
-	static const uint8_t zero[6];
-	struct pps_scan s;
-	char ip[16];
-	int rc = pps_scan_init(&s, cfg, zero, zero, 1);
-
-	if (rc < 0) {
-		fprintf(stderr, "%s: cannot set up the scan: %s\n", cfg->prog, strerror(-rc));
-		return 1;
-	}
-	fprintf(stderr, "%s: dry run, seed %" PRIu64 ", %" PRIu64 " probes\n", cfg->prog,
-		cfg->seed, s.n);
-	printf("daddr,dport,sport,seqnum\n");
-	for (uint64_t i = 0; i < s.n; i++) {
-		struct pps_probe p;
-		pps_scan_probe_at(&s, i, &p);
-		pps_format_ipv4(p.dst_ip_h, ip);
-		printf("%s,%u,%u,%" PRIu32 "\n", ip, p.dst_port_h, p.src_port_h, p.seq_h);
-	}
-	pps_scan_fini(&s);
-	return fflush(stdout) ? 1 : 0;
-}
-
-static void nic_drops(struct app *a, struct pps_totals *t)
-{
+	struct app *a = ctx;
 	struct rte_eth_stats st;
+
+	pps_totals_sum(t, (const struct pps_counters[]){ a->tx_c, a->rx_c }, 2);
 	if (rte_eth_stats_get(a->port_id, &st) == 0)
 		t->nic_drops = st.imissed + st.rx_nombuf;
 }
 
-static size_t drain_results(struct app *a, struct pps_output *out)
+static int app_tx_done(void *ctx)
 {
-	struct pps_result buf[256];
-	size_t n, total = 0;
-
-	while ((n = pps_ring_pop(a->results, buf, 256)) > 0) {
-		for (size_t i = 0; i < n; i++)
-			pps_output_write(out, &buf[i]);
-		total += n;
-	}
-	return total;
+	struct app *a = ctx;
+	return atomic_load(&a->tx_done);
 }
 
 int main(int argc, char **argv)
@@ -102,10 +61,9 @@ int main(int argc, char **argv)
 	static struct app app; /* large (ports tables); zero-initialised */
 	struct app *a = &app;
 	struct pps_output out;
-	char why[256], ip[16], mac[18], line[512];
+	char why[256], ip[16], mac[18];
 	int sep = -1, eal_argc, rc, exit_code = 0;
 	unsigned n_workers = 0, lcore;
-	struct pps_totals prev = { 0 }, now = { 0 };
 
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--")) {
@@ -127,9 +85,11 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	if (a->cfg.dryrun) {
-		rc = dryrun(&a->cfg);
+		rc = pps_scan_dryrun(&a->cfg, stdout, stderr);
+		if (rc < 0)
+			fprintf(stderr, "ppscan: dry run failed: %s\n", strerror(-rc));
 		pps_config_free(&a->cfg);
-		return rc;
+		return rc < 0 ? 1 : 0;
 	}
 	/* Check the output file before the EAL: a bad path is bad input (exit 2). */
 	if (pps_output_open(&out, a->cfg.output_format == PPS_OUT_JSON ? "json" : "csv",
@@ -207,69 +167,36 @@ int main(int argc, char **argv)
 		a->cfg.rate_pps, a->cfg.seed, a->cfg.seed_given ? "" : " (random)", n_workers);
 
 	g_app = a;
-	signal(SIGINT, on_sigint);
-	signal(SIGTERM, on_sigint);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 
 	a->tsc_hz = rte_get_tsc_hz();
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (app_lcore_role[lcore])
 			rte_eal_remote_launch(app_worker, a, lcore);
 	}
-	a->start_ns = wall_ns();
+	a->start_ns = pps_realtime_ns();
 	a->start_tsc = rte_rdtsc();
 	atomic_store(&a->ready, 1);
 
-	/* Main lcore: output and monitor. */
+	/* Main lcore: output and monitor until the cooldown is over. */
 	{
-		double t0 = mono_s(), last_status = t0, last_flush = t0, done_at = -1;
-		int interrupted_announced = 0;
-
-		for (;;) {
-			double t = mono_s();
-
-			drain_results(a, &out);
-			if (t - last_flush >= 0.1) {
-				pps_output_flush(&out);
-				last_flush = t;
-			}
-			if (done_at < 0 && atomic_load(&a->tx_done))
-				done_at = t;
-			if (g_sigints && !interrupted_announced) {
-				fprintf(stderr, "ppscan: interrupted: sending stopped, waiting %.0f s for responses (Ctrl-C again to stop now)\n",
-					a->cfg.cooldown_s);
-				interrupted_announced = 1;
-			}
-			if (done_at >= 0 && (t - done_at >= a->cfg.cooldown_s || g_sigints > 1))
-				break;
-			if (t - last_status >= 1.0) {
-				struct pps_status_ctx ctx = {
-					.elapsed_s = t - t0,
-					.dt_s = t - last_status,
-					.total_probes = a->scan.n,
-					.sending_done = done_at >= 0,
-					.send_elapsed_s = done_at >= 0 ? done_at - t0 : 0,
-					.cooldown_left_s = done_at >= 0 ? a->cfg.cooldown_s - (t - done_at) : 0,
-				};
-				pps_totals_sum(&now, (const struct pps_counters[]){ a->tx_c, a->rx_c }, 2);
-				nic_drops(a, &now);
-				if (!a->cfg.quiet)
-					fprintf(stderr, "%s\n", pps_status_format(line, sizeof(line), &now, &prev, &ctx));
-				prev = now;
-				last_status = t;
-			}
-			usleep(1000);
-		}
+		struct pps_monitor mon = {
+			.cfg = &a->cfg,
+			.results = a->results,
+			.sinks = { &out },
+			.n_sinks = 1,
+			.total_probes = a->scan.n,
+			.ctx = a,
+			.totals = app_totals,
+			.tx_done = app_tx_done,
+			.sigints = &g_sigints,
+		};
+		pps_monitor_loop(&mon);
 		atomic_store(&a->stop_rx, 1);
 		rte_eal_mp_wait_lcore();
-		drain_results(a, &out);
-		if (pps_output_close(&out) < 0)
-			fprintf(stderr, "ppscan: error writing results: %s\n", strerror(errno));
-		pps_totals_sum(&now, (const struct pps_counters[]){ a->tx_c, a->rx_c }, 2);
-		nic_drops(a, &now);
-		pps_summary_print(stderr, "ppscan", &now, mono_s() - t0, a->cfg.seed);
-		if (g_sigints)
-			fprintf(stderr, "ppscan: scan interrupted after %" PRIu64 " of %" PRIu64 " probes\n",
-				now.sent, a->scan.n);
+		if (pps_monitor_finish(&mon) < 0)
+			exit_code = 1;
 	}
 	pps_ring_free(a->results);
 out_scan:

@@ -1,0 +1,60 @@
+/*
+ * pps_monitor.h - the output-and-monitor loop both backends run on their main thread: drain
+ * the results ring into the sinks (flushing every 100 ms), print the status line once a
+ * second, notice the end of sending, run the cooldown, and at the end print the summary.
+ * The backend supplies its counters and device drop count through two callbacks.
+ */
+#ifndef PPS_MONITOR_H
+#define PPS_MONITOR_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "output/pps_output.h"
+#include "pps_config.h"
+#include "pps_ring.h"
+#include "pps_stats.h"
+
+#define PPS_MONITOR_MAX_SINKS 4
+
+struct pps_monitor {
+	const struct pps_config *cfg;
+	struct pps_ring *results;
+	struct pps_output *sinks[PPS_MONITOR_MAX_SINKS];
+	int n_sinks;
+	uint64_t total_probes;
+	void *ctx; /* passed to the callbacks */
+	/* Sums the backend's counters and device drops into @t. */
+	void (*totals)(void *ctx, struct pps_totals *t);
+	/* 1 once every TX loop has finished sending (or was stopped). */
+	int (*tx_done)(void *ctx);
+	volatile sig_atomic_t *sigints; /* SIGINT/SIGTERM count, set by the backend's handler */
+
+	/* filled by pps_monitor_loop() */
+	double t0;	  /* CLOCK_MONOTONIC seconds at start */
+	double done_at;	  /* when sending ended, or < 0 */
+	double elapsed_s; /* total duration */
+	uint64_t written; /* results written to sinks */
+	int write_error;  /* first sink error (-errno), 0 if none */
+};
+
+/** pps_monotonic_s - CLOCK_MONOTONIC in seconds. */
+double pps_monotonic_s(void);
+
+/** pps_realtime_ns - CLOCK_REALTIME in Unix epoch nanoseconds. */
+uint64_t pps_realtime_ns(void);
+
+/**
+ * pps_monitor_loop - runs until the cooldown after the last probe has elapsed (or a second
+ * SIGINT). Sleeps 1 ms between rounds; never blocks the RX path (it only pops the ring).
+ * Call it after the TX/RX threads have started; stop them when it returns.
+ */
+void pps_monitor_loop(struct pps_monitor *m);
+
+/**
+ * pps_monitor_finish - after the RX loop has stopped: drains the ring a last time, closes
+ * the sinks, prints the summary on stderr. Returns 0, or the first sink error (-errno).
+ */
+int pps_monitor_finish(struct pps_monitor *m);
+
+#endif /* PPS_MONITOR_H */
