@@ -22,6 +22,8 @@ enum {
 	OPT_OUTPUT_CLOSED,
 	OPT_TCP_OPTIONS,
 	OPT_DRYRUN,
+	OPT_SHARDS,
+	OPT_SHARD,
 };
 
 #define BOTH (PPS_BACKEND_DPDK | PPS_BACKEND_PCAP)
@@ -66,6 +68,14 @@ static const struct opt_desc opts[] = {
 	  "comma-separated fields (default saddr,sport,classification)" },
 	{ { "output-closed", no_argument, NULL, OPT_OUTPUT_CLOSED }, BOTH, NULL,
 	  "also report closed ports (RST responses)" },
+	{ { "probes", required_argument, NULL, 'P' }, BOTH, "N",
+	  "SYNs per target, spread over N passes (default 1)" },
+	{ { "shards", required_argument, NULL, OPT_SHARDS }, BOTH, "N",
+	  "split the scan into N shards (needs --seed)" },
+	{ { "shard", required_argument, NULL, OPT_SHARD }, BOTH, "I",
+	  "which shard this run sends, 0-based" },
+	{ { "sender-threads", required_argument, NULL, 'T' }, BOTH, "N",
+	  "TX threads (ppscan: defaults to one TX lcore)" },
 	{ { "quiet", no_argument, NULL, 'q' }, BOTH, NULL, "no status line" },
 	{ { "dryrun", no_argument, NULL, OPT_DRYRUN }, BOTH, NULL,
 	  "print each probe instead of sending it (no device needed)" },
@@ -208,6 +218,9 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 	cfg->output_format = PPS_OUT_CSV;
 	snprintf(cfg->output_fields, sizeof(cfg->output_fields), "saddr,sport,classification");
 	cfg->rx_ring = 1u << 16;
+	cfg->probes = 1;
+	cfg->shards = 1;
+	cfg->sender_threads = 1;
 
 	shortopts[ns++] = ':';
 	for (size_t i = 0; i < N_OPTS; i++) {
@@ -327,6 +340,30 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 		case OPT_OUTPUT_CLOSED:
 			cfg->output_closed = 1;
 			break;
+		case 'P':
+			if (parse_u64(optarg, 1000, &u) || u < 1)
+				BAD("invalid probe count '%s' (from %s): expected 1-1000", optarg,
+				    opt_label(c, label, sizeof(label)));
+			cfg->probes = (uint32_t)u;
+			break;
+		case OPT_SHARDS:
+			if (parse_u64(optarg, 65535, &u) || u < 1)
+				BAD("invalid shard count '%s' (from %s): expected 1-65535", optarg,
+				    opt_label(c, label, sizeof(label)));
+			cfg->shards = (uint32_t)u;
+			break;
+		case OPT_SHARD:
+			if (parse_u64(optarg, 65534, &u))
+				BAD("invalid shard '%s' (from %s): expected 0-65534", optarg,
+				    opt_label(c, label, sizeof(label)));
+			cfg->shard = (uint32_t)u;
+			break;
+		case 'T':
+			if (parse_u64(optarg, 64, &u) || u < 1)
+				BAD("invalid sender thread count '%s' (from %s): expected 1-64", optarg,
+				    opt_label(c, label, sizeof(label)));
+			cfg->sender_threads = (uint32_t)u;
+			break;
 		case 'q':
 			cfg->quiet = 1;
 			break;
@@ -382,6 +419,12 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 	if (!cfg->dryrun && backend == PPS_BACKEND_PCAP && !cfg->iface)
 		BAD("no interface: give -i/--interface");
 
+	if (cfg->shard >= cfg->shards)
+		BAD("invalid shard '%u' (from --shard): must be below --shards %u (0-based)",
+		    cfg->shard, cfg->shards);
+	if (cfg->shards > 1 && !cfg->seed_given)
+		BAD("--shards %u without --seed: the shards' orders would not fit together; give every shard the same --seed",
+		    cfg->shards);
 	if (!cfg->seed_given) {
 		if (getrandom(&cfg->seed, sizeof(cfg->seed), 0) != sizeof(cfg->seed))
 			BAD("cannot draw a random seed: %s", strerror(errno));

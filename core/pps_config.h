@@ -33,7 +33,12 @@ struct pps_config {
 
 	struct pps_targets *targets; /* owned */
 	struct pps_ports *ports;     /* owned */
-	uint64_t n_probes;	     /* targets->n_addresses * ports->n */
+	uint64_t n_probes;	     /* targets->n_addresses * ports->n: the target space */
+
+	uint32_t probes;	 /* -P: SYNs per target (default 1) */
+	uint32_t shards;	 /* --shards (default 1) */
+	uint32_t shard;		 /* --shard, 0-based */
+	uint32_t sender_threads; /* -T: TX threads/lcores (default 1) */
 
 	double rate_pps;	/* probes per second; 0 = as fast as possible */
 	uint32_t src_ip_h;	/* -S */

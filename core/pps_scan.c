@@ -1,5 +1,7 @@
 #include "pps_scan.h"
 
+#include "pps_shard.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -18,6 +20,8 @@ int pps_scan_init(struct pps_scan *s, const struct pps_config *cfg, const uint8_
 	s->ports = cfg->ports;
 	s->n_ports = cfg->ports->n;
 	s->n = cfg->n_probes;
+	s->probes = cfg->probes ? cfg->probes : 1;
+	s->total = s->n * s->probes;
 	s->src_ip_h = cfg->src_ip_h;
 	s->sport_first_h = cfg->sport_first_h;
 	s->n_sports = (uint32_t)cfg->sport_last_h - cfg->sport_first_h + 1;
@@ -138,18 +142,25 @@ int pps_scan_dryrun(const struct pps_config *cfg, FILE *out, FILE *err)
 
 	if (rc < 0)
 		return rc;
-	fprintf(err, "%s: dry run, seed %" PRIu64 ", %" PRIu64 " probes\n", cfg->prog, cfg->seed,
-		s.n);
+	fprintf(err, "%s: dry run, seed %" PRIu64 ", shard %u of %u, %u sender thread(s)\n",
+		cfg->prog, cfg->seed, cfg->shard, cfg->shards, cfg->sender_threads);
 	fprintf(out, "daddr,dport,sport,seqnum\n");
-	for (uint64_t i = 0; i < s.n; i++) {
-		struct pps_probe p;
+	for (uint32_t k = 0; k < cfg->sender_threads && !rc; k++) {
+		struct pps_slice sl;
 
-		pps_scan_probe_at(&s, i, &p);
-		pps_format_ipv4(p.dst_ip_h, ip);
-		if (fprintf(out, "%s,%u,%u,%" PRIu32 "\n", ip, p.dst_port_h, p.src_port_h,
-			    p.seq_h) < 0) {
-			rc = -EIO;
+		if ((rc = pps_slice_init(&sl, s.total, cfg->shard, cfg->shards, k,
+					 cfg->sender_threads)) < 0)
 			break;
+		for (uint64_t j = sl.next; j < sl.end; j += sl.stride) {
+			struct pps_probe p;
+
+			pps_scan_probe_at(&s, j, &p);
+			pps_format_ipv4(p.dst_ip_h, ip);
+			if (fprintf(out, "%s,%u,%u,%" PRIu32 "\n", ip, p.dst_port_h, p.src_port_h,
+				    p.seq_h) < 0) {
+				rc = -EIO;
+				break;
+			}
 		}
 	}
 	pps_scan_fini(&s);

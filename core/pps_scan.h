@@ -2,8 +2,10 @@
  * pps_scan.h - one scan's read-only state and the two per-packet operations both backends
  * share: "write probe i into this buffer" (TX) and "judge this frame" (RX).
  *
- * Index space: i in [0, n) with n = n_addresses * n_ports. t = perm(i); the target is
- * address t / n_ports, port t % n_ports; the source port is first + i mod n_source_ports.
+ * Index space: j in [0, total), total = n * probes, n = n_addresses * n_ports. Pass
+ * r = j / n, i = j mod n (so a target's probes are n indices apart: spread in time).
+ * t = perm(i); the target is address t / n_ports, port t % n_ports; the source port is
+ * first + (i + r) mod n_source_ports.
  * The SYN cookie is SipHash-2-4 over (dst ip, src ip, dst port, src port) (pps_cookie.h).
  */
 #ifndef PPS_SCAN_H
@@ -28,7 +30,9 @@ struct pps_scan {
 	struct pps_perm perm;
 	struct pps_siphash_key key;
 	struct pps_template tmpl;
-	uint64_t n; /* probes: n_addresses * n_ports */
+	uint64_t n;	/* targets: n_addresses * n_ports */
+	uint64_t total; /* probes: n * cfg->probes; the index space senders walk */
+	uint32_t probes;
 	uint32_t n_ports;
 	uint32_t src_ip_h;
 	uint16_t sport_first_h;
@@ -57,9 +61,11 @@ int pps_scan_init(struct pps_scan *s, const struct pps_config *cfg, const uint8_
 /** pps_scan_fini - frees what pps_scan_init() allocated. */
 void pps_scan_fini(struct pps_scan *s);
 
-/** pps_scan_probe_at - the probe with index @i (0 <= i < s->n). */
-static inline void pps_scan_probe_at(const struct pps_scan *s, uint64_t i, struct pps_probe *p)
+/** pps_scan_probe_at - the probe with index @j (0 <= j < s->total). */
+static inline void pps_scan_probe_at(const struct pps_scan *s, uint64_t j, struct pps_probe *p)
 {
+	uint64_t r = s->probes == 1 ? 0 : j / s->n;
+	uint64_t i = j - r * s->n;
 	uint64_t t = pps_perm_apply(&s->perm, i);
 	uint64_t a = t / s->n_ports;
 	uint32_t port_idx = (uint32_t)(t - a * s->n_ports);
@@ -67,14 +73,14 @@ static inline void pps_scan_probe_at(const struct pps_scan *s, uint64_t i, struc
 
 	p->dst_ip_h = pps_targets_at(s->targets, a);
 	p->dst_port_h = s->ports->list[port_idx];
-	p->src_port_h = (uint16_t)(s->sport_first_h + (uint32_t)(i % s->n_sports));
+	p->src_port_h = (uint16_t)(s->sport_first_h + (uint32_t)((i + r) % s->n_sports));
 	h = pps_cookie(&s->key, p->dst_ip_h, p->dst_port_h, s->src_ip_h, p->src_port_h);
 	p->seq_h = (uint32_t)h;
 	p->ipid_h = (uint16_t)(h >> 32);
 }
 
 /**
- * pps_scan_fill - writes probe @i into @buf (caller-owned, >= s->tmpl.len bytes: an mbuf's
+ * pps_scan_fill - writes probe @i (0 <= i < s->total) into @buf (caller-owned, >= s->tmpl.len bytes: an mbuf's
  * data area or a batch slot). Returns the frame length in bytes.
  */
 static inline uint16_t pps_scan_fill(const struct pps_scan *s, uint64_t i, uint8_t *buf)

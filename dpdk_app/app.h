@@ -19,7 +19,8 @@
 #define APP_BURST 32
 #define APP_RX_DESC 1024
 #define APP_TX_DESC 1024
-#define APP_POOL_SIZE 8191
+#define APP_MAX_TX 16
+#define APP_POOL_SIZE 16383
 #define APP_POOL_CACHE 256
 
 enum app_role {
@@ -37,8 +38,10 @@ struct app {
 	uint8_t src_mac[6];
 	uint8_t gw_mac[6];
 
-	struct pps_counters tx_c; /* written by the TX loop only */
-	struct pps_counters rx_c; /* written by the RX loop only */
+	unsigned n_tx;				 /* TX lcores = TX queues */
+	struct pps_counters tx_c[APP_MAX_TX];	 /* one per TX lcore, written by it only */
+	struct pps_counters rx_c;		 /* written by the RX loop only */
+	_Atomic unsigned tx_running;		 /* TX loops still sending */
 
 	uint64_t tsc_hz;
 	uint64_t start_tsc; /* when sending started */
@@ -68,7 +71,8 @@ int app_resolve_gateway(struct app *a, double timeout_s);
 /** app_worker - the lcore entry point: runs the TX loop, the RX loop, or both interleaved. */
 int app_worker(void *arg);
 
-/** Role of each worker lcore, set by main before launch (indexed by lcore id). */
+/** Role of each worker lcore and its TX queue, set by main before launch (by lcore id). */
 extern int app_lcore_role[RTE_MAX_LCORE];
+extern uint16_t app_lcore_txq[RTE_MAX_LCORE];
 
 #endif /* PPS_APP_H */

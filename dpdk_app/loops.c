@@ -14,8 +14,10 @@
 #include "app.h"
 #include "pps_arp.h"
 #include "pps_pacer.h"
+#include "pps_shard.h"
 
 int app_lcore_role[RTE_MAX_LCORE];
+uint16_t app_lcore_txq[RTE_MAX_LCORE];
 
 #define LD(x) atomic_load_explicit(&(x), memory_order_acquire)
 
@@ -72,12 +74,12 @@ static inline uint16_t rx_step(struct app *a, int cooldown)
 	return n;
 }
 
-/* One TX burst of up to APP_BURST probes starting at *next; returns how many were sent. */
-static inline unsigned tx_step(struct app *a, struct pps_pacer *pacer, uint64_t *next,
-			       uint64_t end)
+/* One TX burst of up to APP_BURST probes of @sl on queue @q; returns how many were sent. */
+static inline unsigned tx_step(struct app *a, uint16_t q, struct pps_counters *c,
+			       struct pps_pacer *pacer, struct pps_slice *sl)
 {
 	struct rte_mbuf *m[APP_BURST];
-	uint64_t left = end - *next;
+	uint64_t left = pps_slice_remaining(sl);
 	unsigned want = left < APP_BURST ? (unsigned)left : APP_BURST;
 	unsigned k = pps_pacer_take(pacer, rte_rdtsc(), want);
 	uint16_t sent;
@@ -90,58 +92,65 @@ static inline unsigned tx_step(struct app *a, struct pps_pacer *pacer, uint64_t 
 	}
 	for (unsigned j = 0; j < k; j++) {
 		uint8_t *buf = rte_pktmbuf_mtod(m[j], uint8_t *);
-		uint16_t len = pps_scan_fill(&a->scan, *next + j, buf);
+		uint16_t len = pps_scan_fill(&a->scan, sl->next + j * sl->stride, buf);
 		m[j]->data_len = len;
 		m[j]->pkt_len = len;
 	}
-	sent = rte_eth_tx_burst(a->port_id, 0, m, (uint16_t)k);
+	sent = rte_eth_tx_burst(a->port_id, q, m, (uint16_t)k);
 	if (sent < k) {
 		rte_pktmbuf_free_bulk(m + sent, k - sent);
 		pps_pacer_return(pacer, k - sent);
-		pps_counter_add(&a->tx_c.tx_full, k - sent);
+		pps_counter_add(&c->tx_full, k - sent);
 	}
-	*next += sent;
-	pps_counter_add(&a->tx_c.sent, sent);
+	sl->next += sent * sl->stride;
+	pps_counter_add(&c->sent, sent);
 	return sent;
 }
 
 int app_worker(void *arg)
 {
 	struct app *a = arg;
-	int role = app_lcore_role[rte_lcore_id()];
+	unsigned lcore = rte_lcore_id();
+	int role = app_lcore_role[lcore];
 	int do_tx = role & APP_ROLE_TX, do_rx = role & APP_ROLE_RX;
+	uint16_t q = app_lcore_txq[lcore];
+	struct pps_counters *c = &a->tx_c[q];
 	struct pps_pacer pacer;
-	uint64_t next = 0, end = a->scan.n;
+	struct pps_slice sl;
 
 	while (!LD(a->ready))
 		rte_pause();
-	pps_pacer_init(&pacer, a->tsc_hz, a->cfg.rate_pps, APP_BURST, rte_rdtsc());
+	pps_slice_init(&sl, a->scan.total, a->cfg.shard, a->cfg.shards, q, a->n_tx);
+	pps_pacer_init(&pacer, a->tsc_hz, a->cfg.rate_pps / a->n_tx, APP_BURST, rte_rdtsc());
 
 	/* Sending phase. */
 	if (do_tx) {
-		while (next < end && !LD(a->stop_tx)) {
-			drain_ctrl(a);
-			unsigned sent = tx_step(a, &pacer, &next, end);
+		while (sl.next < sl.end && !LD(a->stop_tx)) {
+			if (q == 0)
+				drain_ctrl(a);
+			unsigned sent = tx_step(a, q, c, &pacer, &sl);
 			if (do_rx)
 				rx_step(a, 0);
 			else if (!sent)
 				rte_pause();
 		}
-		atomic_store_explicit(&a->tx_done_tsc, rte_rdtsc(), memory_order_relaxed);
-		atomic_store_explicit(&a->tx_done, 1, memory_order_release);
+		if (atomic_fetch_sub(&a->tx_running, 1) == 1) {
+			atomic_store_explicit(&a->tx_done_tsc, rte_rdtsc(), memory_order_relaxed);
+			atomic_store_explicit(&a->tx_done, 1, memory_order_release);
+		}
 	}
-	/* Receive phase (RX lcore: the whole scan; TX lcore: only ARP replies in cooldown). */
+	/* Receive phase (RX lcore: the whole scan; TX lcore 0: ARP replies in cooldown). */
 	while (!LD(a->stop_rx)) {
 		uint16_t n = 0;
 
 		if (do_rx)
 			n = rx_step(a, LD(a->tx_done));
-		if (do_tx)
+		if (do_tx && q == 0)
 			drain_ctrl(a);
 		if (!n)
 			rte_pause();
 	}
-	if (do_tx)
+	if (do_tx && q == 0)
 		drain_ctrl(a);
 	return 0;
 }

@@ -45,7 +45,19 @@ static void app_totals(void *ctx, struct pps_totals *t)
 	struct app *a = ctx;
 	struct rte_eth_stats st;
 
-	pps_totals_sum(t, (const struct pps_counters[]){ a->tx_c, a->rx_c }, 2);
+	struct pps_totals rx = { 0 };
+
+	pps_totals_sum(t, a->tx_c, a->n_tx);
+	pps_totals_sum(&rx, &a->rx_c, 1);
+	t->recv = rx.recv;
+	t->valid = rx.valid;
+	t->open = rx.open;
+	t->closed = rx.closed;
+	t->dup = rx.dup;
+	t->invalid = rx.invalid;
+	t->malformed = rx.malformed;
+	t->other = rx.other;
+	t->ring_full = rx.ring_full;
 	if (rte_eth_stats_get(a->port_id, &st) == 0)
 		t->nic_drops = st.imissed + st.rx_nombuf;
 }
@@ -123,16 +135,31 @@ int main(int argc, char **argv)
 		exit_code = 2;
 		goto out_eal;
 	}
+	/* Roles: T TX lcores then one RX lcore; one worker for T = 1 runs both. */
+	a->n_tx = a->cfg.sender_threads;
+	if (a->n_tx > APP_MAX_TX || (a->n_tx > 1 && n_workers < a->n_tx + 1)) {
+		fprintf(stderr,
+			"ppscan: %u sender threads (from -T/--sender-threads) need %u worker lcores, EAL gave %u (use -l 0-%u)\n",
+			a->n_tx, a->n_tx + 1, n_workers, a->n_tx + 1);
+		exit_code = 2;
+		goto out_eal;
+	}
 	{
 		unsigned k = 0;
 		RTE_LCORE_FOREACH_WORKER(lcore) {
 			if (n_workers == 1)
 				app_lcore_role[lcore] = APP_ROLE_TX | APP_ROLE_RX;
+			else if (k < a->n_tx)
+				app_lcore_role[lcore] = APP_ROLE_TX;
+			else if (k == a->n_tx)
+				app_lcore_role[lcore] = APP_ROLE_RX;
 			else
-				app_lcore_role[lcore] = k == 0 ? APP_ROLE_TX : k == 1 ? APP_ROLE_RX : 0;
+				app_lcore_role[lcore] = 0;
+			app_lcore_txq[lcore] = (uint16_t)(k < a->n_tx ? k : 0);
 			k++;
 		}
 	}
+	atomic_store(&a->tx_running, a->n_tx);
 	if (app_port_init(a) < 0) {
 		exit_code = 1;
 		goto out_eal;
@@ -162,9 +189,11 @@ int main(int argc, char **argv)
 	pps_format_mac(a->gw_mac, mac);
 	fprintf(stderr,
 		"ppscan: port %u, source %s, gateway MAC %s, %" PRIu64 " addresses x %u ports = %" PRIu64
-		" probes, rate %.0f pps, seed %" PRIu64 "%s, %u worker lcore(s)\n",
+		" targets x %u probe(s), shard %u of %u, rate %.0f pps, seed %" PRIu64
+		"%s, %u TX lcore(s), %u worker lcore(s)\n",
 		a->port_id, ip, mac, a->cfg.targets->n_addresses, a->cfg.ports->n, a->scan.n,
-		a->cfg.rate_pps, a->cfg.seed, a->cfg.seed_given ? "" : " (random)", n_workers);
+		a->scan.probes, a->cfg.shard, a->cfg.shards, a->cfg.rate_pps, a->cfg.seed,
+		a->cfg.seed_given ? "" : " (random)", a->n_tx, n_workers);
 
 	g_app = a;
 	signal(SIGINT, on_signal);
@@ -186,7 +215,7 @@ int main(int argc, char **argv)
 			.results = a->results,
 			.sinks = { &out },
 			.n_sinks = 1,
-			.total_probes = a->scan.n,
+			.total_probes = (a->scan.total + a->cfg.shards - 1 - a->cfg.shard) / a->cfg.shards,
 			.ctx = a,
 			.totals = app_totals,
 			.tx_done = app_tx_done,
