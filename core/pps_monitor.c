@@ -20,6 +20,30 @@ uint64_t pps_realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+int pps_monitor_open_sinks(struct pps_monitor *m, const struct pps_config *cfg, FILE *err)
+{
+	char why[256];
+	int rc;
+
+	m->n_sinks = 0;
+	rc = pps_output_open(&m->sink_store[0], cfg->output_format == PPS_OUT_JSON ? "json" : "csv",
+			     cfg->output_file, cfg->output_fields, cfg->output_closed, why,
+			     sizeof(why));
+	if (rc < 0) {
+		fprintf(err, "%s: %s (from -o/--output-file)\n", cfg->prog, why);
+		return rc;
+	}
+	m->sinks[m->n_sinks++] = &m->sink_store[0];
+	return 0;
+}
+
+void pps_monitor_close_sinks(struct pps_monitor *m)
+{
+	for (int s = 0; s < m->n_sinks; s++)
+		pps_output_close(m->sinks[s]);
+	m->n_sinks = 0;
+}
+
 static void drain(struct pps_monitor *m)
 {
 	struct pps_result buf[256];
@@ -97,6 +121,7 @@ int pps_monitor_finish(struct pps_monitor *m)
 		if (rc < 0 && !m->write_error)
 			m->write_error = rc;
 	}
+	m->n_sinks = 0;
 	m->elapsed_s = pps_monotonic_s() - m->t0;
 	m->totals(m->ctx, &t);
 	pps_summary_print(stderr, m->cfg->prog, &t, m->elapsed_s, m->cfg->seed);

@@ -21,6 +21,7 @@ struct pps_monitor {
 	const struct pps_config *cfg;
 	struct pps_ring *results;
 	struct pps_output *sinks[PPS_MONITOR_MAX_SINKS];
+	struct pps_output sink_store[PPS_MONITOR_MAX_SINKS]; /* storage for opened sinks */
 	int n_sinks;
 	uint64_t total_probes;
 	void *ctx; /* passed to the callbacks */
@@ -37,6 +38,17 @@ struct pps_monitor {
 	uint64_t written; /* results written to sinks */
 	int write_error;  /* first sink error (-errno), 0 if none */
 };
+
+/**
+ * pps_monitor_open_sinks - opens every sink @cfg asks for (the -o/-O/-f file sink; further
+ * sinks such as Redis are added here, so both backends get them) into @m->sinks. On error
+ * prints one line naming the bad value and its option on @err, closes what was opened, and
+ * returns -errno; the caller exits 2 before sending anything.
+ */
+int pps_monitor_open_sinks(struct pps_monitor *m, const struct pps_config *cfg, FILE *err);
+
+/** pps_monitor_close_sinks - closes the sinks without the summary (error paths). */
+void pps_monitor_close_sinks(struct pps_monitor *m);
 
 /** pps_monotonic_s - CLOCK_MONOTONIC in seconds. */
 double pps_monotonic_s(void);

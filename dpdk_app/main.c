@@ -72,8 +72,8 @@ int main(int argc, char **argv)
 {
 	static struct app app; /* large (ports tables); zero-initialised */
 	struct app *a = &app;
-	struct pps_output out;
-	char why[256], ip[16], mac[18];
+	static struct pps_monitor mon;
+	char ip[16], mac[18];
 	int sep = -1, eal_argc, rc, exit_code = 0;
 	unsigned n_workers = 0, lcore;
 
@@ -103,11 +103,9 @@ int main(int argc, char **argv)
 		pps_config_free(&a->cfg);
 		return rc < 0 ? 1 : 0;
 	}
-	/* Check the output file before the EAL: a bad path is bad input (exit 2). */
-	if (pps_output_open(&out, a->cfg.output_format == PPS_OUT_JSON ? "json" : "csv",
-			    a->cfg.output_file, a->cfg.output_fields, a->cfg.output_closed, why,
-			    sizeof(why)) < 0) {
-		fprintf(stderr, "ppscan: %s (from -o/--output-file)\n", why);
+	/* Open the sinks before the EAL: a bad path or URL is bad input (exit 2). */
+	mon.cfg = &a->cfg;
+	if (pps_monitor_open_sinks(&mon, &a->cfg, stderr) < 0) {
 		pps_config_free(&a->cfg);
 		return 2;
 	}
@@ -210,17 +208,12 @@ int main(int argc, char **argv)
 
 	/* Main lcore: output and monitor until the cooldown is over. */
 	{
-		struct pps_monitor mon = {
-			.cfg = &a->cfg,
-			.results = a->results,
-			.sinks = { &out },
-			.n_sinks = 1,
-			.total_probes = (a->scan.total + a->cfg.shards - 1 - a->cfg.shard) / a->cfg.shards,
-			.ctx = a,
-			.totals = app_totals,
-			.tx_done = app_tx_done,
-			.sigints = &g_sigints,
-		};
+		mon.results = a->results;
+		mon.total_probes = (a->scan.total + a->cfg.shards - 1 - a->cfg.shard) / a->cfg.shards;
+		mon.ctx = a;
+		mon.totals = app_totals;
+		mon.tx_done = app_tx_done;
+		mon.sigints = &g_sigints;
 		pps_monitor_loop(&mon);
 		atomic_store(&a->stop_rx, 1);
 		rte_eal_mp_wait_lcore();
@@ -234,6 +227,7 @@ out_port:
 	rte_eth_dev_stop(a->port_id);
 	rte_eth_dev_close(a->port_id);
 out_eal:
+	pps_monitor_close_sinks(&mon); /* no-op after pps_monitor_finish() */
 	rte_eal_cleanup();
 	pps_config_free(&a->cfg);
 	return exit_code;
