@@ -1,29 +1,43 @@
 /*
- * Option table and validation. Names follow ZMap where ZMap has the option (-p, -r, -S, -s,
- * -G, -c, -o, -O, -f, --seed, --dryrun, --probe-ttl), so users' muscle memory works.
+ * Option table and validation. Names follow ZMap where ZMap has the option (-p, -r, -B, -S,
+ * -s, -G, -w, -b, -I, -n, -t, -N, -P, -c, -o, -O, -f, -u, -m, -e/--seed, --shards/--shard,
+ * --dryrun, --probe-ttl), so users' muscle memory works. Config files (-C) and resume files
+ * (--resume) use the long option names as keys and are expanded into arguments placed before
+ * the command line, so the command line wins.
  */
 #include "pps_config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
-#include "pps_arp.h"
 #include "output/pps_output.h"
+#include "pps_arp.h"
+#include "pps_cidrfile.h"
+#include "pps_data.h"
 
 enum {
 	OPT_GATEWAY_IP = 256,
 	OPT_SOURCE_MAC,
 	OPT_PROBE_TTL,
-	OPT_SEED,
 	OPT_OUTPUT_CLOSED,
 	OPT_TCP_OPTIONS,
 	OPT_DRYRUN,
 	OPT_SHARDS,
 	OPT_SHARD,
+	OPT_TOP_PORTS,
+	OPT_STATUS_JSON,
+	OPT_RESUME,
+	OPT_RESUME_FILE,
+	OPT_RESUME_NEXT,
+	OPT_DUMP_CONFIG,
+	OPT_EAL,
 };
 
 #define BOTH (PPS_BACKEND_DPDK | PPS_BACKEND_PCAP)
@@ -32,15 +46,34 @@ struct opt_desc {
 	struct option lo;
 	int backends;
 	const char *arg;
-	const char *help;
+	const char *help; /* NULL: hidden alias or internal key */
 };
 
 static const struct opt_desc opts[] = {
 	{ { "target-ports", required_argument, NULL, 'p' }, BOTH, "PORTS",
 	  "ports to probe: list and ranges, e.g. 22,80,8000-8100" },
+	{ { "top-ports", required_argument, NULL, OPT_TOP_PORTS }, BOTH, "N",
+	  "the N most often open TCP ports (1-1000; default 1000 when no -p is given)" },
+	{ { "allowlist-file", required_argument, NULL, 'w' }, BOTH, "FILE",
+	  "scan the addresses and CIDR blocks in FILE (one a line, # comments)" },
+	{ { "blocklist-file", required_argument, NULL, 'b' }, BOTH, "FILE",
+	  "never probe these (default: the IANA special-purpose ranges)" },
+	{ { "list-of-ips-file", required_argument, NULL, 'I' }, BOTH, "FILE",
+	  "scan the single addresses in FILE (millions of lines are fine)" },
 	{ { "rate", required_argument, NULL, 'r' }, BOTH, "PPS",
-	  "send rate in probes per second (default 10000; 0 = no limit)" },
-	{ { "source-ip", required_argument, NULL, 'S' }, BOTH, "IP", "source address of probes" },
+	  "send rate in probes per second, fractions allowed (default 10000; 0 = no limit)" },
+	{ { "bandwidth", required_argument, NULL, 'B' }, BOTH, "BPS",
+	  "send rate in bits per second, K/M/G suffixes (instead of -r)" },
+	{ { "max-targets", required_argument, NULL, 'n' }, BOTH, "N|P%",
+	  "probe only N targets (address x port), or P percent of the target space" },
+	{ { "max-runtime", required_argument, NULL, 't' }, BOTH, "SECS",
+	  "stop sending after SECS seconds (then cool down and save a resume file)" },
+	{ { "max-results", required_argument, NULL, 'N' }, BOTH, "N",
+	  "stop after N results" },
+	{ { "probes", required_argument, NULL, 'P' }, BOTH, "N",
+	  "SYNs per target, spread over N passes (default 1)" },
+	{ { "source-ip", required_argument, NULL, 'S' }, BOTH, "IPS",
+	  "source address(es): a.b.c.d, a list, a range a.b.c.d-e.f.g.h or a CIDR block" },
 	{ { "source-port", required_argument, NULL, 's' }, BOTH, "FIRST-LAST",
 	  "source port range (default 32768-61000)" },
 	{ { "gateway-mac", required_argument, NULL, 'G' }, BOTH, "MAC",
@@ -54,36 +87,51 @@ static const struct opt_desc opts[] = {
 	{ { "probe-ttl", required_argument, NULL, OPT_PROBE_TTL }, BOTH, "TTL",
 	  "IP TTL of probes, 1-255 (default 64)" },
 	{ { "tcp-options", required_argument, NULL, OPT_TCP_OPTIONS }, BOTH, "PRESET",
-	  "SYN options: smallest|windows|linux|bsd (default smallest: MSS only)" },
+	  "SYN options: smallest|windows|linux|bsd (default windows)" },
 	{ { "seed", required_argument, NULL, 'e' }, BOTH, "N",
 	  "64-bit seed for the probe order and SYN cookies (default: random, reported)" },
+	{ { "shards", required_argument, NULL, OPT_SHARDS }, BOTH, "N",
+	  "split the scan into N shards (needs --seed)" },
+	{ { "shard", required_argument, NULL, OPT_SHARD }, BOTH, "I",
+	  "which shard this run sends, 0-based" },
+	{ { "sender-threads", required_argument, NULL, 'T' }, BOTH, "N",
+	  "TX threads or lcores, each with its own queue and slice (default 1)" },
 	{ { "cooldown", required_argument, NULL, 'c' }, BOTH, "SECS",
 	  "seconds to wait for responses after the last probe (default 8)" },
 	{ { "cooldown-time", required_argument, NULL, 'c' }, BOTH, NULL, NULL }, /* ZMap's name */
 	{ { "output-file", required_argument, NULL, 'o' }, BOTH, "FILE",
-	  "write results to FILE (default: stdout)" },
+	  "write results to FILE (default: stdout; appends)" },
 	{ { "output-module", required_argument, NULL, 'O' }, BOTH, "FORMAT",
 	  "csv or json (one JSON object a line)" },
 	{ { "output-fields", required_argument, NULL, 'f' }, BOTH, "FIELDS",
 	  "comma-separated fields (default saddr,sport,classification)" },
 	{ { "output-closed", no_argument, NULL, OPT_OUTPUT_CLOSED }, BOTH, NULL,
 	  "also report closed ports (RST responses)" },
-	{ { "probes", required_argument, NULL, 'P' }, BOTH, "N",
-	  "SYNs per target, spread over N passes (default 1)" },
-	{ { "shards", required_argument, NULL, OPT_SHARDS }, BOTH, "N",
-	  "split the scan into N shards (needs --seed)" },
-	{ { "shard", required_argument, NULL, OPT_SHARD }, BOTH, "I",
-	  "which shard this run sends, 0-based" },
-	{ { "sender-threads", required_argument, NULL, 'T' }, BOTH, "N",
-	  "TX threads (ppscan: defaults to one TX lcore)" },
+	{ { "status-updates-file", required_argument, NULL, 'u' }, BOTH, "FILE",
+	  "write progress as CSV, one line a second" },
+	{ { "status-json", required_argument, NULL, OPT_STATUS_JSON }, BOTH, "FILE",
+	  "write progress as one JSON object a line, a line a second" },
+	{ { "metadata-file", required_argument, NULL, 'm' }, BOTH, "FILE",
+	  "write a JSON summary (options, seed, counters, times) at the end" },
 	{ { "quiet", no_argument, NULL, 'q' }, BOTH, NULL, "no status line" },
 	{ { "dryrun", no_argument, NULL, OPT_DRYRUN }, BOTH, NULL,
-	  "print each probe instead of sending it (no device needed)" },
+	  "print each probe instead of sending it (no device, no root)" },
+	{ { "config", required_argument, NULL, 'C' }, BOTH, "FILE",
+	  "read options from FILE (key = value, keys are the long option names)" },
+	{ { "dump-config", no_argument, NULL, OPT_DUMP_CONFIG }, BOTH, NULL,
+	  "print the effective configuration as a file -C reads, and exit" },
+	{ { "resume", required_argument, NULL, OPT_RESUME }, BOTH, "FILE",
+	  "continue an interrupted scan from its resume file (no other argument needed)" },
+	{ { "resume-file", required_argument, NULL, OPT_RESUME_FILE }, BOTH, "FILE",
+	  "where an interrupted scan saves its state (default paused.conf)" },
+	{ { "resume-next", required_argument, NULL, OPT_RESUME_NEXT }, BOTH, NULL, NULL },
+	{ { "eal", required_argument, NULL, OPT_EAL }, PPS_BACKEND_DPDK, NULL, NULL },
 	{ { "help", no_argument, NULL, 'h' }, BOTH, NULL, "this help" },
 	{ { "version", no_argument, NULL, 'V' }, BOTH, NULL, "print the version" },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+_Static_assert(N_OPTS <= PPS_MAX_OPTS, "raise PPS_MAX_OPTS");
 
 void pps_config_usage(enum pps_backend backend, const char *prog, FILE *out)
 {
@@ -108,18 +156,24 @@ void pps_config_usage(enum pps_backend backend, const char *prog, FILE *out)
 	}
 }
 
+static int opt_index(int val)
+{
+	for (size_t i = 0; i < N_OPTS; i++)
+		if (opts[i].lo.val == val)
+			return (int)i;
+	return -1;
+}
+
 static const char *opt_label(int val, char *buf, size_t len)
 {
-	for (size_t i = 0; i < N_OPTS; i++) {
-		if (opts[i].lo.val != val)
-			continue;
-		if (val < 256)
-			snprintf(buf, len, "-%c/--%s", val, opts[i].lo.name);
-		else
-			snprintf(buf, len, "--%s", opts[i].lo.name);
-		return buf;
-	}
-	snprintf(buf, len, "option");
+	int i = opt_index(val);
+
+	if (i < 0)
+		snprintf(buf, len, "option");
+	else if (val < 256)
+		snprintf(buf, len, "-%c/--%s", val, opts[i].lo.name);
+	else
+		snprintf(buf, len, "--%s", opts[i].lo.name);
 	return buf;
 }
 
@@ -129,10 +183,10 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 	char *end;
 	unsigned long long v;
 
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+	if (!s || !*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtoull(s, &end, 10);
 	if (errno || *end || v > max)
 		return -EINVAL;
 	*out = v;
@@ -144,13 +198,37 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 	char *end;
 	double v;
 
-	if (!s || !*s || *s == ' ')
+	if (!s || !*s || isspace((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || *end || !isfinite(v) || v < lo || v > hi)
 		return -EINVAL;
 	*out = v;
+	return 0;
+}
+
+/* "10M", "1.5G", "500k", "100000": bits per second. */
+static int parse_bandwidth(const char *s, double *bps)
+{
+	char buf[32];
+	size_t n = s ? strlen(s) : 0;
+	double mul = 1, v;
+
+	if (n == 0 || n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n + 1);
+	switch (buf[n - 1]) {
+	case 'k': case 'K': mul = 1e3; break;
+	case 'm': case 'M': mul = 1e6; break;
+	case 'g': case 'G': mul = 1e9; break;
+	default: break;
+	}
+	if (mul != 1)
+		buf[n - 1] = '\0';
+	if (parse_double(buf, 1e-9, 1e13, &v))
+		return -EINVAL;
+	*bps = v * mul;
 	return 0;
 }
 
@@ -180,19 +258,228 @@ static int parse_sport_range(const char *s, uint16_t *first, uint16_t *last)
 	return 0;
 }
 
+/* -S: "a.b.c.d", "a,b,c", "a.b.c.d-e.f.g.h", "a.b.c.d/len", or a mix separated by commas. */
+static int parse_sources(const char *s, struct pps_targets *t)
+{
+	char buf[1024];
+	char *save = NULL, *tok;
+
+	if (!s || !*s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(tok, '-');
+		struct pps_range r;
+
+		if (dash) {
+			*dash = '\0';
+			if (pps_parse_ipv4(tok, &r.first_h) || pps_parse_ipv4(dash + 1, &r.last_h) ||
+			    r.last_h < r.first_h)
+				return -EINVAL;
+		} else if (pps_parse_cidr(tok, &r)) {
+			return -EINVAL;
+		}
+		if (pps_targets_add(t, r.first_h, r.last_h))
+			return -ENOMEM;
+	}
+	if (s[strlen(s) - 1] == ',' || s[0] == ',' || strstr(s, ",,"))
+		return -EINVAL;
+	return pps_targets_finalize(t);
+}
+
+static int parse_bool(const char *v)
+{
+	if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1") || !strcmp(v, "on"))
+		return 1;
+	if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0") || !strcmp(v, "off"))
+		return 0;
+	return -1;
+}
+
 void pps_config_free(struct pps_config *cfg)
 {
 	pps_targets_free(cfg->targets);
 	cfg->targets = NULL;
+	pps_targets_free(cfg->sources);
+	cfg->sources = NULL;
 	free(cfg->ports);
 	cfg->ports = NULL;
+	free(cfg->target_args);
+	cfg->target_args = NULL;
+	if (cfg->file_argv)
+		for (int i = 0; cfg->file_argv[i]; i++)
+			free(cfg->file_argv[i]);
+	free(cfg->file_argv);
+	cfg->file_argv = NULL;
+	if (cfg->origin)
+		for (int i = 0; cfg->origin[i] != (char *)-1; i++)
+			free(cfg->origin[i]);
+	free(cfg->origin);
+	cfg->origin = NULL;
+	free(cfg->file_text);
+	cfg->file_text = NULL;
 }
+
+/* Growable argument vector with the origin ("FILE:LINE") of each argument. */
+struct argvec {
+	char **v;
+	char **origin;
+	int n, cap;
+};
+
+static int argvec_push(struct argvec *a, const char *s, const char *origin)
+{
+	if (a->n + 2 > a->cap) {
+		int cap = a->cap ? a->cap * 2 : 32;
+		char **v = realloc(a->v, (size_t)cap * sizeof(char *));
+		char **o;
+		if (!v)
+			return -ENOMEM;
+		a->v = v;
+		o = realloc(a->origin, (size_t)cap * sizeof(char *));
+		if (!o)
+			return -ENOMEM;
+		a->origin = o;
+		a->cap = cap;
+	}
+	a->v[a->n] = strdup(s);
+	a->origin[a->n] = origin ? strdup(origin) : NULL;
+	if (!a->v[a->n])
+		return -ENOMEM;
+	a->n++;
+	a->v[a->n] = NULL;
+	a->origin[a->n] = (char *)-1;
+	return 0;
+}
+
+/*
+ * Reads a config file into arguments: "key = value" -> "--key=value"; boolean keys take
+ * true/false; "targets" lists positional targets. Errors name FILE:LINE.
+ */
+static int expand_file(struct pps_config *cfg, const char *path, struct argvec *targets,
+		       struct argvec *out, FILE *err)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096], where[600];
+	unsigned long ln = 0;
+
+	if (!f) {
+		fprintf(err, "%s: cannot read config file '%s': %s\n", cfg->prog, path,
+			strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *k = line, *v, *e, *hash;
+		const struct opt_desc *d = NULL;
+
+		ln++;
+		snprintf(where, sizeof(where), "%s:%lu", path, ln);
+		if (ln == 1 && !strncmp(k, "\xef\xbb\xbf", 3))
+			k += 3;
+		if ((hash = strchr(k, '#')))
+			*hash = '\0';
+		while (isspace((unsigned char)*k))
+			k++;
+		e = k + strlen(k);
+		while (e > k && isspace((unsigned char)e[-1]))
+			*--e = '\0';
+		if (!*k)
+			continue;
+		v = strchr(k, '=');
+		if (!v) {
+			fprintf(err, "%s: %s: expected 'key = value', got '%s'\n", cfg->prog, where, k);
+			goto fail;
+		}
+		e = v;
+		*v++ = '\0';
+		while (e > k && isspace((unsigned char)e[-1]))
+			*--e = '\0';
+		while (isspace((unsigned char)*v))
+			v++;
+		if (!strcmp(k, "targets") || !strcmp(k, "target")) {
+			char *save = NULL, *tok;
+			for (tok = strtok_r(v, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save))
+				if (argvec_push(targets, tok, where))
+					goto nomem;
+			continue;
+		}
+		for (size_t i = 0; i < N_OPTS; i++)
+			if (!strcmp(opts[i].lo.name, k) && (opts[i].backends & cfg->backend))
+				d = &opts[i];
+		if (!d || d->lo.val == 'C' || d->lo.val == OPT_RESUME || d->lo.val == 'h' ||
+		    d->lo.val == 'V' || d->lo.val == OPT_DUMP_CONFIG) {
+			fprintf(err, "%s: %s: unknown key '%s'\n", cfg->prog, where, k);
+			goto fail;
+		}
+		if (d->lo.has_arg == no_argument) {
+			int b = parse_bool(v);
+			if (b < 0) {
+				fprintf(err, "%s: %s: invalid value '%s' for '%s': expected true or false\n",
+					cfg->prog, where, v, k);
+				goto fail;
+			}
+			if (b && argvec_push(out, (snprintf(line, sizeof(line), "--%s", k), line), where))
+				goto nomem;
+			continue;
+		}
+		{
+			char arg[4200];
+			snprintf(arg, sizeof(arg), "--%s=%s", k, v);
+			if (argvec_push(out, arg, where))
+				goto nomem;
+		}
+	}
+	fclose(f);
+	return 0;
+nomem:
+	fprintf(err, "%s: out of memory reading '%s'\n", cfg->prog, path);
+fail:
+	fclose(f);
+	return -1;
+}
+
+/* Finds "-C FILE", "--config FILE", "--config=FILE", "--resume ..." in argv (before "--"). */
+static const char *find_file_opt(int argc, char **argv, const char *lng, char shrt, int *at,
+				 int *width)
+{
+	size_t l = strlen(lng);
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--"))
+			break;
+		if (!strncmp(a, "--", 2) && !strncmp(a + 2, lng, l)) {
+			if (a[2 + l] == '=') {
+				*at = i;
+				*width = 1;
+				return a + 3 + l;
+			}
+			if (a[2 + l] == '\0' && i + 1 < argc) {
+				*at = i;
+				*width = 2;
+				return argv[i + 1];
+			}
+		}
+		if (shrt && a[0] == '-' && a[1] == shrt) {
+			*at = i;
+			if (a[2]) {
+				*width = 1;
+				return a + 2;
+			}
+			if (i + 1 < argc) {
+				*width = 2;
+				return argv[i + 1];
+			}
+		}
+	}
+	return NULL;
+}
+
+static char g_msg[512]; /* composed error message (parse is single-threaded, main only) */
 
 #define BAD(...)                                                                                   \
 	do {                                                                                       \
-		fprintf(err, "%s: ", cfg->prog);                                                   \
-		fprintf(err, __VA_ARGS__);                                                         \
-		fputc('\n', err);                                                                  \
+		snprintf(g_msg, sizeof(g_msg), __VA_ARGS__);                                       \
 		goto fail;                                                                         \
 	} while (0)
 
@@ -201,10 +488,13 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 {
 	struct option longopts[N_OPTS + 1];
 	char shortopts[2 * N_OPTS + 2];
-	char label[64], why[128];
+	char label[64], why[256];
 	const char *ports_spec = NULL;
+	struct argvec av = { 0 }, tv = { 0 };
 	size_t ns = 0, nl = 0;
-	int c;
+	int c, have_rate = 0, at = -1, width = 0;
+	const char *cfgfile, *resfile;
+	double max_targets_pct = 0;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->backend = backend;
@@ -213,7 +503,7 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 	cfg->sport_first_h = 32768;
 	cfg->sport_last_h = 61000;
 	cfg->ttl = 64;
-	cfg->tcpopt = PPS_TCPOPT_SMALLEST;
+	cfg->tcpopt = PPS_TCPOPT_WINDOWS;
 	cfg->cooldown_s = 8;
 	cfg->output_format = PPS_OUT_CSV;
 	snprintf(cfg->output_fields, sizeof(cfg->output_fields), "saddr,sport,classification");
@@ -221,13 +511,39 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 	cfg->probes = 1;
 	cfg->shards = 1;
 	cfg->sender_threads = 1;
+	cfg->resume_file = "paused.conf";
+	g_msg[0] = '\0';
+
+	/* Expand -C/--config and --resume files in front of the command line. */
+	if (argvec_push(&av, argc > 0 ? argv[0] : cfg->prog, NULL))
+		BAD("out of memory");
+	resfile = find_file_opt(argc, argv, "resume", 0, &at, &width);
+	if (resfile) {
+		cfg->resuming = 1;
+		if (expand_file(cfg, resfile, &tv, &av, err))
+			goto fail_printed;
+	}
+	{
+		int at2 = -1, w2 = 0;
+		cfgfile = find_file_opt(argc, argv, "config", 'C', &at2, &w2);
+		if (cfgfile && expand_file(cfg, cfgfile, &tv, &av, err))
+			goto fail_printed;
+	}
+	for (int i = 1; i < argc; i++)
+		if (argvec_push(&av, argv[i], NULL))
+			BAD("out of memory");
+	for (int i = 0; i < tv.n; i++) /* file targets go last, as positional arguments */
+		if (argvec_push(&av, tv.v[i], tv.origin[i]))
+			BAD("out of memory");
+	cfg->file_argv = av.v;
+	cfg->origin = av.origin;
 
 	shortopts[ns++] = ':';
 	for (size_t i = 0; i < N_OPTS; i++) {
 		if (!(opts[i].backends & backend))
 			continue;
 		longopts[nl++] = opts[i].lo;
-		if (opts[i].lo.val < 256) {
+		if (opts[i].lo.val < 256 && !strchr(shortopts, opts[i].lo.val)) {
 			shortopts[ns++] = (char)opts[i].lo.val;
 			if (opts[i].lo.has_arg == required_argument)
 				shortopts[ns++] = ':';
@@ -238,22 +554,83 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 
 	opterr = 0;
 	optind = 0; /* full reinitialisation (GNU), so tests may parse repeatedly */
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+	while ((c = getopt_long(av.n, av.v, shortopts, longopts, NULL)) != -1) {
 		uint64_t u;
+		int oi = opt_index(c);
 
+		if (oi >= 0 && c != '?' && c != ':')
+			cfg->given[oi] = optarg ? optarg : "true";
 		switch (c) {
 		case 'p':
 			ports_spec = optarg;
 			break;
+		case OPT_TOP_PORTS:
+			if (parse_u64(optarg, pps_top_ports_n, &u) || u < 1)
+				BAD("invalid port count '%s' (from %s): expected 1-%u", optarg,
+				    opt_label(c, label, sizeof(label)), pps_top_ports_n);
+			cfg->top_ports = (unsigned)u;
+			break;
+		case 'w':
+			cfg->allowlist_file = optarg;
+			break;
+		case 'b':
+			cfg->blocklist_file = optarg;
+			break;
+		case 'I':
+			cfg->list_of_ips_file = optarg;
+			break;
 		case 'r':
 			if (parse_double(optarg, 0, 1e10, &cfg->rate_pps))
-				BAD("invalid rate '%s' (from %s): expected a number of probes per second, 0 to 1e10",
+				BAD("invalid rate '%s' (from %s): expected probes per second, 0 to 1e10",
+				    optarg, opt_label(c, label, sizeof(label)));
+			have_rate = 1;
+			break;
+		case 'B':
+			if (parse_bandwidth(optarg, &cfg->bandwidth_bps))
+				BAD("invalid bandwidth '%s' (from %s): expected bits per second with an optional K, M or G suffix",
 				    optarg, opt_label(c, label, sizeof(label)));
 			break;
-		case 'S':
-			if (pps_parse_ipv4(optarg, &cfg->src_ip_h))
-				BAD("invalid address '%s' (from %s): expected a.b.c.d", optarg,
+		case 'n': {
+			size_t l = strlen(optarg);
+			if (l > 1 && optarg[l - 1] == '%') {
+				char num[32];
+				if (l >= sizeof(num))
+					BAD("invalid target count '%s' (from %s)", optarg,
+					    opt_label(c, label, sizeof(label)));
+				memcpy(num, optarg, l - 1);
+				num[l - 1] = '\0';
+				if (parse_double(num, 1e-12, 100, &max_targets_pct))
+					BAD("invalid target count '%s' (from %s): expected N or a percentage above 0 and up to 100%%",
+					    optarg, opt_label(c, label, sizeof(label)));
+				cfg->max_targets = 0;
+			} else {
+				if (parse_u64(optarg, UINT64_MAX, &cfg->max_targets) ||
+				    cfg->max_targets == 0)
+					BAD("invalid target count '%s' (from %s): expected N >= 1 or a percentage",
+					    optarg, opt_label(c, label, sizeof(label)));
+				max_targets_pct = 0;
+			}
+			break;
+		}
+		case 't':
+			if (parse_double(optarg, 1e-3, 1e9, &cfg->max_runtime_s))
+				BAD("invalid runtime '%s' (from %s): expected seconds above 0", optarg,
 				    opt_label(c, label, sizeof(label)));
+			break;
+		case 'N':
+			if (parse_u64(optarg, UINT64_MAX, &cfg->max_results) || !cfg->max_results)
+				BAD("invalid result count '%s' (from %s): expected N >= 1", optarg,
+				    opt_label(c, label, sizeof(label)));
+			break;
+		case 'S':
+			pps_targets_free(cfg->sources);
+			cfg->sources = pps_targets_new();
+			if (!cfg->sources)
+				BAD("out of memory");
+			if (parse_sources(optarg, cfg->sources))
+				BAD("invalid source address '%s' (from %s): expected a.b.c.d, a list, a range a.b.c.d-e.f.g.h or a CIDR block",
+				    optarg, opt_label(c, label, sizeof(label)));
+			cfg->src_ip_h = cfg->sources->ranges[0].first_h;
 			cfg->have_src_ip = 1;
 			break;
 		case 's':
@@ -330,15 +707,31 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 				    optarg, opt_label(c, label, sizeof(label)));
 			break;
 		case 'f':
-			if (strlen(optarg) >= sizeof(cfg->output_fields) ||
-			    pps_output_check_fields(optarg, why, sizeof(why)))
+			if (strlen(optarg) >= sizeof(cfg->output_fields))
+				BAD("invalid output fields '%s' (from %s): too long", optarg,
+				    opt_label(c, label, sizeof(label)));
+			if (pps_output_check_fields(optarg, why, sizeof(why)))
 				BAD("invalid output fields '%s' (from %s): %s", optarg,
-				    opt_label(c, label, sizeof(label)),
-				    strlen(optarg) >= sizeof(cfg->output_fields) ? "too long" : why);
+				    opt_label(c, label, sizeof(label)), why);
 			snprintf(cfg->output_fields, sizeof(cfg->output_fields), "%s", optarg);
 			break;
 		case OPT_OUTPUT_CLOSED:
 			cfg->output_closed = 1;
+			break;
+		case 'u':
+			if (!*optarg)
+				BAD("empty file name (from %s)", opt_label(c, label, sizeof(label)));
+			cfg->status_updates_file = optarg;
+			break;
+		case OPT_STATUS_JSON:
+			if (!*optarg)
+				BAD("empty file name (from %s)", opt_label(c, label, sizeof(label)));
+			cfg->status_json_file = optarg;
+			break;
+		case 'm':
+			if (!*optarg)
+				BAD("empty file name (from %s)", opt_label(c, label, sizeof(label)));
+			cfg->metadata_file = optarg;
 			break;
 		case 'P':
 			if (parse_u64(optarg, 1000, &u) || u < 1)
@@ -359,9 +752,9 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 			cfg->shard = (uint32_t)u;
 			break;
 		case 'T':
-			if (parse_u64(optarg, 64, &u) || u < 1)
-				BAD("invalid sender thread count '%s' (from %s): expected 1-64", optarg,
-				    opt_label(c, label, sizeof(label)));
+			if (parse_u64(optarg, PPS_MAX_SENDERS, &u) || u < 1)
+				BAD("invalid sender thread count '%s' (from %s): expected 1-%d", optarg,
+				    opt_label(c, label, sizeof(label)), PPS_MAX_SENDERS);
 			cfg->sender_threads = (uint32_t)u;
 			break;
 		case 'q':
@@ -370,54 +763,162 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 		case OPT_DRYRUN:
 			cfg->dryrun = 1;
 			break;
+		case 'C':
+		case OPT_RESUME:
+			break; /* expanded above */
+		case OPT_RESUME_FILE:
+			if (!*optarg)
+				BAD("empty file name (from %s)", opt_label(c, label, sizeof(label)));
+			cfg->resume_file = optarg;
+			break;
+		case OPT_RESUME_NEXT: {
+			char *p = optarg, *end;
+			cfg->n_resume_next = 0;
+			while (*p) {
+				if (cfg->n_resume_next == PPS_MAX_SENDERS || !isdigit((unsigned char)*p))
+					BAD("invalid resume state '%s' (from resume-next)", optarg);
+				errno = 0;
+				cfg->resume_next[cfg->n_resume_next++] = strtoull(p, &end, 10);
+				if (errno || (*end && *end != ','))
+					BAD("invalid resume state '%s' (from resume-next)", optarg);
+				p = *end ? end + 1 : end;
+			}
+			break;
+		}
+		case OPT_EAL:
+			cfg->eal_args = optarg;
+			break;
+		case OPT_DUMP_CONFIG:
+			cfg->dump_config = 1;
+			break;
 		case 'h':
 			pps_config_usage(backend, cfg->prog, stdout);
+			pps_config_free(cfg);
 			return PPS_PARSE_EXIT;
 		case 'V':
 			printf("%s %s\n", cfg->prog, PPS_VERSION);
+			pps_config_free(cfg);
 			return PPS_PARSE_EXIT;
 		case ':':
-			BAD("option '%s' needs a value", argv[optind - 1]);
+			BAD("option '%s' needs a value", av.v[optind - 1]);
 		default:
 			if (optopt && optopt < 256)
 				BAD("unknown option '-%c' (see --help)", optopt);
-			BAD("unknown option '%s' (see --help)", argv[optind - 1]);
+			BAD("unknown option '%s' (see --help)", av.v[optind - 1]);
 		}
 	}
-
-	/* Targets: the remaining arguments. */
-	if (optind >= argc)
-		BAD("no targets given: expected one or more a.b.c.d or a.b.c.d/len");
-	cfg->targets = pps_targets_new();
-	if (!cfg->targets)
-		BAD("out of memory");
-	for (int i = optind; i < argc; i++) {
-		struct pps_range r;
-
-		if (pps_parse_cidr(argv[i], &r))
-			BAD("invalid target '%s' (argument %d): expected a.b.c.d or a.b.c.d/0-32",
-			    argv[i], i);
-		if (pps_targets_add(cfg->targets, r.first_h, r.last_h))
-			BAD("out of memory");
-	}
-	if (pps_targets_finalize(cfg->targets))
-		BAD("out of memory");
 
 	cfg->ports = malloc(sizeof(*cfg->ports));
 	if (!cfg->ports)
 		BAD("out of memory");
-	if (!ports_spec)
-		BAD("no ports given: use -p/--target-ports, e.g. -p 22,80,443");
-	if (pps_ports_parse(cfg->ports, ports_spec, why, sizeof(why)))
-		BAD("invalid ports '%s' (from -p/--target-ports): %s", ports_spec, why);
-	cfg->n_probes = cfg->targets->n_addresses * cfg->ports->n;
+	if (ports_spec) {
+		if (pps_ports_parse(cfg->ports, ports_spec, why, sizeof(why)))
+			BAD("invalid ports '%s' (from -p/--target-ports): %s", ports_spec, why);
+	} else {
+		memset(cfg->ports->index, 0xff, sizeof(cfg->ports->index));
+		cfg->ports->n = 0;
+	}
+	if (cfg->top_ports || !ports_spec) {
+		/* --top-ports N, also the default (N = all 1000) when no -p is given */
+		unsigned n = cfg->top_ports ? cfg->top_ports : pps_top_ports_n;
+		for (unsigned i = 0; i < n; i++)
+			cfg->ports->index[pps_top_ports[i]] = 0;
+		cfg->ports->n = 0;
+		for (uint32_t v = 1; v <= 65535; v++)
+			if (cfg->ports->index[v] != PPS_PORT_NONE) {
+				cfg->ports->index[v] = (uint16_t)cfg->ports->n;
+				cfg->ports->list[cfg->ports->n++] = (uint16_t)v;
+			}
+	}
+	/* Targets: positional arguments, the allowlist and the list of addresses. */
+	cfg->targets = pps_targets_new();
+	cfg->target_args = calloc((size_t)(av.n - optind) + 1, sizeof(char *));
+	if (!cfg->targets || !cfg->target_args)
+		BAD("out of memory");
+	for (int i = optind; i < av.n; i++) {
+		struct pps_range r;
 
-	if (!cfg->dryrun && !cfg->have_src_ip && backend == PPS_BACKEND_DPDK)
+		if (pps_parse_cidr(av.v[i], &r)) {
+			if (av.origin[i])
+				BAD("invalid target '%s' (from %s): expected a.b.c.d or a.b.c.d/0-32",
+				    av.v[i], av.origin[i]);
+			BAD("invalid target '%s' (argument %d): expected a.b.c.d or a.b.c.d/0-32",
+			    av.v[i], i);
+		}
+		if (pps_targets_add(cfg->targets, r.first_h, r.last_h))
+			BAD("out of memory");
+		cfg->target_args[cfg->n_target_args++] = av.v[i];
+	}
+	if (cfg->allowlist_file &&
+	    pps_cidr_load_file(cfg->targets, cfg->allowlist_file, 0, why, sizeof(why)))
+		BAD("%s (from -w/--allowlist-file)", why);
+	if (cfg->list_of_ips_file &&
+	    pps_cidr_load_file(cfg->targets, cfg->list_of_ips_file, 1, why, sizeof(why)))
+		BAD("%s (from -I/--list-of-ips-file)", why);
+	if (cfg->targets->n_ranges == 0)
+		BAD("no targets given: expected one or more a.b.c.d or a.b.c.d/len, -w FILE or -I FILE");
+	if (pps_targets_finalize(cfg->targets))
+		BAD("out of memory");
+	{
+		/* The blocklist wins over every way of naming a target. */
+		struct pps_targets *bl = pps_targets_new();
+		uint64_t before = cfg->targets->n_addresses;
+		int rc;
+
+		if (!bl)
+			BAD("out of memory");
+		if (cfg->blocklist_file)
+			rc = pps_cidr_load_file(bl, cfg->blocklist_file, 0, why, sizeof(why));
+		else
+			rc = pps_cidr_parse_buf(bl, pps_default_blocklist, strlen(pps_default_blocklist),
+						"default blocklist", 0, why, sizeof(why));
+		if (!rc)
+			rc = pps_targets_finalize(bl);
+		if (!rc)
+			rc = pps_targets_subtract(cfg->targets, bl);
+		pps_targets_free(bl);
+		if (rc)
+			BAD("%s (from -b/--blocklist-file)", why);
+		cfg->blocked = before - cfg->targets->n_addresses;
+		if (cfg->targets->n_addresses == 0)
+			BAD("the blocklist (%s) leaves no target: all %" PRIu64
+			    " addresses are blocked; pass your own -b/--blocklist-file if you mean to scan them",
+			    cfg->blocklist_file ? cfg->blocklist_file : "the default IANA special-purpose list",
+			    before);
+	}
+
+	cfg->n_probes = cfg->targets->n_addresses * cfg->ports->n;
+	if (max_targets_pct > 0) {
+		cfg->max_targets = (uint64_t)ceill((long double)cfg->n_probes * max_targets_pct / 100);
+		if (cfg->max_targets == 0)
+			cfg->max_targets = 1;
+	}
+	if (cfg->max_targets > cfg->n_probes)
+		cfg->max_targets = 0; /* no cap needed */
+
+	if (cfg->bandwidth_bps > 0) {
+		if (have_rate)
+			BAD("give -r/--rate or -B/--bandwidth, not both");
+		cfg->rate_pps = cfg->bandwidth_bps / (8.0 * pps_config_probe_frame_bytes(cfg));
+	}
+
+	if (!cfg->sources) {
+		cfg->sources = pps_targets_new();
+		if (!cfg->sources)
+			BAD("out of memory");
+	}
+	if (!cfg->dryrun && !cfg->dump_config && !cfg->have_src_ip && backend == PPS_BACKEND_DPDK)
 		BAD("no source address: the DPDK port has no kernel address, give -S/--source-ip");
-	if (!cfg->dryrun && backend == PPS_BACKEND_DPDK && !cfg->have_gw_mac && !cfg->have_gw_ip)
+	if (!cfg->dryrun && !cfg->dump_config && backend == PPS_BACKEND_DPDK && !cfg->have_gw_mac &&
+	    !cfg->have_gw_ip)
 		BAD("no next hop: give -G/--gateway-mac or --gateway-ip");
-	if (!cfg->dryrun && backend == PPS_BACKEND_PCAP && !cfg->iface)
+	if (!cfg->dryrun && !cfg->dump_config && backend == PPS_BACKEND_PCAP && !cfg->iface)
 		BAD("no interface: give -i/--interface");
+	if (!cfg->have_src_ip) {
+		/* --dryrun without -S: probes from 0.0.0.0 (ppscan-pcap fills it in later) */
+		if (pps_targets_add(cfg->sources, 0, 0) || pps_targets_finalize(cfg->sources))
+			BAD("out of memory");
+	}
 
 	if (cfg->shard >= cfg->shards)
 		BAD("invalid shard '%u' (from --shard): must be below --shards %u (0-based)",
@@ -425,12 +926,104 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 	if (cfg->shards > 1 && !cfg->seed_given)
 		BAD("--shards %u without --seed: the shards' orders would not fit together; give every shard the same --seed",
 		    cfg->shards);
+	if (cfg->resuming && !cfg->seed_given)
+		BAD("resume file '%s' has no seed", resfile);
+	if (cfg->n_resume_next && cfg->n_resume_next != cfg->sender_threads)
+		BAD("resume state has %u sender positions but --sender-threads is %u",
+		    cfg->n_resume_next, cfg->sender_threads);
+	if (cfg->resuming && !cfg->n_resume_next)
+		BAD("resume file '%s' has no resume-next line", resfile);
 	if (!cfg->seed_given) {
 		if (getrandom(&cfg->seed, sizeof(cfg->seed), 0) != sizeof(cfg->seed))
 			BAD("cannot draw a random seed: %s", strerror(errno));
 	}
+	for (int i = 0; i < tv.n; i++) {
+		free(tv.v[i]);
+		free(tv.origin[i]);
+	}
+	free(tv.v);
+	free(tv.origin);
+	if (cfg->dump_config) {
+		pps_config_dump(cfg, stdout);
+		pps_config_free(cfg);
+		return PPS_PARSE_EXIT;
+	}
 	return PPS_PARSE_OK;
 fail:
+	/* name the file and line when the offending option came from a config file */
+	if (optind > 0 && optind - 1 < av.n && av.origin && av.origin[optind - 1] &&
+	    av.origin[optind - 1] != (char *)-1 && !strstr(g_msg, av.origin[optind - 1]))
+		fprintf(err, "%s: %s (in %s)\n", cfg->prog, g_msg, av.origin[optind - 1]);
+	else
+		fprintf(err, "%s: %s\n", cfg->prog, g_msg);
+fail_printed:
+	if (!cfg->file_argv) {
+		cfg->file_argv = av.v;
+		cfg->origin = av.origin;
+	}
+	for (int i = 0; i < tv.n; i++) {
+		free(tv.v[i]);
+		free(tv.origin[i]);
+	}
+	free(tv.v);
+	free(tv.origin);
 	pps_config_free(cfg);
 	return PPS_PARSE_ERROR;
+}
+
+unsigned pps_config_probe_frame_bytes(const struct pps_config *cfg)
+{
+	static const unsigned optlen[] = { 4, 12, 20, 24 };
+	unsigned frame = 14 + 20 + 20 + optlen[cfg->tcpopt];
+
+	if (frame < 60)
+		frame = 60;
+	return frame + 24;
+}
+
+int pps_config_dump(const struct pps_config *cfg, FILE *out)
+{
+	fprintf(out, "# %s %s configuration: read it back with -C FILE\n", cfg->prog, PPS_VERSION);
+	for (size_t i = 0; i < N_OPTS; i++) {
+		int v = opts[i].lo.val;
+
+		if (!cfg->given[i] || v == 'C' || v == OPT_RESUME || v == OPT_DUMP_CONFIG ||
+		    v == OPT_RESUME_NEXT || v == OPT_EAL || v == 'e' || v == OPT_DRYRUN)
+			continue;
+		fprintf(out, "%s = %s\n", opts[i].lo.name,
+			opts[i].lo.has_arg == no_argument ? "true" : cfg->given[i]);
+	}
+	fprintf(out, "seed = %" PRIu64 "\n", cfg->seed);
+	if (cfg->n_target_args) {
+		fprintf(out, "targets =");
+		for (int i = 0; i < cfg->n_target_args; i++)
+			fprintf(out, " %s", cfg->target_args[i]);
+		fputc('\n', out);
+	}
+	return ferror(out) ? -EIO : 0;
+}
+
+int pps_config_write_resume(const struct pps_config *cfg, const char *path, const char *eal,
+			    const uint64_t *next, unsigned n)
+{
+	char tmp[4096];
+	FILE *f;
+	int rc;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	rc = pps_config_dump(cfg, f);
+	if (eal && *eal)
+		fprintf(f, "eal = %s\n", eal);
+	fprintf(f, "resume-next = ");
+	for (unsigned i = 0; i < n; i++)
+		fprintf(f, "%s%" PRIu64, i ? "," : "", next[i]);
+	fputc('\n', f);
+	if (fclose(f) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	return rc;
 }

@@ -15,6 +15,8 @@
 
 #define PPS_VERSION "0.1.0"
 #define PPS_MAX_FIELDS 16
+#define PPS_MAX_OPTS 64	   /* entries in the option table */
+#define PPS_MAX_SENDERS 64 /* -T limit */
 
 /** Which binary is parsing: some options exist for one backend only. */
 enum pps_backend {
@@ -31,7 +33,8 @@ struct pps_config {
 	enum pps_backend backend;
 	const char *prog; /* "ppscan" or "ppscan-pcap", for messages */
 
-	struct pps_targets *targets; /* owned */
+	struct pps_targets *targets; /* owned: arguments + allowlist + list file - blocklist */
+	struct pps_targets *sources; /* owned: -S addresses (one or more) */
 	struct pps_ports *ports;     /* owned */
 	uint64_t n_probes;	     /* targets->n_addresses * ports->n: the target space */
 
@@ -66,6 +69,38 @@ struct pps_config {
 	int quiet;	   /* -q: no status line */
 	int dryrun;	   /* --dryrun: print probes instead of sending */
 	unsigned rx_ring;  /* results ring capacity */
+
+	/* target space (issue: lists, blocklists) */
+	const char *allowlist_file;   /* -w */
+	const char *blocklist_file;   /* -b; NULL = the embedded default (data/blocklist.conf) */
+	const char *list_of_ips_file; /* -I */
+	unsigned top_ports;	      /* --top-ports N; used when no -p is given (default 1000) */
+	uint64_t blocked;	      /* addresses the blocklist removed from the targets */
+
+	/* pace and limits */
+	double bandwidth_bps;  /* -B, bits per second; sets rate_pps from the frame size */
+	uint64_t max_targets;  /* -n, 0 = all; targets (address x port) of the space */
+	double max_runtime_s;  /* -t, seconds of sending, 0 = unlimited */
+	uint64_t max_results;  /* -N, 0 = unlimited */
+
+	/* machine-readable progress and results */
+	const char *status_updates_file; /* -u: CSV, one line a second */
+	const char *status_json_file;	 /* --status-json: one JSON object a second */
+	const char *metadata_file;	 /* -m: JSON summary at the end */
+
+	/* resume and config files */
+	const char *resume_file;	 /* --resume-file: where an interrupted scan saves its state */
+	int resuming;			 /* started with --resume */
+	uint64_t resume_next[PPS_MAX_SENDERS]; /* per sender thread: next index to send */
+	unsigned n_resume_next;
+	const char *eal_args;	 /* "eal" key of a config/resume file (ppscan) */
+	int dump_config;	 /* --dump-config: print the config and exit */
+	int n_target_args;
+	const char **target_args; /* owned array; strings owned by argv or the file buffer */
+	const char *given[PPS_MAX_OPTS]; /* last raw value of each option, for --dump-config */
+	char *file_text;		 /* owned: text of the -C/--resume file */
+	char **file_argv;		 /* owned: expanded argument vector */
+	char **origin;			 /* owned: "FILE:LINE" per expanded argument or NULL */
 };
 
 /** Parse outcomes. */
@@ -88,5 +123,27 @@ void pps_config_free(struct pps_config *cfg);
 
 /** pps_config_usage - prints the option summary for @backend to @out. */
 void pps_config_usage(enum pps_backend backend, const char *prog, FILE *out);
+
+/**
+ * pps_config_dump - writes @cfg as a config file ("key = value" lines, keys = long option
+ * names) that -C/--config reads back into the same scan: every option given, the seed
+ * (also a drawn one) and the targets. Returns 0 or -errno.
+ */
+int pps_config_dump(const struct pps_config *cfg, FILE *out);
+
+/**
+ * pps_config_write_resume - writes a resume file at @path: the config dump, the EAL
+ * arguments @eal (ppscan; NULL for none) and the next index of each of the @n sender
+ * threads (@next). `PROG --resume PATH` continues the scan. Returns 0 or -errno.
+ */
+int pps_config_write_resume(const struct pps_config *cfg, const char *path, const char *eal,
+			    const uint64_t *next, unsigned n);
+
+/**
+ * pps_config_probe_frame_bytes - on-wire size of one probe for -B/--bandwidth: the frame
+ * (at least 60 bytes) plus FCS, preamble, start delimiter and inter-frame gap (24 bytes),
+ * as ZMap counts it.
+ */
+unsigned pps_config_probe_frame_bytes(const struct pps_config *cfg);
 
 #endif /* PPS_CONFIG_H */

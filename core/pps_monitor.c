@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,12 +22,94 @@ uint64_t pps_realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+const char *pps_stop_reason_name(enum pps_stop_reason r)
+{
+	static const char *const names[] = { "done", "interrupted", "max-runtime", "max-results" };
+	return (unsigned)r < 4 ? names[r] : "?";
+}
+
+static const char *status_csv_header =
+	"real-time,time-elapsed,time-remaining,percent-complete,hit-rate,sent-total,"
+	"sent-last-one-sec,sent-avg-per-sec,recv-success-total,recv-success-last-one-sec,"
+	"recv-success-avg-per-sec,recv-total,recv-total-last-one-sec,recv-total-avg-per-sec,"
+	"drop-total,drop-last-one-sec,drop-avg-per-sec,invalid-total,duplicate-total";
+
+/* One status record (ZMap's -u columns) as CSV and/or JSON. */
+static void write_status_files(struct pps_monitor *m, const struct pps_totals *now,
+			       const struct pps_totals *prev, double elapsed, double dt)
+{
+	char ts[40];
+	double pct, left, hit, sent_avg, d = dt > 0 ? dt : 1, e = elapsed > 0 ? elapsed : 1;
+	uint64_t succ = now->open + now->closed, succ_prev = prev->open + prev->closed;
+
+	pct = m->total_probes ? 100.0 * (double)now->sent / (double)m->total_probes : 100;
+	if (pct > 100)
+		pct = 100;
+	sent_avg = (double)now->sent / e;
+	left = m->done_at >= 0 ? 0
+	       : sent_avg > 0 && m->total_probes > now->sent
+		       ? (double)(m->total_probes - now->sent) / sent_avg
+		       : 0;
+	hit = now->sent ? 100.0 * (double)now->open / (double)now->sent : 0;
+	pps_output_format_timestamp(pps_realtime_ns(), ts, sizeof(ts));
+	if (m->status_csv) {
+		fprintf(m->status_csv,
+			"%s,%.3f,%.3f,%.2f,%.4f,%" PRIu64 ",%.0f,%.0f,%" PRIu64 ",%.0f,%.0f,%" PRIu64
+			",%.0f,%.0f,%" PRIu64 ",%.0f,%.0f,%" PRIu64 ",%" PRIu64 "\n",
+			ts, elapsed, left, pct, hit, now->sent, (double)(now->sent - prev->sent) / d,
+			sent_avg, succ, (double)(succ - succ_prev) / d, (double)succ / e, now->recv,
+			(double)(now->recv - prev->recv) / d, (double)now->recv / e, now->nic_drops,
+			(double)(now->nic_drops - prev->nic_drops) / d, (double)now->nic_drops / e,
+			now->invalid, now->dup);
+		fflush(m->status_csv);
+	}
+	if (m->status_json) {
+		json_t *o = json_pack("{s:s, s:f, s:f, s:f, s:f, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+				      "real_time", ts, "time_elapsed", elapsed, "time_remaining", left,
+				      "percent_complete", pct, "hit_rate", hit,
+				      "sent", (json_int_t)now->sent, "send_rate", (double)(now->sent - prev->sent) / d,
+				      "recv", (json_int_t)now->recv, "open", (json_int_t)now->open,
+				      "closed", (json_int_t)now->closed, "invalid", (json_int_t)now->invalid,
+				      "duplicates", (json_int_t)now->dup, "drops", (json_int_t)now->nic_drops,
+				      "results", (json_int_t)m->written,
+				      "phase", m->done_at >= 0 ? "cooldown" : "sending");
+		if (o) {
+			json_dumpf(o, m->status_json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			fputc('\n', m->status_json);
+			fflush(m->status_json);
+			json_decref(o);
+		}
+	}
+}
+
+static FILE *open_status(const char *path, const char *opt, const struct pps_config *cfg, FILE *err)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		fprintf(err, "%s: cannot open '%s' (from %s): %s\n", cfg->prog, path, opt,
+			strerror(errno));
+	return f;
+}
+
 int pps_monitor_open_sinks(struct pps_monitor *m, const struct pps_config *cfg, FILE *err)
 {
 	char why[256];
 	int rc;
 
 	m->n_sinks = 0;
+	if (cfg->status_updates_file) {
+		m->status_csv = open_status(cfg->status_updates_file, "-u/--status-updates-file",
+					    cfg, err);
+		if (!m->status_csv)
+			return -EINVAL;
+		fprintf(m->status_csv, "%s\n", status_csv_header);
+	}
+	if (cfg->status_json_file) {
+		m->status_json = open_status(cfg->status_json_file, "--status-json", cfg, err);
+		if (!m->status_json)
+			return -EINVAL;
+	}
 	rc = pps_output_open(&m->sink_store[0], cfg->output_format == PPS_OUT_JSON ? "json" : "csv",
 			     cfg->output_file, cfg->output_fields, cfg->output_closed, why,
 			     sizeof(why));
@@ -42,6 +126,11 @@ void pps_monitor_close_sinks(struct pps_monitor *m)
 	for (int s = 0; s < m->n_sinks; s++)
 		pps_output_close(m->sinks[s]);
 	m->n_sinks = 0;
+	if (m->status_csv)
+		fclose(m->status_csv);
+	if (m->status_json)
+		fclose(m->status_json);
+	m->status_csv = m->status_json = NULL;
 }
 
 static void drain(struct pps_monitor *m)
@@ -50,13 +139,20 @@ static void drain(struct pps_monitor *m)
 	size_t n;
 
 	while ((n = pps_ring_pop(m->results, buf, 256)) > 0) {
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
+			uint64_t cap = m->cfg->max_results;
+			/* -N counts results as the user sees them: open, plus closed if asked */
+			if (buf[i].classification != PPS_CLASS_SYNACK && !m->cfg->output_closed)
+				continue;
+			if (cap && m->written >= cap)
+				continue;
 			for (int s = 0; s < m->n_sinks; s++) {
 				int rc = pps_output_write(m->sinks[s], &buf[i]);
 				if (rc < 0 && !m->write_error)
 					m->write_error = rc;
 			}
-		m->written += n;
+			m->written++;
+		}
 	}
 }
 
@@ -68,6 +164,7 @@ void pps_monitor_loop(struct pps_monitor *m)
 	char line[512];
 
 	m->t0 = pps_monotonic_s();
+	m->start_ns = pps_realtime_ns();
 	m->done_at = -1;
 	last_status = last_flush = m->t0;
 	for (;;) {
@@ -79,6 +176,17 @@ void pps_monitor_loop(struct pps_monitor *m)
 				pps_output_flush(m->sinks[s]);
 			last_flush = t;
 		}
+		if (m->done_at < 0 && m->stop_reason == PPS_STOP_DONE && m->stop_tx) {
+			if (m->cfg->max_runtime_s > 0 && t - m->t0 >= m->cfg->max_runtime_s) {
+				m->stop_reason = PPS_STOP_MAX_RUNTIME;
+				m->stop_tx(m->ctx);
+			} else if (m->cfg->max_results && m->written >= m->cfg->max_results) {
+				m->stop_reason = PPS_STOP_MAX_RESULTS;
+				m->stop_tx(m->ctx);
+			}
+		}
+		if (*m->sigints && m->stop_reason == PPS_STOP_DONE)
+			m->stop_reason = PPS_STOP_INTERRUPTED;
 		if (m->done_at < 0 && m->tx_done(m->ctx))
 			m->done_at = t;
 		if (*m->sigints && !announced) {
@@ -104,30 +212,129 @@ void pps_monitor_loop(struct pps_monitor *m)
 			if (!m->cfg->quiet)
 				fprintf(stderr, "%s\n",
 					pps_status_format(line, sizeof(line), &now, &prev, &ctx));
+			write_status_files(m, &now, &prev, t - m->t0, t - last_status);
 			prev = now;
+			m->last = now;
 			last_status = t;
 		}
 		usleep(1000);
 	}
 }
 
+static int write_metadata(struct pps_monitor *m, const struct pps_totals *t,
+			  const char *resume_path)
+{
+	const struct pps_config *cfg = m->cfg;
+	char start[40], end[40], seed[24];
+	json_t *o, *opts;
+	FILE *f;
+	int rc = 0;
+
+	pps_output_format_timestamp(m->start_ns, start, sizeof(start));
+	pps_output_format_timestamp(m->end_ns, end, sizeof(end));
+	snprintf(seed, sizeof(seed), "%" PRIu64, cfg->seed);
+	/* options as a config dump parsed back into an object */
+	opts = json_object();
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *mf = open_memstream(&buf, &len);
+		if (mf) {
+			char *line = NULL, *save = NULL;
+			pps_config_dump(cfg, mf);
+			fclose(mf);
+			for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+				char *eq = strstr(line, " = ");
+				if (line[0] == '#' || !eq)
+					continue;
+				*eq = '\0';
+				json_object_set_new(opts, line, json_string(eq + 3));
+			}
+			free(buf);
+		}
+	}
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:s?}",
+		      "program", cfg->prog, "version", PPS_VERSION, "seed", seed,
+		      "start_time", start, "end_time", end, "duration_s", m->elapsed_s,
+		      "options", opts, "counters",
+		      "sent", (json_int_t)t->sent, "received", (json_int_t)t->recv,
+		      "valid", (json_int_t)t->valid, "open", (json_int_t)t->open,
+		      "closed", (json_int_t)t->closed, "invalid", (json_int_t)t->invalid,
+		      "duplicates", (json_int_t)t->dup, "malformed", (json_int_t)t->malformed,
+		      "not_ours", (json_int_t)t->other, "nic_drops", (json_int_t)t->nic_drops,
+		      "ring_full", (json_int_t)t->ring_full, "tx_full", (json_int_t)t->tx_full,
+		      "results_written", (json_int_t)m->written,
+		      "target_space", (json_int_t)cfg->n_probes,
+		      "targets_addresses", (json_int_t)cfg->targets->n_addresses,
+		      "blocked_addresses", (json_int_t)cfg->blocked,
+		      "probes_planned", (json_int_t)m->total_probes,
+		      "resume_file", resume_path);
+	if (!o)
+		return -ENOMEM;
+	json_object_set_new(o, "state", json_string(pps_stop_reason_name(m->stop_reason)));
+	f = fopen(cfg->metadata_file, "w");
+	if (!f || json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) || fputc('\n', f) == EOF)
+		rc = -errno ? -errno : -EIO;
+	if (f && fclose(f) && !rc)
+		rc = -errno;
+	json_decref(o);
+	return rc;
+}
+
 int pps_monitor_finish(struct pps_monitor *m)
 {
 	struct pps_totals t = { 0 };
+	const char *resume_path = NULL;
+	int rc;
 
 	drain(m);
 	for (int s = 0; s < m->n_sinks; s++) {
-		int rc = pps_output_close(m->sinks[s]);
+		rc = pps_output_close(m->sinks[s]);
 		if (rc < 0 && !m->write_error)
 			m->write_error = rc;
 	}
 	m->n_sinks = 0;
 	m->elapsed_s = pps_monotonic_s() - m->t0;
+	m->end_ns = pps_realtime_ns();
 	m->totals(m->ctx, &t);
+	write_status_files(m, &t, &m->last, m->elapsed_s, 1.0);
 	pps_summary_print(stderr, m->cfg->prog, &t, m->elapsed_s, m->cfg->seed);
-	if (*m->sigints)
-		fprintf(stderr, "%s: scan interrupted after %" PRIu64 " of %" PRIu64 " probes\n",
-			m->cfg->prog, t.sent, m->total_probes);
+	if (m->stop_reason == PPS_STOP_INTERRUPTED || m->stop_reason == PPS_STOP_MAX_RUNTIME) {
+		uint64_t next[PPS_MAX_SENDERS];
+		unsigned n = m->resume_state ? m->resume_state(m->ctx, next, PPS_MAX_SENDERS) : 0;
+
+		fprintf(stderr, "%s: scan %s after %" PRIu64 " of %" PRIu64 " probes\n",
+			m->cfg->prog,
+			m->stop_reason == PPS_STOP_INTERRUPTED ? "interrupted" : "stopped by -t/--max-runtime",
+			t.sent, m->total_probes);
+		if (n && t.sent < m->total_probes) {
+			rc = pps_config_write_resume(m->cfg, m->cfg->resume_file, m->eal_args, next, n);
+			if (rc < 0) {
+				fprintf(stderr, "%s: cannot write resume file '%s': %s\n", m->cfg->prog,
+					m->cfg->resume_file, strerror(-rc));
+				if (!m->write_error)
+					m->write_error = rc;
+			} else {
+				resume_path = m->cfg->resume_file;
+				fprintf(stderr, "%s: resume state saved: continue with '%s --resume %s'\n",
+					m->cfg->prog, m->cfg->prog, resume_path);
+			}
+		}
+	} else if (m->stop_reason == PPS_STOP_MAX_RESULTS) {
+		fprintf(stderr, "%s: stopped after %" PRIu64 " results (-N/--max-results)\n",
+			m->cfg->prog, m->written);
+	}
+	if (m->cfg->metadata_file && (rc = write_metadata(m, &t, resume_path)) < 0) {
+		fprintf(stderr, "%s: cannot write metadata file '%s': %s\n", m->cfg->prog,
+			m->cfg->metadata_file, strerror(-rc));
+		if (!m->write_error)
+			m->write_error = rc;
+	}
+	if (m->status_csv)
+		fclose(m->status_csv);
+	if (m->status_json)
+		fclose(m->status_json);
+	m->status_csv = m->status_json = NULL;
 	if (m->write_error)
 		fprintf(stderr, "%s: error writing results: %s\n", m->cfg->prog,
 			strerror(-m->write_error));

@@ -30,6 +30,11 @@ struct pps_monitor {
 	/* 1 once every TX loop has finished sending (or was stopped). */
 	int (*tx_done)(void *ctx);
 	volatile sig_atomic_t *sigints; /* SIGINT/SIGTERM count, set by the backend's handler */
+	/* Asks every TX loop to stop after its current burst (-t, -N). */
+	void (*stop_tx)(void *ctx);
+	/* Writes each sender thread's next index into @next (at most @max); returns how many. */
+	unsigned (*resume_state)(void *ctx, uint64_t *next, unsigned max);
+	const char *eal_args; /* ppscan: EAL arguments to store in a resume file, or NULL */
 
 	/* filled by pps_monitor_loop() */
 	double t0;	  /* CLOCK_MONOTONIC seconds at start */
@@ -37,7 +42,20 @@ struct pps_monitor {
 	double elapsed_s; /* total duration */
 	uint64_t written; /* results written to sinks */
 	int write_error;  /* first sink error (-errno), 0 if none */
+	uint64_t start_ns, end_ns; /* Unix epoch ns */
+	enum pps_stop_reason {
+		PPS_STOP_DONE = 0,     /* every probe sent */
+		PPS_STOP_INTERRUPTED,  /* SIGINT / SIGTERM */
+		PPS_STOP_MAX_RUNTIME,  /* -t */
+		PPS_STOP_MAX_RESULTS,  /* -N */
+	} stop_reason;
+	FILE *status_csv;  /* -u */
+	FILE *status_json; /* --status-json */
+	struct pps_totals last; /* totals at the last status tick */
 };
+
+/** pps_stop_reason_name - "done", "interrupted", "max-runtime", "max-results". */
+const char *pps_stop_reason_name(enum pps_stop_reason r);
 
 /**
  * pps_monitor_open_sinks - opens every sink @cfg asks for (the -o/-O/-f file sink; further
@@ -65,7 +83,8 @@ void pps_monitor_loop(struct pps_monitor *m);
 
 /**
  * pps_monitor_finish - after the RX loop has stopped: drains the ring a last time, closes
- * the sinks, prints the summary on stderr. Returns 0, or the first sink error (-errno).
+ * the sinks, prints the summary on stderr, writes the -m metadata file and, when sending was
+ * cut short (SIGINT, -t), the resume file. Returns 0, or the first error (-errno).
  */
 int pps_monitor_finish(struct pps_monitor *m);
 

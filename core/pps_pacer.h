@@ -45,6 +45,21 @@ static inline unsigned pps_pacer_take(struct pps_pacer *p, uint64_t now, unsigne
 	return n;
 }
 
+/**
+ * pps_pacer_due_in - clock ticks from @now until @n (>= 1) more probes are due, 0 if they
+ * are due already (or the rate is unlimited). Lets a caller sleep until a whole burst can
+ * go out in one system call instead of spinning.
+ */
+static inline uint64_t pps_pacer_due_in(const struct pps_pacer *p, uint64_t now, unsigned n)
+{
+	double due;
+
+	if (p->ticks_per_probe <= 0 || n == 0)
+		return 0;
+	due = p->next + (double)(n - 1) * p->ticks_per_probe;
+	return (double)now >= due ? 0 : (uint64_t)(due - (double)now);
+}
+
 /** pps_pacer_return - gives back @n probes taken but not sent (e.g. a full TX queue). */
 static inline void pps_pacer_return(struct pps_pacer *p, unsigned n)
 {

@@ -21,7 +21,12 @@ int pps_scan_init(struct pps_scan *s, const struct pps_config *cfg, const uint8_
 	s->n_ports = cfg->ports->n;
 	s->n = cfg->n_probes;
 	s->probes = cfg->probes ? cfg->probes : 1;
-	s->total = s->n * s->probes;
+	s->n_sel = cfg->max_targets && cfg->max_targets < s->n ? cfg->max_targets : s->n;
+	s->total = s->n_sel * s->probes;
+	s->sources = cfg->sources;
+	s->n_sources = cfg->sources ? cfg->sources->n_addresses : 1;
+	if (s->n_sources == 0)
+		return -EINVAL;
 	s->src_ip_h = cfg->src_ip_h;
 	s->sport_first_h = cfg->sport_first_h;
 	s->n_sports = (uint32_t)cfg->sport_last_h - cfg->sport_first_h + 1;
@@ -64,7 +69,8 @@ enum pps_verdict pps_scan_validate(const struct pps_scan *s, const struct pps_tc
 	uint32_t cookie;
 	uint8_t f = t->flags;
 
-	if (t->daddr_h != s->src_ip_h)
+	if (t->daddr_h != s->src_ip_h &&
+	    (s->n_sources == 1 || pps_targets_index_of(s->sources, t->daddr_h) < 0))
 		return PPS_V_NOT_OURS;
 	if ((uint32_t)(uint16_t)(t->dport_h - s->sport_first_h) >= s->n_sports)
 		return PPS_V_BAD_DPORT;
@@ -74,7 +80,7 @@ enum pps_verdict pps_scan_validate(const struct pps_scan *s, const struct pps_tc
 	if (a < 0)
 		return PPS_V_NOT_TARGET;
 	*target_index = (uint64_t)a * s->n_ports + s->ports->index[t->sport_h];
-	cookie = (uint32_t)pps_cookie(&s->key, t->saddr_h, t->sport_h, s->src_ip_h, t->dport_h);
+	cookie = (uint32_t)pps_cookie(&s->key, t->saddr_h, t->sport_h, t->daddr_h, t->dport_h);
 	if (f & PPS_TCP_RST)
 		return (t->ack_h == cookie || t->ack_h == cookie + 1) ? PPS_V_RST : PPS_V_BAD_COOKIE;
 	if ((f & (PPS_TCP_SYN | PPS_TCP_ACK)) == (PPS_TCP_SYN | PPS_TCP_ACK))
@@ -133,6 +139,35 @@ enum pps_parse_kind pps_scan_rx(struct pps_scan *s, const uint8_t *frame, uint32
 	return k;
 }
 
+int pps_scan_slice(const struct pps_scan *s, unsigned thread, struct pps_slice *sl)
+{
+	const struct pps_config *cfg = s->cfg;
+	int rc = pps_slice_init(sl, s->total, cfg->shard, cfg->shards, thread, cfg->sender_threads);
+
+	if (rc < 0)
+		return rc;
+	if (cfg->n_resume_next) {
+		uint64_t next = cfg->resume_next[thread];
+		/* a resume position must lie on this slice's lattice */
+		if (next < sl->next || (next - sl->next) % sl->stride)
+			return -EINVAL;
+		sl->next = next;
+	}
+	return 0;
+}
+
+uint64_t pps_scan_planned(const struct pps_scan *s)
+{
+	uint64_t n = 0;
+
+	for (unsigned k = 0; k < s->cfg->sender_threads; k++) {
+		struct pps_slice sl;
+		if (pps_scan_slice(s, k, &sl) == 0)
+			n += pps_slice_remaining(&sl);
+	}
+	return n;
+}
+
 int pps_scan_dryrun(const struct pps_config *cfg, FILE *out, FILE *err)
 {
 	static const uint8_t zero[6];
@@ -148,8 +183,7 @@ int pps_scan_dryrun(const struct pps_config *cfg, FILE *out, FILE *err)
 	for (uint32_t k = 0; k < cfg->sender_threads && !rc; k++) {
 		struct pps_slice sl;
 
-		if ((rc = pps_slice_init(&sl, s.total, cfg->shard, cfg->shards, k,
-					 cfg->sender_threads)) < 0)
+		if ((rc = pps_scan_slice(&s, k, &sl)) < 0)
 			break;
 		for (uint64_t j = sl.next; j < sl.end; j += sl.stride) {
 			struct pps_probe p;

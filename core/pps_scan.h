@@ -2,10 +2,11 @@
  * pps_scan.h - one scan's read-only state and the two per-packet operations both backends
  * share: "write probe i into this buffer" (TX) and "judge this frame" (RX).
  *
- * Index space: j in [0, total), total = n * probes, n = n_addresses * n_ports. Pass
- * r = j / n, i = j mod n (so a target's probes are n indices apart: spread in time).
- * t = perm(i); the target is address t / n_ports, port t % n_ports; the source port is
- * first + (i + r) mod n_source_ports.
+ * Index space: j in [0, total), total = m * probes, m = min(n, --max-targets),
+ * n = n_addresses * n_ports. Pass r = j / m, i = j mod m (so a target's probes are m indices
+ * apart: spread in time). t = perm(i) (a bijection of [0, n), so the first m indices are a
+ * random sample); the target is address t / n_ports, port t % n_ports; the source port is
+ * first + (i + r) mod n_source_ports, the source address number i mod n_source_addresses.
  * The SYN cookie is SipHash-2-4 over (dst ip, src ip, dst port, src port) (pps_cookie.h).
  */
 #ifndef PPS_SCAN_H
@@ -20,6 +21,7 @@
 #include "pps_permutation.h"
 #include "pps_result.h"
 #include "pps_ring.h"
+#include "pps_shard.h"
 #include "pps_stats.h"
 #include "pps_template.h"
 
@@ -31,10 +33,13 @@ struct pps_scan {
 	struct pps_siphash_key key;
 	struct pps_template tmpl;
 	uint64_t n;	/* targets: n_addresses * n_ports */
-	uint64_t total; /* probes: n * cfg->probes; the index space senders walk */
+	uint64_t n_sel; /* targets selected: min(n, -n/--max-targets) */
+	uint64_t total; /* probes: n_sel * cfg->probes; the index space senders walk */
 	uint32_t probes;
 	uint32_t n_ports;
-	uint32_t src_ip_h;
+	uint32_t src_ip_h;			/* the first (or only) source address */
+	const struct pps_targets *sources;	/* all source addresses */
+	uint64_t n_sources;
 	uint16_t sport_first_h;
 	uint32_t n_sports;
 	struct pps_dedup *dedup; /* owned by the RX thread */
@@ -42,6 +47,7 @@ struct pps_scan {
 
 /** One probe's identity, as --dryrun prints it and tests check it. */
 struct pps_probe {
+	uint32_t src_ip_h;
 	uint32_t dst_ip_h;
 	uint16_t dst_port_h;
 	uint16_t src_port_h;
@@ -64,8 +70,8 @@ void pps_scan_fini(struct pps_scan *s);
 /** pps_scan_probe_at - the probe with index @j (0 <= j < s->total). */
 static inline void pps_scan_probe_at(const struct pps_scan *s, uint64_t j, struct pps_probe *p)
 {
-	uint64_t r = s->probes == 1 ? 0 : j / s->n;
-	uint64_t i = j - r * s->n;
+	uint64_t r = s->probes == 1 ? 0 : j / s->n_sel;
+	uint64_t i = j - r * s->n_sel;
 	uint64_t t = pps_perm_apply(&s->perm, i);
 	uint64_t a = t / s->n_ports;
 	uint32_t port_idx = (uint32_t)(t - a * s->n_ports);
@@ -74,7 +80,8 @@ static inline void pps_scan_probe_at(const struct pps_scan *s, uint64_t j, struc
 	p->dst_ip_h = pps_targets_at(s->targets, a);
 	p->dst_port_h = s->ports->list[port_idx];
 	p->src_port_h = (uint16_t)(s->sport_first_h + (uint32_t)((i + r) % s->n_sports));
-	h = pps_cookie(&s->key, p->dst_ip_h, p->dst_port_h, s->src_ip_h, p->src_port_h);
+	p->src_ip_h = s->n_sources == 1 ? s->src_ip_h : pps_targets_at(s->sources, i % s->n_sources);
+	h = pps_cookie(&s->key, p->dst_ip_h, p->dst_port_h, p->src_ip_h, p->src_port_h);
 	p->seq_h = (uint32_t)h;
 	p->ipid_h = (uint16_t)(h >> 32);
 }
@@ -88,8 +95,8 @@ static inline uint16_t pps_scan_fill(const struct pps_scan *s, uint64_t i, uint8
 	struct pps_probe p;
 
 	pps_scan_probe_at(s, i, &p);
-	return pps_template_fill(&s->tmpl, buf, p.dst_ip_h, p.dst_port_h, p.src_port_h, p.seq_h,
-				 p.ipid_h);
+	return pps_template_fill_src(&s->tmpl, buf, p.src_ip_h, p.dst_ip_h, p.dst_port_h,
+				     p.src_port_h, p.seq_h, p.ipid_h);
 }
 
 /** Verdicts of pps_scan_validate(). */
@@ -106,7 +113,7 @@ enum pps_verdict {
 /**
  * pps_scan_validate - judges a parsed TCP segment (RFC 793 / ZMap validate.c / masscan
  * syn-cookie.c rules): SYN-ACK is open only if it comes from a probed address and port, to a
- * source port of our range, with ack == cookie + 1; RST (with or without ACK) is closed if
+ * source port of our range and one of our source addresses, with ack == cookie + 1; RST (with or without ACK) is closed if
  * ack is cookie or cookie + 1. Writes the target index (for dedup) to @target_index.
  */
 enum pps_verdict pps_scan_validate(const struct pps_scan *s, const struct pps_tcp_pkt *t,
@@ -121,6 +128,16 @@ enum pps_verdict pps_scan_validate(const struct pps_scan *s, const struct pps_tc
 enum pps_parse_kind pps_scan_rx(struct pps_scan *s, const uint8_t *frame, uint32_t len,
 				int with_ethernet, uint64_t now_ns, int cooldown,
 				struct pps_counters *c, struct pps_ring *ring, struct pps_pkt *pkt);
+
+/**
+ * pps_scan_slice - sender thread @thread's share of this scan (cfg shard/shards and
+ * sender_threads, pps_shard.h), starting where a resumed scan left off (cfg->resume_next).
+ * Returns 0 or -EINVAL.
+ */
+int pps_scan_slice(const struct pps_scan *s, unsigned thread, struct pps_slice *sl);
+
+/** pps_scan_planned - probes this run will send over all its sender threads. */
+uint64_t pps_scan_planned(const struct pps_scan *s);
 
 /**
  * pps_scan_dryrun - --dryrun: writes every probe of @cfg's scan as CSV

@@ -26,6 +26,26 @@ void pps_totals_sum(struct pps_totals *t, const struct pps_counters *c, size_t n
 	}
 }
 
+void pps_totals_collect(struct pps_totals *t, const struct pps_counters *tx, size_t n_tx,
+			const struct pps_counters *rx)
+{
+	struct pps_totals r = { 0 };
+
+	pps_totals_sum(t, tx, n_tx);
+	pps_totals_sum(&r, rx, 1);
+	t->sent += r.sent;
+	t->tx_full += r.tx_full;
+	t->recv = r.recv;
+	t->valid = r.valid;
+	t->open = r.open;
+	t->closed = r.closed;
+	t->dup = r.dup;
+	t->invalid = r.invalid;
+	t->malformed = r.malformed;
+	t->other = r.other;
+	t->ring_full = r.ring_full;
+}
+
 /* "240 Kp/s" style, as ZMap prints rates. */
 static void fmt_rate(char *buf, size_t len, double r)
 {

@@ -46,6 +46,13 @@ struct pps_totals {
 /** pps_totals_sum - sums @n counter structs into @t (nic_drops left untouched). */
 void pps_totals_sum(struct pps_totals *t, const struct pps_counters *c, size_t n);
 
+/**
+ * pps_totals_collect - a backend's totals: the @n_tx sender threads' counters @tx plus the
+ * receive loop's @rx, summed into @t (nic_drops left untouched; the backend adds its device's).
+ */
+void pps_totals_collect(struct pps_totals *t, const struct pps_counters *tx, size_t n_tx,
+			const struct pps_counters *rx);
+
 /** What the status line needs besides the totals. */
 struct pps_status_ctx {
 	double elapsed_s;     /* since the first probe */

@@ -1,7 +1,7 @@
 /*
  * Probe template construction. The partial sums exclude exactly the fields that
- * pps_template_fill() writes (IP: id, daddr, checksum; TCP: ports, seq, checksum, and the
- * pseudo header's daddr), so fill() only adds those words and folds.
+ * pps_template_fill_src() writes (IP: id, addresses, checksum; TCP: ports, seq, checksum,
+ * and the pseudo header's addresses), so fill() only adds those words and folds.
  * Worked example (smallest preset): 14 + 20 + 24 = 58 bytes, sent as a 60-byte frame.
  */
 #include "pps_template.h"
@@ -83,10 +83,7 @@ int pps_template_build(struct pps_template *t, const struct pps_template_params 
 	ip[6] = 0x40; /* DF, as Linux sets on SYNs */
 	ip[8] = prm->ttl;
 	ip[9] = 6;
-	ip[12] = (uint8_t)(prm->src_ip_h >> 24);
-	ip[13] = (uint8_t)(prm->src_ip_h >> 16);
-	ip[14] = (uint8_t)(prm->src_ip_h >> 8);
-	ip[15] = (uint8_t)prm->src_ip_h;
+	t->src_ip_h = prm->src_ip_h;
 
 	tcp[12] = (uint8_t)((t->tcp_len / 4) << 4);
 	tcp[13] = 0x02; /* SYN */
@@ -97,10 +94,10 @@ int pps_template_build(struct pps_template *t, const struct pps_template_params 
 	if (prm->with_ethernet && t->len < PPS_ETH_MIN_FRAME)
 		t->len = PPS_ETH_MIN_FRAME;
 
-	/* ip[4..5] id, ip[10..11] checksum, ip[16..19] daddr are zero here. */
+	/* ip[4..5] id, ip[10..11] checksum, ip[12..19] addresses are zero here. */
 	t->ip_sum = pps_csum_partial(ip, 20, 0);
-	/* pseudo header without daddr; TCP with zero ports, seq and checksum */
-	t->tcp_sum = (prm->src_ip_h >> 16) + (prm->src_ip_h & 0xffff) + 6 + t->tcp_len;
+	/* pseudo header without addresses; TCP with zero ports, seq and checksum */
+	t->tcp_sum = 6 + t->tcp_len;
 	t->tcp_sum = pps_csum_partial(tcp, t->tcp_len, t->tcp_sum);
 	return 0;
 }

@@ -47,8 +47,10 @@ struct pps_template {
 	uint16_t ip_off;  /* offset of the IPv4 header in bytes[] */
 	uint16_t tcp_off; /* offset of the TCP header */
 	uint16_t tcp_len; /* TCP header + options */
-	uint64_t ip_sum;  /* partial sum of the IPv4 header without daddr, id, checksum */
-	uint64_t tcp_sum; /* partial sum of pseudo header (without daddr) + TCP without ports, seq */
+	uint32_t src_ip_h; /* default source address (host order) */
+	uint64_t ip_sum;   /* partial sum of the IPv4 header without addresses, id, checksum */
+	uint64_t tcp_sum;  /* partial sum of pseudo header without addresses + TCP without ports,
+			      seq, checksum */
 };
 
 /**
@@ -58,28 +60,34 @@ struct pps_template {
 int pps_template_build(struct pps_template *t, const struct pps_template_params *prm);
 
 /**
- * pps_template_fill - writes one probe into @buf (at least t->len bytes, caller-owned) and
- * returns its length in bytes. All arguments are host order; they are stored big-endian.
- * Per-probe work: one 64-byte copy, six stores and two checksum folds; no allocation.
+ * pps_template_fill_src - writes one probe from source address @src_ip_h into @buf (at least
+ * t->len bytes, caller-owned) and returns its length in bytes. All arguments are host order;
+ * they are stored big-endian. Per-probe work: one 60-80 byte copy, a few stores and two
+ * checksum folds from the precomputed partial sums (RFC 1624); no allocation.
  */
-static inline uint16_t pps_template_fill(const struct pps_template *t, uint8_t *buf,
-					 uint32_t dst_ip_h, uint16_t dst_port_h,
-					 uint16_t src_port_h, uint32_t seq_h, uint16_t ipid_h)
+static inline uint16_t pps_template_fill_src(const struct pps_template *t, uint8_t *buf,
+					     uint32_t src_ip_h, uint32_t dst_ip_h,
+					     uint16_t dst_port_h, uint16_t src_port_h, uint32_t seq_h,
+					     uint16_t ipid_h)
 {
 	uint8_t *ip = buf + t->ip_off;
 	uint8_t *tcp = buf + t->tcp_off;
-	uint64_t s;
+	uint64_t addr = (uint64_t)(src_ip_h >> 16) + (src_ip_h & 0xffff) + (dst_ip_h >> 16) +
+			(dst_ip_h & 0xffff);
 	uint16_t c;
 
 	memcpy(buf, t->bytes, t->len);
 	ip[4] = (uint8_t)(ipid_h >> 8);
 	ip[5] = (uint8_t)ipid_h;
+	ip[12] = (uint8_t)(src_ip_h >> 24);
+	ip[13] = (uint8_t)(src_ip_h >> 16);
+	ip[14] = (uint8_t)(src_ip_h >> 8);
+	ip[15] = (uint8_t)src_ip_h;
 	ip[16] = (uint8_t)(dst_ip_h >> 24);
 	ip[17] = (uint8_t)(dst_ip_h >> 16);
 	ip[18] = (uint8_t)(dst_ip_h >> 8);
 	ip[19] = (uint8_t)dst_ip_h;
-	s = t->ip_sum + (dst_ip_h >> 16) + (dst_ip_h & 0xffff) + ipid_h;
-	c = pps_csum_fold(s);
+	c = pps_csum_fold(t->ip_sum + addr + ipid_h);
 	ip[10] = (uint8_t)(c >> 8);
 	ip[11] = (uint8_t)c;
 
@@ -91,12 +99,23 @@ static inline uint16_t pps_template_fill(const struct pps_template *t, uint8_t *
 	tcp[5] = (uint8_t)(seq_h >> 16);
 	tcp[6] = (uint8_t)(seq_h >> 8);
 	tcp[7] = (uint8_t)seq_h;
-	s = t->tcp_sum + (dst_ip_h >> 16) + (dst_ip_h & 0xffff) + src_port_h + dst_port_h +
-	    (seq_h >> 16) + (seq_h & 0xffff);
-	c = pps_csum_fold(s);
+	c = pps_csum_fold(t->tcp_sum + addr + src_port_h + dst_port_h + (seq_h >> 16) +
+			  (seq_h & 0xffff));
 	tcp[16] = (uint8_t)(c >> 8);
 	tcp[17] = (uint8_t)c;
 	return t->len;
+}
+
+/**
+ * pps_template_fill - as pps_template_fill_src() with the template's own source address
+ * (struct pps_template_params.src_ip_h).
+ */
+static inline uint16_t pps_template_fill(const struct pps_template *t, uint8_t *buf,
+					 uint32_t dst_ip_h, uint16_t dst_port_h,
+					 uint16_t src_port_h, uint32_t seq_h, uint16_t ipid_h)
+{
+	return pps_template_fill_src(t, buf, t->src_ip_h, dst_ip_h, dst_port_h, src_port_h, seq_h,
+				     ipid_h);
 }
 
 #endif /* PPS_TEMPLATE_H */

@@ -42,6 +42,7 @@ struct app {
 	struct pps_counters tx_c[APP_MAX_TX];	 /* one per TX lcore, written by it only */
 	struct pps_counters rx_c;		 /* written by the RX loop only */
 	_Atomic unsigned tx_running;		 /* TX loops still sending */
+	uint64_t tx_next[APP_MAX_TX];		 /* where each TX loop stopped (resume) */
 
 	uint64_t tsc_hz;
 	uint64_t start_tsc; /* when sending started */

@@ -120,7 +120,7 @@ int app_worker(void *arg)
 
 	while (!LD(a->ready))
 		rte_pause();
-	pps_slice_init(&sl, a->scan.total, a->cfg.shard, a->cfg.shards, q, a->n_tx);
+	pps_scan_slice(&a->scan, q, &sl); /* checked by main before launch */
 	pps_pacer_init(&pacer, a->tsc_hz, a->cfg.rate_pps / a->n_tx, APP_BURST, rte_rdtsc());
 
 	/* Sending phase. */
@@ -134,6 +134,7 @@ int app_worker(void *arg)
 			else if (!sent)
 				rte_pause();
 		}
+		a->tx_next[q] = sl.next;
 		if (atomic_fetch_sub(&a->tx_running, 1) == 1) {
 			atomic_store_explicit(&a->tx_done_tsc, rte_rdtsc(), memory_order_relaxed);
 			atomic_store_explicit(&a->tx_done, 1, memory_order_release);

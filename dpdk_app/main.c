@@ -68,11 +68,43 @@ static int app_tx_done(void *ctx)
 	return atomic_load(&a->tx_done);
 }
 
+static void app_stop_tx(void *ctx)
+{
+	struct app *a = ctx;
+	atomic_store(&a->stop_tx, 1);
+}
+
+static unsigned app_resume_state(void *ctx, uint64_t *next, unsigned max)
+{
+	struct app *a = ctx;
+	unsigned n = a->n_tx < max ? a->n_tx : max;
+
+	for (unsigned q = 0; q < n; q++)
+		next[q] = a->tx_next[q];
+	return n;
+}
+
+/* EAL argv from a config or resume file's "eal" key (split at blanks). */
+static int split_eal(char *prog, const char *eal, char **out, int max, char *buf, size_t len)
+{
+	int n = 0;
+	char *save = NULL, *tok;
+
+	snprintf(buf, len, "%s", eal);
+	out[n++] = prog;
+	for (tok = strtok_r(buf, " \t", &save); tok && n < max - 1; tok = strtok_r(NULL, " \t", &save))
+		out[n++] = tok;
+	out[n] = NULL;
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	static struct app app; /* large (ports tables); zero-initialised */
 	struct app *a = &app;
 	static struct pps_monitor mon;
+	static char eal_buf[4096], eal_joined[4096];
+	char *eal_argv[128];
 	char ip[16], mac[18];
 	int sep = -1, eal_argc, rc, exit_code = 0;
 	unsigned n_workers = 0, lcore;
@@ -110,10 +142,23 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	/* EAL arguments: before "--", or the "eal" key of a -C/--resume file. */
+	if (sep < 0 && a->cfg.eal_args) {
+		eal_argc = split_eal(argv[0], a->cfg.eal_args, eal_argv, 128, eal_buf, sizeof(eal_buf));
+	} else {
+		eal_argc = sep < 0 ? 1 : sep;
+		for (int i = 0; i < eal_argc && i < 127; i++)
+			eal_argv[i] = argv[i];
+		eal_argv[eal_argc < 127 ? eal_argc : 127] = NULL;
+	}
+	for (int i = 1, off = 0; i < eal_argc && off < (int)sizeof(eal_joined); i++)
+		off += snprintf(eal_joined + off, sizeof(eal_joined) - off, "%s%s", i > 1 ? " " : "",
+				eal_argv[i]);
+	mon.eal_args = eal_joined;
+
 	/* EAL: logs to stderr so stdout carries only results. */
 	rte_openlog_stream(stderr);
-	eal_argc = sep < 0 ? 1 : sep;
-	rc = rte_eal_init(eal_argc, argv);
+	rc = rte_eal_init(eal_argc, eal_argv);
 	if (rc < 0) {
 		fprintf(stderr, "ppscan: EAL initialisation failed: %s (check the EAL options before '--')\n",
 			rte_strerror(rte_errno));
@@ -176,6 +221,15 @@ int main(int argc, char **argv)
 		exit_code = 1;
 		goto out_port;
 	}
+	for (unsigned q = 0; q < a->n_tx; q++) {
+		struct pps_slice sl;
+		if (pps_scan_slice(&a->scan, q, &sl) < 0) {
+			fprintf(stderr, "ppscan: the resume state (from --resume) does not fit this scan\n");
+			exit_code = 2;
+			goto out_scan;
+		}
+		a->tx_next[q] = sl.next;
+	}
 	a->results = pps_ring_new(a->cfg.rx_ring);
 	if (!a->results) {
 		fprintf(stderr, "ppscan: out of memory for the results ring\n");
@@ -209,11 +263,13 @@ int main(int argc, char **argv)
 	/* Main lcore: output and monitor until the cooldown is over. */
 	{
 		mon.results = a->results;
-		mon.total_probes = (a->scan.total + a->cfg.shards - 1 - a->cfg.shard) / a->cfg.shards;
+		mon.total_probes = pps_scan_planned(&a->scan);
 		mon.ctx = a;
 		mon.totals = app_totals;
 		mon.tx_done = app_tx_done;
 		mon.sigints = &g_sigints;
+		mon.stop_tx = app_stop_tx;
+		mon.resume_state = app_resume_state;
 		pps_monitor_loop(&mon);
 		atomic_store(&a->stop_rx, 1);
 		rte_eal_mp_wait_lcore();

@@ -7,6 +7,9 @@
 
 static int csv_open(struct pps_output *o)
 {
+	/* appending to a non-empty file (a resumed scan): the header is there already */
+	if (o->owns_fp && fseek(o->fp, 0, SEEK_END) == 0 && ftell(o->fp) > 0)
+		return 0;
 	for (int i = 0; i < o->n_fields; i++)
 		fprintf(o->fp, "%s%s", i ? "," : "", pps_field_name(o->fields[i]));
 	return fputc('\n', o->fp) == EOF ? -EIO : 0;

@@ -24,7 +24,7 @@
 #define IF_TGT LAB "t"
 #define EAL_NOHUGE "--no-huge -m 256 --no-shconf --no-telemetry --no-pci -l 0-1"
 #define EAL_HUGE "--in-memory --no-telemetry --no-pci -l 0-1"
-#define SCAN_OPTS "-S 198.19.0.2 --gateway-ip 198.19.0.1 -p 22,80,443,8080 -r 20000 -c 4 -q --output-closed"
+#define SCAN_OPTS "-b " PPS_SOURCE_DIR "/scripts/lab-blocklist.conf -S 198.19.0.2 --gateway-ip 198.19.0.1 -p 22,80,443,8080 -r 20000 -c 4 -q --output-closed"
 
 static char dir[] = "/tmp/ppscan-lab-XXXXXX";
 
@@ -168,7 +168,7 @@ Test(lab, bad_input_exits_2_and_sends_nothing, .init = setup, .fini = teardown, 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		/* -p and -S given first so the bad value under test is the first error */
 		int rc = lab_sh("ip netns exec %s %s " EAL_NOHUGE
-				" --vdev net_af_packet0,iface=%s -- -S 198.19.0.2 --gateway-ip 198.19.0.1 -p 80 %s >/dev/null 2>%s",
+				" --vdev net_af_packet0,iface=%s -- -b " PPS_SOURCE_DIR "/scripts/lab-blocklist.conf -S 198.19.0.2 --gateway-ip 198.19.0.1 -p 80 %s >/dev/null 2>%s",
 				NS_SCAN, PPSCAN_BIN, IF_SCAN, cases[i].args, err);
 		cr_expect_eq(rc, 2, "'%s' exited %d, expected 2", cases[i].args, rc);
 		cr_expect_eq(lab_sh("test $(wc -l < %s) -eq 1", err), 0,
