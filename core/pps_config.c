@@ -16,8 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "output/pps_output.h"
+#include "output/pps_redis_url.h"
 #include "pps_arp.h"
 #include "pps_cidrfile.h"
 #include "pps_data.h"
@@ -38,6 +40,14 @@ enum {
 	OPT_RESUME_NEXT,
 	OPT_DUMP_CONFIG,
 	OPT_EAL,
+	OPT_PCAP_BUFFER,
+	OPT_SEND_METHOD,
+	OPT_REDIS,
+	OPT_REDIS_PREFIX,
+	OPT_SCAN_ID,
+	OPT_REDIS_MAXLEN,
+	OPT_REDIS_JOURNAL,
+	OPT_REDIS_BUFFER,
 };
 
 #define BOTH (PPS_BACKEND_DPDK | PPS_BACKEND_PCAP)
@@ -84,6 +94,10 @@ static const struct opt_desc opts[] = {
 	  "source MAC (default: the port's own)" },
 	{ { "interface", required_argument, NULL, 'i' }, PPS_BACKEND_PCAP, "IFACE",
 	  "network interface to scan from" },
+	{ { "pcap-buffer", required_argument, NULL, OPT_PCAP_BUFFER }, PPS_BACKEND_PCAP, "BYTES",
+	  "kernel receive buffer for responses (default 64 MiB; 64 KiB to 1 GiB)" },
+	{ { "send-method", required_argument, NULL, OPT_SEND_METHOD }, PPS_BACKEND_PCAP, "METHOD",
+	  "ring (PACKET_TX_RING, default), mmsg (sendmmsg) or inject (pcap_inject)" },
 	{ { "probe-ttl", required_argument, NULL, OPT_PROBE_TTL }, BOTH, "TTL",
 	  "IP TTL of probes, 1-255 (default 64)" },
 	{ { "tcp-options", required_argument, NULL, OPT_TCP_OPTIONS }, BOTH, "PRESET",
@@ -113,6 +127,18 @@ static const struct opt_desc opts[] = {
 	  "write progress as one JSON object a line, a line a second" },
 	{ { "metadata-file", required_argument, NULL, 'm' }, BOTH, "FILE",
 	  "write a JSON summary (options, seed, counters, times) at the end" },
+	{ { "redis", required_argument, NULL, OPT_REDIS }, BOTH, "URL",
+	  "also stream results to Redis: redis://[:password@]host[:port][/db] or unix:///path" },
+	{ { "redis-prefix", required_argument, NULL, OPT_REDIS_PREFIX }, BOTH, "P",
+	  "Redis key prefix (default ppscan): keys P:SCAN:results, P:SCAN:meta, P:scans" },
+	{ { "scan-id", required_argument, NULL, OPT_SCAN_ID }, BOTH, "ID",
+	  "this scan's id in Redis keys (default: UTC time and random, printed at start)" },
+	{ { "redis-maxlen", required_argument, NULL, OPT_REDIS_MAXLEN }, BOTH, "N",
+	  "trim the results stream to about N entries (XADD MAXLEN ~ N; default: keep all)" },
+	{ { "redis-journal", required_argument, NULL, OPT_REDIS_JOURNAL }, BOTH, "FILE",
+	  "where results wait while Redis is away (default ./ppscan-SCAN.journal)" },
+	{ { "redis-buffer", required_argument, NULL, OPT_REDIS_BUFFER }, BOTH, "N",
+	  "results held in memory while Redis is away, before the journal (default 262144)" },
 	{ { "quiet", no_argument, NULL, 'q' }, BOTH, NULL, "no status line" },
 	{ { "dryrun", no_argument, NULL, OPT_DRYRUN }, BOTH, NULL,
 	  "print each probe instead of sending it (no device, no root)" },
@@ -418,8 +444,12 @@ static int expand_file(struct pps_config *cfg, const char *path, struct argvec *
 					cfg->prog, where, v, k);
 				goto fail;
 			}
-			if (b && argvec_push(out, (snprintf(line, sizeof(line), "--%s", k), line), where))
-				goto nomem;
+			if (b) {
+				char flag[128];
+				snprintf(flag, sizeof(flag), "--%s", k);
+				if (argvec_push(out, flag, where))
+					goto nomem;
+			}
 			continue;
 		}
 		{
@@ -487,7 +517,7 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 		     FILE *err)
 {
 	struct option longopts[N_OPTS + 1];
-	char shortopts[2 * N_OPTS + 2];
+	char shortopts[2 * N_OPTS + 2] = { 0 }; /* kept terminated: strchr() scans it */
 	char label[64], why[256];
 	const char *ports_spec = NULL;
 	struct argvec av = { 0 }, tv = { 0 };
@@ -508,10 +538,14 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 	cfg->output_format = PPS_OUT_CSV;
 	snprintf(cfg->output_fields, sizeof(cfg->output_fields), "saddr,sport,classification");
 	cfg->rx_ring = 1u << 16;
+	cfg->pcap_buffer = 64u << 20;
+	cfg->send_method = PPS_SEND_RING;
 	cfg->probes = 1;
 	cfg->shards = 1;
 	cfg->sender_threads = 1;
 	cfg->resume_file = "paused.conf";
+	cfg->redis_prefix = "ppscan";
+	cfg->redis_buffer = 1u << 18;
 	g_msg[0] = '\0';
 
 	/* Expand -C/--config and --resume files in front of the command line. */
@@ -662,6 +696,23 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 				    opt_label(c, label, sizeof(label)));
 			cfg->iface = optarg;
 			break;
+		case OPT_PCAP_BUFFER:
+			if (parse_u64(optarg, 1u << 30, &u) || u < (1u << 16))
+				BAD("invalid buffer size '%s' (from %s): expected bytes, 65536 to 1073741824",
+				    optarg, opt_label(c, label, sizeof(label)));
+			cfg->pcap_buffer = (uint32_t)u;
+			break;
+		case OPT_SEND_METHOD:
+			if (!strcmp(optarg, "ring"))
+				cfg->send_method = PPS_SEND_RING;
+			else if (!strcmp(optarg, "mmsg"))
+				cfg->send_method = PPS_SEND_MMSG;
+			else if (!strcmp(optarg, "inject"))
+				cfg->send_method = PPS_SEND_INJECT;
+			else
+				BAD("invalid send method '%s' (from %s): expected ring, mmsg or inject",
+				    optarg, opt_label(c, label, sizeof(label)));
+			break;
 		case OPT_PROBE_TTL:
 			if (parse_u64(optarg, 255, &u) || u < 1)
 				BAD("invalid TTL '%s' (from %s): expected 1-255", optarg,
@@ -732,6 +783,50 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 			if (!*optarg)
 				BAD("empty file name (from %s)", opt_label(c, label, sizeof(label)));
 			cfg->metadata_file = optarg;
+			break;
+		case OPT_REDIS: {
+			struct pps_redis_url ru;
+
+			if (pps_redis_url_parse(optarg, &ru, why, sizeof(why))) {
+				char shown[512];
+
+				pps_redis_url_mask(optarg, shown, sizeof(shown));
+				BAD("invalid Redis URL '%s' (from %s): %s", shown,
+				    opt_label(c, label, sizeof(label)), why);
+			}
+			cfg->redis_url = optarg;
+			break;
+		}
+		case OPT_REDIS_PREFIX:
+			if (!*optarg || strlen(optarg) > 64 || strpbrk(optarg, " \t\r\n"))
+				BAD("invalid Redis key prefix '%s' (from %s): expected 1-64 characters without spaces",
+				    optarg, opt_label(c, label, sizeof(label)));
+			cfg->redis_prefix = optarg;
+			break;
+		case OPT_SCAN_ID:
+			if (!*optarg || strlen(optarg) >= sizeof(cfg->scan_id) ||
+			    strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
+				    strlen(optarg))
+				BAD("invalid scan id '%s' (from %s): expected 1-%zu of A-Z a-z 0-9 . _ -",
+				    optarg, opt_label(c, label, sizeof(label)), sizeof(cfg->scan_id) - 1);
+			snprintf(cfg->scan_id, sizeof(cfg->scan_id), "%s", optarg);
+			cfg->scan_id_given = 1;
+			break;
+		case OPT_REDIS_MAXLEN:
+			if (parse_u64(optarg, UINT64_MAX, &cfg->redis_maxlen))
+				BAD("invalid stream length '%s' (from %s): expected N (0 = keep all)",
+				    optarg, opt_label(c, label, sizeof(label)));
+			break;
+		case OPT_REDIS_JOURNAL:
+			if (!*optarg)
+				BAD("empty file name (from %s)", opt_label(c, label, sizeof(label)));
+			cfg->redis_journal = optarg;
+			break;
+		case OPT_REDIS_BUFFER:
+			if (parse_u64(optarg, 1u << 26, &u) || u < 1)
+				BAD("invalid buffer size '%s' (from %s): expected 1 to 67108864 results",
+				    optarg, opt_label(c, label, sizeof(label)));
+			cfg->redis_buffer = (uint32_t)u;
 			break;
 		case 'P':
 			if (parse_u64(optarg, 1000, &u) || u < 1)
@@ -937,6 +1032,19 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 		if (getrandom(&cfg->seed, sizeof(cfg->seed), 0) != sizeof(cfg->seed))
 			BAD("cannot draw a random seed: %s", strerror(errno));
 	}
+	if (!cfg->scan_id_given) {
+		/* UTC start time, sortable, plus 24 random bits: 20261129T151204Z-3f9a1c */
+		time_t now = time(NULL);
+		struct tm tm;
+		uint32_t rnd = 0;
+		char ts[20];
+
+		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+			BAD("cannot draw a random scan id: %s", strerror(errno));
+		gmtime_r(&now, &tm);
+		strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+		snprintf(cfg->scan_id, sizeof(cfg->scan_id), "%s-%06x", ts, rnd & 0xffffffu);
+	}
 	for (int i = 0; i < tv.n; i++) {
 		free(tv.v[i]);
 		free(tv.origin[i]);
@@ -981,19 +1089,24 @@ unsigned pps_config_probe_frame_bytes(const struct pps_config *cfg)
 	return frame + 24;
 }
 
-int pps_config_dump(const struct pps_config *cfg, FILE *out)
+static int dump(const struct pps_config *cfg, FILE *out, int for_resume)
 {
 	fprintf(out, "# %s %s configuration: read it back with -C FILE\n", cfg->prog, PPS_VERSION);
 	for (size_t i = 0; i < N_OPTS; i++) {
 		int v = opts[i].lo.val;
 
 		if (!cfg->given[i] || v == 'C' || v == OPT_RESUME || v == OPT_DUMP_CONFIG ||
-		    v == OPT_RESUME_NEXT || v == OPT_EAL || v == 'e' || v == OPT_DRYRUN)
+		    v == OPT_RESUME_NEXT || v == OPT_EAL || v == 'e' || v == OPT_DRYRUN ||
+		    v == OPT_SCAN_ID)
+			continue;
+		if (for_resume && v == 't') /* the resumed run goes on to the end */
 			continue;
 		fprintf(out, "%s = %s\n", opts[i].lo.name,
 			opts[i].lo.has_arg == no_argument ? "true" : cfg->given[i]);
 	}
 	fprintf(out, "seed = %" PRIu64 "\n", cfg->seed);
+	if (cfg->redis_url || cfg->scan_id_given) /* a resumed scan writes to the same keys */
+		fprintf(out, "scan-id = %s\n", cfg->scan_id);
 	if (cfg->n_target_args) {
 		fprintf(out, "targets =");
 		for (int i = 0; i < cfg->n_target_args; i++)
@@ -1001,6 +1114,11 @@ int pps_config_dump(const struct pps_config *cfg, FILE *out)
 		fputc('\n', out);
 	}
 	return ferror(out) ? -EIO : 0;
+}
+
+int pps_config_dump(const struct pps_config *cfg, FILE *out)
+{
+	return dump(cfg, out, 0);
 }
 
 int pps_config_write_resume(const struct pps_config *cfg, const char *path, const char *eal,
@@ -1014,7 +1132,7 @@ int pps_config_write_resume(const struct pps_config *cfg, const char *path, cons
 	f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
-	rc = pps_config_dump(cfg, f);
+	rc = dump(cfg, f, 1);
 	if (eal && *eal)
 		fprintf(f, "eal = %s\n", eal);
 	fprintf(f, "resume-next = ");
