@@ -24,6 +24,13 @@ enum pps_backend {
 	PPS_BACKEND_PCAP = 2,
 };
 
+/** How ppscan-pcap hands probes to the kernel (--send-method). */
+enum pps_send_method {
+	PPS_SEND_RING = 0, /* AF_PACKET PACKET_TX_RING, one send() a burst */
+	PPS_SEND_MMSG,	   /* AF_PACKET sendmmsg(), one call a burst */
+	PPS_SEND_INJECT,   /* pcap_inject(), one call a probe */
+};
+
 enum pps_output_format {
 	PPS_OUT_CSV = 0,
 	PPS_OUT_JSON,
@@ -66,6 +73,8 @@ struct pps_config {
 	int output_closed;	 /* --output-closed */
 
 	const char *iface; /* -i, ppscan-pcap */
+	uint32_t pcap_buffer; /* --pcap-buffer: libpcap receive buffer, bytes (ppscan-pcap) */
+	enum pps_send_method send_method; /* --send-method (ppscan-pcap) */
 	int quiet;	   /* -q: no status line */
 	int dryrun;	   /* --dryrun: print probes instead of sending */
 	unsigned rx_ring;  /* results ring capacity */
@@ -87,6 +96,15 @@ struct pps_config {
 	const char *status_updates_file; /* -u: CSV, one line a second */
 	const char *status_json_file;	 /* --status-json: one JSON object a second */
 	const char *metadata_file;	 /* -m: JSON summary at the end */
+
+	/* Redis sink (out_redis.c; keys {prefix}:{scan_id}:results|meta|seen, {prefix}:scans) */
+	const char *redis_url;	   /* --redis, syntax checked here; NULL = no Redis */
+	const char *redis_prefix;  /* --redis-prefix, default "ppscan" */
+	const char *redis_journal; /* --redis-journal; NULL = ./ppscan-<scan_id>.journal */
+	uint64_t redis_maxlen;	   /* --redis-maxlen: XADD MAXLEN ~ N; 0 = keep every entry */
+	uint32_t redis_buffer;	   /* --redis-buffer: results held in memory during an outage */
+	char scan_id[65];	   /* --scan-id, or drawn: YYYYMMDDTHHMMSSZ-xxxxxx (UTC) */
+	int scan_id_given;
 
 	/* resume and config files */
 	const char *resume_file;	 /* --resume-file: where an interrupted scan saves its state */
