@@ -45,6 +45,8 @@ int pps_perm_init(struct pps_perm *p, uint64_t n, uint64_t seed)
 	}
 	for (int j = 0; j < PPS_PERM_ROUNDS; j++)
 		p->round_key[j] = pps_splitmix64(&st);
+	pps_fastdiv_init(&p->div_a, p->a);
+	pps_fastdiv_init(&p->div_b, p->b ? p->b : 1);
 	return 0;
 }
 
@@ -59,15 +61,19 @@ static inline uint64_t round_f(uint64_t key, uint64_t r)
 
 static inline uint64_t encrypt(const struct pps_perm *p, uint64_t m)
 {
-	uint64_t L = m % p->a, R = m / p->a;
+	uint64_t L, R = pps_fastdiv_divmod(&p->div_a, m, &L);
 
 	for (int j = 0; j < PPS_PERM_ROUNDS; j += 2) {
-		/* odd round (1-based j+1): mod a */
-		uint64_t t = (L + round_f(p->round_key[j], R) % p->a) % p->a;
+		/* odd round (1-based j+1): mod a. L < a and F mod a < a, so one subtraction */
+		uint64_t t = L + pps_fastdiv_mod(&p->div_a, round_f(p->round_key[j], R));
+		if (t >= p->a)
+			t -= p->a;
 		L = R;
 		R = t;
 		/* even round: mod b */
-		t = (L + round_f(p->round_key[j + 1], R) % p->b) % p->b;
+		t = L + pps_fastdiv_mod(&p->div_b, round_f(p->round_key[j + 1], R));
+		if (t >= p->b)
+			t -= p->b;
 		L = R;
 		R = t;
 	}

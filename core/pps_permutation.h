@@ -15,6 +15,8 @@
 
 #include <stdint.h>
 
+#include "pps_fastdiv.h"
+
 #define PPS_PERM_ROUNDS 6 /* even, so the output packs as a*R + L */
 
 /** Permutation state: read-only after pps_perm_init(), safe to share between threads. */
@@ -23,6 +25,8 @@ struct pps_perm {
 	uint64_t a; /* a*b >= n, a ~ sqrt(n) */
 	uint64_t b;
 	uint64_t round_key[PPS_PERM_ROUNDS];
+	struct pps_fastdiv div_a; /* reciprocals: no divide instruction per round */
+	struct pps_fastdiv div_b;
 };
 
 /**
@@ -34,8 +38,8 @@ int pps_perm_init(struct pps_perm *p, uint64_t n, uint64_t seed);
 
 /**
  * pps_perm_apply - the image of @i (0 <= i < n) under the permutation; always < n.
- * Cost: 6 Feistel rounds (two 64-bit divisions and one multiply-xorshift mix each), repeated
- * only while the result falls in [n, a*b).
+ * Cost: 6 Feistel rounds (a multiply-xorshift mix and a reciprocal-multiply remainder each,
+ * no divide instruction), repeated only while the result falls in [n, a*b).
  */
 uint64_t pps_perm_apply(const struct pps_perm *p, uint64_t i);
 

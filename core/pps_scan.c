@@ -30,6 +30,10 @@ int pps_scan_init(struct pps_scan *s, const struct pps_config *cfg, const uint8_
 	s->src_ip_h = cfg->src_ip_h;
 	s->sport_first_h = cfg->sport_first_h;
 	s->n_sports = (uint32_t)cfg->sport_last_h - cfg->sport_first_h + 1;
+	pps_fastdiv_init(&s->div_sel, s->n_sel);
+	pps_fastdiv_init(&s->div_ports, s->n_ports);
+	pps_fastdiv_init(&s->div_sports, s->n_sports);
+	pps_fastdiv_init(&s->div_sources, s->n_sources);
 
 	perm_seed = pps_splitmix64(&st);
 	s->key.k0 = pps_splitmix64(&st);

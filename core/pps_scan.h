@@ -17,6 +17,7 @@
 #include "pps_config.h"
 #include "pps_cookie.h"
 #include "pps_dedup.h"
+#include "pps_fastdiv.h"
 #include "pps_parse.h"
 #include "pps_permutation.h"
 #include "pps_result.h"
@@ -43,6 +44,8 @@ struct pps_scan {
 	uint16_t sport_first_h;
 	uint32_t n_sports;
 	struct pps_dedup *dedup; /* owned by the RX thread */
+	/* reciprocals of the per-probe divisors (pps_fastdiv.h): no divide instruction per probe */
+	struct pps_fastdiv div_sel, div_ports, div_sports, div_sources;
 };
 
 /** One probe's identity, as --dryrun prints it and tests check it. */
@@ -70,17 +73,18 @@ void pps_scan_fini(struct pps_scan *s);
 /** pps_scan_probe_at - the probe with index @j (0 <= j < s->total). */
 static inline void pps_scan_probe_at(const struct pps_scan *s, uint64_t j, struct pps_probe *p)
 {
-	uint64_t r = s->probes == 1 ? 0 : j / s->n_sel;
-	uint64_t i = j - r * s->n_sel;
+	uint64_t i = j, r = s->probes == 1 ? 0 : pps_fastdiv_divmod(&s->div_sel, j, &i);
 	uint64_t t = pps_perm_apply(&s->perm, i);
-	uint64_t a = t / s->n_ports;
-	uint32_t port_idx = (uint32_t)(t - a * s->n_ports);
+	uint64_t port_idx, a = pps_fastdiv_divmod(&s->div_ports, t, &port_idx);
 	uint64_t h;
 
 	p->dst_ip_h = pps_targets_at(s->targets, a);
 	p->dst_port_h = s->ports->list[port_idx];
-	p->src_port_h = (uint16_t)(s->sport_first_h + (uint32_t)((i + r) % s->n_sports));
-	p->src_ip_h = s->n_sources == 1 ? s->src_ip_h : pps_targets_at(s->sources, i % s->n_sources);
+	p->src_port_h =
+		(uint16_t)(s->sport_first_h + (uint32_t)pps_fastdiv_mod(&s->div_sports, i + r));
+	p->src_ip_h = s->n_sources == 1
+			      ? s->src_ip_h
+			      : pps_targets_at(s->sources, pps_fastdiv_mod(&s->div_sources, i));
 	h = pps_cookie(&s->key, p->dst_ip_h, p->dst_port_h, p->src_ip_h, p->src_port_h);
 	p->seq_h = (uint32_t)h;
 	p->ipid_h = (uint16_t)(h >> 32);
