@@ -791,7 +791,7 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 				char shown[512];
 
 				pps_redis_url_mask(optarg, shown, sizeof(shown));
-				BAD("invalid Redis URL '%s' (from %s): %s", shown,
+				BAD("invalid Redis URL '%.160s' (from %s): %.200s", shown,
 				    opt_label(c, label, sizeof(label)), why);
 			}
 			cfg->redis_url = optarg;

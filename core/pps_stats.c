@@ -78,6 +78,12 @@ static double safe_div(double a, double b)
 	return b > 0 ? a / b : 0;
 }
 
+/* now - prev of a counter; 0 if it went backwards (a reset), never a wrapped huge value */
+static double delta(uint64_t now, uint64_t prev)
+{
+	return now >= prev ? (double)(now - prev) : 0;
+}
+
 char *pps_status_format(char *buf, size_t len, const struct pps_totals *now,
 			const struct pps_totals *prev, const struct pps_status_ctx *ctx)
 {
@@ -86,18 +92,18 @@ char *pps_status_format(char *buf, size_t len, const struct pps_totals *now,
 	double pct = ctx->total_probes ? 100.0 * (double)now->sent / (double)ctx->total_probes : 100;
 	unsigned long long el = (unsigned long long)(ctx->elapsed_s < 0 ? 0 : ctx->elapsed_s);
 
-	if (pct > 100)
-		pct = 100;
 	if (now->sent < prev->sent) /* never run backwards */
 		pct = 100.0 * (double)prev->sent / (double)(ctx->total_probes ? ctx->total_probes : 1);
-	fmt_rate(sr, sizeof(sr), safe_div((double)(now->sent - prev->sent), ctx->dt_s));
+	if (pct > 100)
+		pct = 100;
+	fmt_rate(sr, sizeof(sr), safe_div(delta(now->sent, prev->sent), ctx->dt_s));
 	fmt_rate(sa, sizeof(sa),
 		 safe_div((double)now->sent,
 			  ctx->sending_done && ctx->send_elapsed_s > 0 ? ctx->send_elapsed_s
 								       : ctx->elapsed_s));
-	fmt_rate(rr, sizeof(rr), safe_div((double)(unique - unique_prev), ctx->dt_s));
+	fmt_rate(rr, sizeof(rr), safe_div(delta(unique, unique_prev), ctx->dt_s));
 	fmt_rate(ra, sizeof(ra), safe_div((double)unique, ctx->elapsed_s));
-	fmt_rate(dr, sizeof(dr), safe_div((double)(now->nic_drops - prev->nic_drops), ctx->dt_s));
+	fmt_rate(dr, sizeof(dr), safe_div(delta(now->nic_drops, prev->nic_drops), ctx->dt_s));
 	fmt_rate(da, sizeof(da), safe_div((double)now->nic_drops, ctx->elapsed_s));
 	if (ctx->sending_done) {
 		fmt_left(left, sizeof(left), ctx->cooldown_left_s);

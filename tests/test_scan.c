@@ -1,0 +1,343 @@
+/*
+ * test_scan.c - the probe sequence of a whole scan: every (address, port) of the target
+ * space exactly once, source ports from the configured range, sequence numbers and IP IDs
+ * equal to the SYN cookie, frames consistent with the probe, order fixed by the seed;
+ * probes per target, target limits, several source addresses, and shard/thread slices.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+
+#include "pps_parse.h"
+#include "pps_scan.h"
+#include "pps_shard.h"
+#include "unit_util.h"
+
+static const uint8_t zero_mac[6];
+
+static void scan_from(struct pps_config *cfg, struct pps_scan *s, char **argv)
+{
+	char *errtext;
+
+	cr_assert_eq(ut_parse_args(cfg, PPS_BACKEND_DPDK, argv, &errtext), PPS_PARSE_OK, "%s",
+		     errtext);
+	free(errtext);
+	cr_assert_eq(pps_scan_init(s, cfg, zero_mac, zero_mac, 1), 0);
+}
+
+Test(scan, covers_every_target_exactly_once)
+{
+	struct pps_config cfg;
+	struct pps_scan s;
+	uint8_t *count;
+	uint64_t bad_sport = 0, bad_cookie = 0, not_target = 0;
+
+	scan_from(&cfg, &s,
+		  ARGV(DRY_NOBL, "--seed", "5", "-p", "22,80,443", "198.18.0.0/22",
+		       "198.18.8.7"));
+	cr_assert_eq(s.n, (1024 + 1) * 3);
+	cr_assert_eq(s.n_ports, 3);
+	count = calloc(s.n, 1);
+	for (uint64_t i = 0; i < s.n; i++) {
+		struct pps_probe p;
+		int64_t a;
+		uint64_t h;
+
+		pps_scan_probe_at(&s, i, &p);
+		a = pps_targets_index_of(cfg.targets, p.dst_ip_h);
+		if (a < 0 || !pps_ports_contains(cfg.ports, p.dst_port_h)) {
+			not_target++;
+			continue;
+		}
+		count[(uint64_t)a * 3 + cfg.ports->index[p.dst_port_h]]++;
+		if (p.src_port_h < 32768 || p.src_port_h > 61000 ||
+		    p.src_port_h != 32768 + i % (61000 - 32768 + 1))
+			bad_sport++;
+		h = pps_cookie(&s.key, p.dst_ip_h, p.dst_port_h, cfg.src_ip_h, p.src_port_h);
+		if (p.seq_h != (uint32_t)h || p.ipid_h != (uint16_t)(h >> 32))
+			bad_cookie++;
+	}
+	cr_assert_eq(not_target, 0);
+	cr_assert_eq(bad_sport, 0);
+	cr_assert_eq(bad_cookie, 0);
+	for (uint64_t t = 0; t < s.n; t++)
+		cr_assert_eq(count[t], 1, "target %llu probed %u times", (unsigned long long)t,
+			     count[t]);
+	/* 198.18.8.7 on each port */
+	cr_assert_eq(count[1024 * 3 + 0] + count[1024 * 3 + 1] + count[1024 * 3 + 2], 3);
+	free(count);
+	pps_scan_fini(&s);
+	pps_config_free(&cfg);
+}
+
+Test(scan, seed_fixes_order_and_cookies)
+{
+	struct pps_config c1, c2, c3;
+	struct pps_scan s1, s2, s3;
+	uint64_t same_order = 0, same_seq = 0;
+
+	scan_from(&c1, &s1, ARGV(DRY_NOBL, "--seed", "5", "-p", "80,443", "198.18.0.0/24"));
+	scan_from(&c2, &s2, ARGV(DRY_NOBL, "--seed", "5", "-p", "80,443", "198.18.0.0/24"));
+	scan_from(&c3, &s3, ARGV(DRY_NOBL, "--seed", "6", "-p", "80,443", "198.18.0.0/24"));
+	for (uint64_t i = 0; i < s1.n; i++) {
+		struct pps_probe a, b, c;
+
+		pps_scan_probe_at(&s1, i, &a);
+		pps_scan_probe_at(&s2, i, &b);
+		pps_scan_probe_at(&s3, i, &c);
+		cr_assert_eq(a.dst_ip_h, b.dst_ip_h);
+		cr_assert_eq(a.dst_port_h, b.dst_port_h);
+		cr_assert_eq(a.src_port_h, b.src_port_h);
+		cr_assert_eq(a.seq_h, b.seq_h);
+		cr_assert_eq(a.ipid_h, b.ipid_h);
+		same_order += a.dst_ip_h == c.dst_ip_h && a.dst_port_h == c.dst_port_h;
+		same_seq += a.seq_h == c.seq_h;
+	}
+	cr_assert_lt(same_order, s1.n / 10, "seeds 5 and 6 give nearly the same order");
+	cr_assert_lt(same_seq, 3, "seeds 5 and 6 give the same cookies");
+	pps_scan_fini(&s1);
+	pps_scan_fini(&s2);
+	pps_scan_fini(&s3);
+	pps_config_free(&c1);
+	pps_config_free(&c2);
+	pps_config_free(&c3);
+}
+
+Test(scan, source_port_range_cycles)
+{
+	struct pps_config cfg;
+	struct pps_scan s;
+
+	scan_from(&cfg, &s,
+		  ARGV(DRY_NOBL, "--seed", "9", "-s", "40000-40002", "-p", "80", "10.0.0.0/28"));
+	cr_assert_eq(s.n_sports, 3);
+	for (uint64_t i = 0; i < s.n; i++) {
+		struct pps_probe p;
+
+		pps_scan_probe_at(&s, i, &p);
+		cr_assert_eq(p.src_port_h, 40000 + i % 3);
+	}
+	pps_scan_fini(&s);
+	pps_config_free(&cfg);
+}
+
+Test(scan, filled_frame_matches_probe)
+{
+	static const uint8_t gw[6] = { 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff };
+	static const uint8_t me[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+	struct pps_config cfg;
+	struct pps_scan s;
+	char *errtext;
+
+	cr_assert_eq(ut_parse_args(&cfg, PPS_BACKEND_DPDK,
+				   ARGV(DRY_NOBL, "--seed", "77", "-S", "192.0.2.1",
+					"--probe-ttl", "33", "-p", "22,80", "198.18.1.0/24"),
+				   &errtext),
+		     PPS_PARSE_OK);
+	free(errtext);
+	cr_assert_eq(pps_scan_init(&s, &cfg, me, gw, 1), 0);
+	for (uint64_t i = 0; i < s.n; i++) {
+		uint8_t buf[PPS_TEMPLATE_MAX];
+		struct pps_probe p;
+		struct pps_pkt pkt;
+		uint16_t len = pps_scan_fill(&s, i, buf);
+
+		pps_scan_probe_at(&s, i, &p);
+		cr_assert_eq(len, s.tmpl.len);
+		cr_assert_geq(len, 60);
+		cr_assert_eq(memcmp(buf, gw, 6), 0);
+		cr_assert_eq(memcmp(buf + 6, me, 6), 0);
+		cr_assert_eq(pps_parse_frame(buf, len, 1, &pkt), PPS_PKT_TCP);
+		cr_assert_eq(pkt.tcp.saddr_h, 0xc0000201);
+		cr_assert_eq(pkt.tcp.daddr_h, p.dst_ip_h);
+		cr_assert_eq(pkt.tcp.sport_h, p.src_port_h);
+		cr_assert_eq(pkt.tcp.dport_h, p.dst_port_h);
+		cr_assert_eq(pkt.tcp.seq_h, p.seq_h);
+		cr_assert_eq(pkt.tcp.ack_h, 0);
+		cr_assert_eq(pkt.tcp.ipid_h, p.ipid_h);
+		cr_assert_eq(pkt.tcp.ttl, 33);
+		cr_assert_eq(pkt.tcp.flags, PPS_TCP_SYN);
+	}
+	pps_scan_fini(&s);
+	pps_config_free(&cfg);
+}
+
+Test(scan, whole_internet_all_ports)
+{
+	struct pps_config cfg;
+	struct pps_scan s;
+
+	scan_from(&cfg, &s, ARGV(DRY_NOBL, "--seed", "1", "-p", "1-65535", "0.0.0.0/0"));
+	cr_assert_eq(s.n, 281470681743360ULL);
+	cr_assert(!pps_dedup_is_exact(s.dedup), "2^48 targets need the window dedup");
+	for (uint64_t k = 0; k < 1000; k++) {
+		uint64_t i = s.n - 1 - k * 1000003, t = pps_perm_apply(&s.perm, i);
+		struct pps_probe p;
+
+		/* on 0.0.0.0/0 the address index is the address; ports 1.. follow */
+		pps_scan_probe_at(&s, i, &p);
+		cr_assert_lt(t, s.n);
+		cr_assert_eq(p.dst_ip_h, (uint32_t)(t / 65535));
+		cr_assert_eq(p.dst_port_h, t % 65535 + 1);
+		cr_assert_eq(p.src_port_h, 32768 + i % 28233);
+	}
+	pps_scan_fini(&s);
+	pps_config_free(&cfg);
+}
+
+Test(scan, probes_per_target_spread_over_passes)
+{
+	struct pps_config cfg;
+	struct pps_scan s;
+	uint8_t *count;
+
+	scan_from(&cfg, &s,
+		  ARGV(DRY_NOBL, "--seed", "3", "-P", "3", "-p", "80,443",
+		       "198.18.0.0/25"));
+	cr_assert_eq(s.n, 256);
+	cr_assert_eq(s.total, 3 * 256);
+	count = calloc(s.n, 1);
+	for (uint64_t j = 0; j < s.total; j++) {
+		struct pps_probe p, q;
+
+		pps_scan_probe_at(&s, j, &p);
+		count[(uint64_t)pps_targets_index_of(cfg.targets, p.dst_ip_h) * 2 +
+		      cfg.ports->index[p.dst_port_h]]++;
+		if (j + s.n < s.total) {
+			/* the next pass probes the same target from the next source port */
+			pps_scan_probe_at(&s, j + s.n, &q);
+			cr_assert_eq(q.dst_ip_h, p.dst_ip_h);
+			cr_assert_eq(q.dst_port_h, p.dst_port_h);
+			cr_assert_eq(q.src_port_h,
+				     p.src_port_h == 61000 ? 32768 : p.src_port_h + 1);
+		}
+	}
+	for (uint64_t t = 0; t < s.n; t++)
+		cr_assert_eq(count[t], 3, "target %llu probed %u times", (unsigned long long)t,
+			     count[t]);
+	free(count);
+	pps_scan_fini(&s);
+	pps_config_free(&cfg);
+}
+
+Test(scan, max_targets_takes_distinct_targets)
+{
+	struct pps_config cfg;
+	struct pps_scan s;
+	uint8_t *seen;
+
+	scan_from(&cfg, &s,
+		  ARGV(DRY_NOBL, "--seed", "4", "-n", "100", "-p", "1-10",
+		       "198.18.0.0/24"));
+	cr_assert_eq(s.n, 2560);
+	cr_assert_eq(s.total, 100);
+	seen = calloc(s.n, 1);
+	for (uint64_t j = 0; j < s.total; j++) {
+		struct pps_probe p;
+		uint64_t t;
+
+		pps_scan_probe_at(&s, j, &p);
+		t = (uint64_t)pps_targets_index_of(cfg.targets, p.dst_ip_h) * 10 +
+		    cfg.ports->index[p.dst_port_h];
+		cr_assert_eq(seen[t]++, 0, "target %llu twice", (unsigned long long)t);
+	}
+	free(seen);
+	pps_scan_fini(&s);
+	pps_config_free(&cfg);
+}
+
+Test(scan, several_source_addresses)
+{
+	struct pps_config cfg;
+	struct pps_scan s;
+	unsigned per_source[4] = { 0 };
+
+	scan_from(&cfg, &s,
+		  ARGV(DRY_NOBL, "--seed", "8", "-S", "192.0.2.1-192.0.2.4",
+		       "-p", "80", "198.18.0.0/24"));
+	cr_assert_eq(s.n_sources, 4);
+	for (uint64_t j = 0; j < s.total; j++) {
+		uint8_t buf[PPS_TEMPLATE_MAX];
+		struct pps_probe p;
+		struct pps_pkt pkt;
+		uint64_t h;
+
+		pps_scan_probe_at(&s, j, &p);
+		cr_assert(p.src_ip_h >= 0xc0000201 && p.src_ip_h <= 0xc0000204);
+		cr_assert_eq(p.src_ip_h, 0xc0000201 + j % 4);
+		per_source[p.src_ip_h - 0xc0000201]++;
+		h = pps_cookie(&s.key, p.dst_ip_h, p.dst_port_h, p.src_ip_h, p.src_port_h);
+		cr_assert_eq(p.seq_h, (uint32_t)h, "the cookie covers the source address");
+		/* the frame carries that source address */
+		cr_assert_eq(pps_parse_frame(buf, pps_scan_fill(&s, j, buf), 1, &pkt), PPS_PKT_TCP);
+		cr_assert_eq(pkt.tcp.saddr_h, p.src_ip_h);
+	}
+	for (int k = 0; k < 4; k++)
+		cr_assert_eq(per_source[k], 64);
+	pps_scan_fini(&s);
+	pps_config_free(&cfg);
+}
+
+Test(shard, header_worked_example)
+{
+	static const uint64_t want[2][2][3] = {
+		{ { 0, 4, 8 }, { 2, 6, ~0ULL } },
+		{ { 1, 5, 9 }, { 3, 7, ~0ULL } },
+	};
+
+	for (uint32_t sh = 0; sh < 2; sh++) {
+		for (uint32_t th = 0; th < 2; th++) {
+			struct pps_slice sl;
+			int k = 0;
+
+			cr_assert_eq(pps_slice_init(&sl, 10, sh, 2, th, 2), 0);
+			cr_assert_eq(pps_slice_remaining(&sl), want[sh][th][2] == ~0ULL ? 2 : 3);
+			for (uint64_t j = sl.next; j < sl.end; j += sl.stride)
+				cr_assert_eq(j, want[sh][th][k++]);
+		}
+	}
+}
+
+/* Every index of [0, total) is sent by exactly one (shard, thread). */
+static void check_partition(uint64_t total, uint32_t ns, uint32_t nt)
+{
+	uint8_t *hit = calloc(total + 1, 1);
+
+	for (uint32_t sh = 0; sh < ns; sh++) {
+		for (uint32_t th = 0; th < nt; th++) {
+			struct pps_slice sl;
+			uint64_t n = 0;
+
+			cr_assert_eq(pps_slice_init(&sl, total, sh, ns, th, nt), 0);
+			for (uint64_t j = sl.next; j < sl.end; j += sl.stride) {
+				hit[j]++;
+				n++;
+			}
+			cr_assert_eq(pps_slice_remaining(&sl), n);
+		}
+	}
+	for (uint64_t j = 0; j < total; j++)
+		cr_assert_eq(hit[j], 1, "total %llu, %u shards x %u threads: index %llu",
+			     (unsigned long long)total, ns, nt, (unsigned long long)j);
+	free(hit);
+}
+
+Test(shard, slices_partition_the_index_space)
+{
+	static const uint64_t totals[] = { 0, 1, 2, 7, 100, 1001 };
+	static const uint32_t counts[] = { 1, 2, 3, 5, 8 };
+
+	for (size_t a = 0; a < 6; a++)
+		for (size_t b = 0; b < 5; b++)
+			for (size_t c = 0; c < 5; c++)
+				check_partition(totals[a], counts[b], counts[c]);
+}
+
+Test(shard, invalid_arguments)
+{
+	struct pps_slice sl;
+
+	cr_assert_eq(pps_slice_init(&sl, 10, 0, 0, 0, 1), -EINVAL);
+	cr_assert_eq(pps_slice_init(&sl, 10, 0, 1, 0, 0), -EINVAL);
+	cr_assert_eq(pps_slice_init(&sl, 10, 2, 2, 0, 1), -EINVAL);
+	cr_assert_eq(pps_slice_init(&sl, 10, 0, 2, 3, 3), -EINVAL);
+}
