@@ -44,67 +44,67 @@ struct pps_siphash_key pps_siphash_key_from_bytes(const uint8_t bytes[16])
 	return k;
 }
 
+/* The state after keying, one absorbed 8-byte word, and the finalisation (paper, section 2). */
+struct sip_state {
+	uint64_t v0, v1, v2, v3;
+};
+
+static inline struct sip_state sip_init(const struct pps_siphash_key *key)
+{
+	struct sip_state s = {
+		0x736f6d6570736575ULL ^ key->k0,
+		0x646f72616e646f6dULL ^ key->k1,
+		0x6c7967656e657261ULL ^ key->k0,
+		0x7465646279746573ULL ^ key->k1,
+	};
+	return s;
+}
+
+static inline void sip_absorb(struct sip_state *s, uint64_t m)
+{
+	s->v3 ^= m;
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	s->v0 ^= m;
+}
+
+static inline uint64_t sip_final(struct sip_state *s)
+{
+	s->v2 ^= 0xff;
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	SIPROUND(s->v0, s->v1, s->v2, s->v3);
+	return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
+}
+
 uint64_t pps_siphash24(const struct pps_siphash_key *key, const void *data, size_t len)
 {
 	const uint8_t *in = data;
-	uint64_t v0 = 0x736f6d6570736575ULL ^ key->k0;
-	uint64_t v1 = 0x646f72616e646f6dULL ^ key->k1;
-	uint64_t v2 = 0x6c7967656e657261ULL ^ key->k0;
-	uint64_t v3 = 0x7465646279746573ULL ^ key->k1;
+	struct sip_state s = sip_init(key);
 	size_t full = len & ~(size_t)7;
-
-	for (size_t i = 0; i < full; i += 8) {
-		uint64_t m = load_le64(in + i);
-		v3 ^= m;
-		SIPROUND(v0, v1, v2, v3);
-		SIPROUND(v0, v1, v2, v3);
-		v0 ^= m;
-	}
 	uint64_t b = (uint64_t)(len & 0xff) << 56;
+
+	for (size_t i = 0; i < full; i += 8)
+		sip_absorb(&s, load_le64(in + i));
 	for (size_t i = 0; i < (len & 7); i++)
 		b |= (uint64_t)in[full + i] << (8 * i);
-	v3 ^= b;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
-}
-
-static inline uint32_t bswap32(uint32_t x)
-{
-	return __builtin_bswap32(x);
+	sip_absorb(&s, b);
+	return sip_final(&s);
 }
 
 uint64_t pps_siphash24_4tuple(const struct pps_siphash_key *key, uint32_t dst_ip_h,
 			      uint32_t src_ip_h, uint16_t dst_port_h, uint16_t src_port_h)
 {
-	/* Message bytes in wire order; read as little-endian words without a buffer. */
-	uint64_t m = (uint64_t)bswap32(dst_ip_h) | (uint64_t)bswap32(src_ip_h) << 32;
+	/* Message bytes in wire order, read as little-endian words without a buffer. */
+	uint64_t m = (uint64_t)__builtin_bswap32(dst_ip_h) |
+		     (uint64_t)__builtin_bswap32(src_ip_h) << 32;
 	uint64_t b = (uint64_t)12 << 56 | (uint64_t)(dst_port_h >> 8) |
 		     (uint64_t)(dst_port_h & 0xff) << 8 | (uint64_t)(src_port_h >> 8) << 16 |
 		     (uint64_t)(src_port_h & 0xff) << 24;
-	uint64_t v0 = 0x736f6d6570736575ULL ^ key->k0;
-	uint64_t v1 = 0x646f72616e646f6dULL ^ key->k1;
-	uint64_t v2 = 0x6c7967656e657261ULL ^ key->k0;
-	uint64_t v3 = 0x7465646279746573ULL ^ key->k1;
+	struct sip_state s = sip_init(key);
 
-	v3 ^= m;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= m;
-	v3 ^= b;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	return v0 ^ v1 ^ v2 ^ v3;
+	sip_absorb(&s, m);
+	sip_absorb(&s, b);
+	return sip_final(&s);
 }
