@@ -50,6 +50,22 @@ int pps_dedup_is_exact(const struct pps_dedup *d)
 	return d->exact;
 }
 
+static inline uint32_t window_set(uint64_t key)
+{
+	return (uint32_t)((key * 0x9e3779b97f4a7c15ULL) >> 44) & (PPS_DEDUP_WINDOW_SETS - 1);
+}
+
+void pps_dedup_prefetch(const struct pps_dedup *d, uint64_t target_index, uint32_t ip_h,
+			uint16_t port_h)
+{
+	if (d->exact)
+		__builtin_prefetch(&d->bits[target_index >> 6], 1);
+	else
+		__builtin_prefetch(&d->entries[(size_t)window_set(((uint64_t)ip_h << 16 | port_h) + 1) *
+						PPS_DEDUP_WAYS],
+				   1);
+}
+
 int pps_dedup_check_set(struct pps_dedup *d, uint64_t target_index, uint32_t ip_h,
 			uint16_t port_h)
 {
@@ -62,8 +78,7 @@ int pps_dedup_check_set(struct pps_dedup *d, uint64_t target_index, uint32_t ip_
 		return 0;
 	}
 	uint64_t key = ((uint64_t)ip_h << 16 | port_h) + 1;
-	uint64_t h = key * 0x9e3779b97f4a7c15ULL;
-	uint32_t set = (uint32_t)(h >> 44) & (PPS_DEDUP_WINDOW_SETS - 1);
+	uint32_t set = window_set(key);
 	uint64_t *e = &d->entries[(size_t)set * PPS_DEDUP_WAYS];
 	for (int w = 0; w < PPS_DEDUP_WAYS; w++)
 		if (e[w] == key)

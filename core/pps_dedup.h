@@ -35,6 +35,14 @@ void pps_dedup_free(struct pps_dedup *d);
 int pps_dedup_check_set(struct pps_dedup *d, uint64_t target_index, uint32_t ip_h,
 			uint16_t port_h);
 
+/**
+ * pps_dedup_prefetch - starts loading the memory pps_dedup_check_set() will touch for the
+ * same keys (a random word of a bitmap up to 32 MiB is a cache miss); the RX burst path
+ * calls it for every candidate before it validates the first.
+ */
+void pps_dedup_prefetch(const struct pps_dedup *d, uint64_t target_index, uint32_t ip_h,
+			uint16_t port_h);
+
 /** pps_dedup_is_exact - 1 in exact mode. */
 int pps_dedup_is_exact(const struct pps_dedup *d);
 

@@ -8,6 +8,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "output/out_redis.h"
+#include "output/pps_redis_url.h"
+
+/* The Redis sink lives in its own library (meson -Dredis); absent, this is NULL. */
+#pragma weak pps_output_redis_open
+
 double pps_monotonic_s(void)
 {
 	struct timespec ts;
@@ -110,15 +116,57 @@ int pps_monitor_open_sinks(struct pps_monitor *m, const struct pps_config *cfg, 
 		if (!m->status_json)
 			return -EINVAL;
 	}
-	rc = pps_output_open(&m->sink_store[0], cfg->output_format == PPS_OUT_JSON ? "json" : "csv",
-			     cfg->output_file, cfg->output_fields, cfg->output_closed, why,
-			     sizeof(why));
-	if (rc < 0) {
-		fprintf(err, "%s: %s (from -o/--output-file)\n", cfg->prog, why);
-		return rc;
+	/* with --redis, results go to stdout only when -o asks for it */
+	if (cfg->output_file || !cfg->redis_url) {
+		rc = pps_output_open(&m->sink_store[0],
+				     cfg->output_format == PPS_OUT_JSON ? "json" : "csv",
+				     cfg->output_file, cfg->output_fields, cfg->output_closed, why,
+				     sizeof(why));
+		if (rc < 0) {
+			fprintf(err, "%s: %s (from -o/--output-file)\n", cfg->prog, why);
+			pps_monitor_close_sinks(m);
+			return rc;
+		}
+		m->sinks[m->n_sinks++] = &m->sink_store[0];
 	}
-	m->sinks[m->n_sinks++] = &m->sink_store[0];
+	if (cfg->redis_url) {
+		/* connects and checks the server now: nothing is sent if Redis is unusable */
+		if (!pps_output_redis_open) {
+			fprintf(err, "%s: --redis: built without Redis support (install libhiredis-dev and rebuild with meson -Dredis=enabled)\n",
+				cfg->prog);
+			pps_monitor_close_sinks(m);
+			return -ENOTSUP;
+		}
+		rc = pps_output_redis_open(&m->sink_store[m->n_sinks], cfg, err);
+		if (rc < 0) {
+			pps_monitor_close_sinks(m);
+			return rc;
+		}
+		m->sinks[m->n_sinks] = &m->sink_store[m->n_sinks];
+		m->n_sinks++;
+	}
 	return 0;
+}
+
+/* Tells the sinks where the scan stands (Redis meta hash); @final after the last result. */
+static void sinks_progress(struct pps_monitor *m, const struct pps_totals *t, double now,
+			   int final)
+{
+	struct pps_progress p = {
+		.totals = t,
+		.total_probes = m->total_probes,
+		.results = m->written,
+		.elapsed_s = now - m->t0,
+		.state = !final ? PPS_SCAN_RUNNING
+			 : m->stop_reason == PPS_STOP_INTERRUPTED ||
+					 m->stop_reason == PPS_STOP_MAX_RUNTIME
+				 ? PPS_SCAN_INTERRUPTED
+				 : PPS_SCAN_DONE,
+		.stop_reason = final ? pps_stop_reason_name(m->stop_reason) : "",
+	};
+
+	for (int s = 0; s < m->n_sinks; s++)
+		pps_output_progress(m->sinks[s], &p);
 }
 
 void pps_monitor_close_sinks(struct pps_monitor *m)
@@ -171,6 +219,11 @@ void pps_monitor_loop(struct pps_monitor *m)
 		double t = pps_monotonic_s();
 
 		drain(m);
+		for (int s = 0; s < m->n_sinks; s++) {
+			int rc = pps_output_poll(m->sinks[s], t);
+			if (rc < 0 && !m->write_error)
+				m->write_error = rc;
+		}
 		if (t - last_flush >= 0.1) {
 			for (int s = 0; s < m->n_sinks; s++)
 				pps_output_flush(m->sinks[s]);
@@ -213,6 +266,7 @@ void pps_monitor_loop(struct pps_monitor *m)
 				fprintf(stderr, "%s\n",
 					pps_status_format(line, sizeof(line), &now, &prev, &ctx));
 			write_status_files(m, &now, &prev, t - m->t0, t - last_status);
+			sinks_progress(m, &now, t, 0);
 			prev = now;
 			m->last = now;
 			last_status = t;
@@ -248,6 +302,12 @@ static int write_metadata(struct pps_monitor *m, const struct pps_totals *t,
 				if (line[0] == '#' || !eq)
 					continue;
 				*eq = '\0';
+				if (!strcmp(line, "redis")) { /* never the password */
+					char shown[512];
+					pps_redis_url_mask(eq + 3, shown, sizeof(shown));
+					json_object_set_new(opts, line, json_string(shown));
+					continue;
+				}
 				json_object_set_new(opts, line, json_string(eq + 3));
 			}
 			free(buf);
@@ -288,6 +348,8 @@ int pps_monitor_finish(struct pps_monitor *m)
 	int rc;
 
 	drain(m);
+	m->totals(m->ctx, &t);
+	sinks_progress(m, &t, pps_monotonic_s(), 1);
 	for (int s = 0; s < m->n_sinks; s++) {
 		rc = pps_output_close(m->sinks[s]);
 		if (rc < 0 && !m->write_error)

@@ -1,7 +1,9 @@
 /*
  * pps_monitor.h - the output-and-monitor loop both backends run on their main thread: drain
- * the results ring into the sinks (flushing every 100 ms), print the status line once a
- * second, notice the end of sending, run the cooldown, and at the end print the summary.
+ * the results ring into the sinks (flushing every 100 ms, polling sinks that do their own
+ * I/O such as Redis every round), print the status line once a second (and hand the
+ * counters to the sinks' progress()), notice the end of sending, run the cooldown, and at
+ * the end tell the sinks the final state, close them and print the summary.
  * The backend supplies its counters and device drop count through two callbacks.
  */
 #ifndef PPS_MONITOR_H
@@ -58,8 +60,10 @@ struct pps_monitor {
 const char *pps_stop_reason_name(enum pps_stop_reason r);
 
 /**
- * pps_monitor_open_sinks - opens every sink @cfg asks for (the -o/-O/-f file sink; further
- * sinks such as Redis are added here, so both backends get them) into @m->sinks. On error
+ * pps_monitor_open_sinks - opens every sink @cfg asks for into @m->sinks: the -o/-O/-f
+ * file sink (stdout by default, but with --redis only when -o is given) and the Redis sink
+ * (--redis: connects and checks the server now; "built without Redis support" if the
+ * ppscore_redis library is not linked in). Both backends get them from here. On error
  * prints one line naming the bad value and its option on @err, closes what was opened, and
  * returns -errno; the caller exits 2 before sending anything.
  */

@@ -91,3 +91,55 @@ uint64_t pps_perm_apply(const struct pps_perm *p, uint64_t i)
 		c = encrypt(p, c);
 	return c;
 }
+
+/* Four encryptions in lockstep (the lanes are independent; see pps_perm_apply_burst()). */
+static inline void encrypt4(const struct pps_perm *p, uint64_t m[4])
+{
+	uint64_t L[4], R[4];
+
+	for (int k = 0; k < 4; k++)
+		R[k] = pps_fastdiv_divmod(&p->div_a, m[k], &L[k]);
+	for (int j = 0; j < PPS_PERM_ROUNDS; j += 2) {
+#pragma GCC unroll 4
+		for (int k = 0; k < 4; k++) {
+			uint64_t t = L[k] + pps_fastdiv_mod(&p->div_a, round_f(p->round_key[j], R[k]));
+			t = t >= p->a ? t - p->a : t;
+			L[k] = R[k];
+			R[k] = t;
+		}
+#pragma GCC unroll 4
+		for (int k = 0; k < 4; k++) {
+			uint64_t t =
+				L[k] + pps_fastdiv_mod(&p->div_b, round_f(p->round_key[j + 1], R[k]));
+			t = t >= p->b ? t - p->b : t;
+			L[k] = R[k];
+			R[k] = t;
+		}
+	}
+	for (int k = 0; k < 4; k++)
+		m[k] = p->a * R[k] + L[k];
+}
+
+void pps_perm_apply_burst(const struct pps_perm *p, const uint64_t *in, uint64_t *out,
+			  unsigned n)
+{
+	unsigned k = 0;
+
+	if (p->n <= 1) {
+		for (; k < n; k++)
+			out[k] = 0;
+		return;
+	}
+	for (; k + 4 <= n; k += 4) {
+		uint64_t m[4] = { in[k], in[k + 1], in[k + 2], in[k + 3] };
+
+		encrypt4(p, m);
+		for (int l = 0; l < 4; l++) {
+			while (m[l] >= p->n) /* cycle walking: rare (a*b/n < 1 + 2/sqrt(n)) */
+				m[l] = encrypt(p, m[l]);
+			out[k + l] = m[l];
+		}
+	}
+	for (; k < n; k++)
+		out[k] = pps_perm_apply(p, in[k]);
+}

@@ -43,6 +43,15 @@ int pps_perm_init(struct pps_perm *p, uint64_t n, uint64_t seed);
  */
 uint64_t pps_perm_apply(const struct pps_perm *p, uint64_t i);
 
+/**
+ * pps_perm_apply_burst - @out[k] = pps_perm_apply(@p, @in[k]) for k < @n (@in and @out may
+ * be the same array). Same results, faster: four indices go through the Feistel rounds in
+ * lockstep, so the CPU overlaps four independent multiply chains (one image is a ~150-cycle
+ * dependency chain, most of it multiply latency).
+ */
+void pps_perm_apply_burst(const struct pps_perm *p, const uint64_t *in, uint64_t *out,
+			  unsigned n);
+
 /** pps_splitmix64 - SplitMix64 step (Steele, Lea & Flood 2014): advances *state, returns 64 bits. */
 uint64_t pps_splitmix64(uint64_t *state);
 

@@ -25,6 +25,7 @@ struct pps_result {
 	uint8_t classification; /* enum pps_class */
 	uint8_t cooldown;	/* 1 if received after the last probe was sent */
 	uint8_t pad;
+	uint32_t pad2;	/* explicit, zeroed: no uninitialised byte crosses the ring */
 	uint64_t ts_ns; /* receive time, Unix epoch nanoseconds */
 } __attribute__((aligned(8)));
 

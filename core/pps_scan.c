@@ -66,12 +66,55 @@ void pps_scan_fini(struct pps_scan *s)
 	s->dedup = NULL;
 }
 
-enum pps_verdict pps_scan_validate(const struct pps_scan *s, const struct pps_tcp_pkt *t,
-				   uint64_t *target_index)
+uint16_t pps_scan_fill_burst(const struct pps_scan *s, uint64_t j0, uint64_t stride, unsigned n,
+			     uint8_t *const *bufs)
+{
+	uint64_t i[PPS_SCAN_BURST], r[PPS_SCAN_BURST], t[PPS_SCAN_BURST], h[PPS_SCAN_BURST];
+	uint32_t dip[PPS_SCAN_BURST], sip[PPS_SCAN_BURST];
+	uint16_t dport[PPS_SCAN_BURST], sport[PPS_SCAN_BURST];
+
+	while (n) {
+		unsigned w = n < PPS_SCAN_BURST ? n : PPS_SCAN_BURST;
+
+		/* the steps of pps_scan_probe_at(), each over the whole burst */
+		for (unsigned k = 0; k < w; k++) {
+			uint64_t j = j0 + k * stride;
+
+			i[k] = j;
+			r[k] = s->probes == 1 ? 0 : pps_fastdiv_divmod(&s->div_sel, j, &i[k]);
+		}
+		pps_perm_apply_burst(&s->perm, i, t, w);
+		for (unsigned k = 0; k < w; k++) {
+			uint64_t port_idx, a = pps_fastdiv_divmod(&s->div_ports, t[k], &port_idx);
+
+			dip[k] = pps_targets_at(s->targets, a);
+			dport[k] = s->ports->list[port_idx];
+			sport[k] = (uint16_t)(s->sport_first_h +
+					      (uint32_t)pps_fastdiv_mod(&s->div_sports, i[k] + r[k]));
+			sip[k] = s->n_sources == 1 ? s->src_ip_h
+						   : pps_targets_at(s->sources,
+								    pps_fastdiv_mod(&s->div_sources, i[k]));
+		}
+		pps_siphash24_4tuple_burst(&s->key, dip, sip, dport, sport, h, w);
+		for (unsigned k = 0; k < w; k++)
+			pps_template_fill_src(&s->tmpl, bufs[k], sip[k], dip[k], dport[k], sport[k],
+					      (uint32_t)h[k], (uint16_t)(h[k] >> 32));
+		j0 += w * stride;
+		bufs += w;
+		n -= w;
+	}
+	return s->tmpl.len;
+}
+
+/*
+ * Validation in two halves around the cookie, so the burst path can compute the cookies of
+ * a whole burst at once. First half: the checks that need no cookie; PPS_V_SYNACK here means
+ * "candidate", with the target index in *@target_index.
+ */
+static inline enum pps_verdict validate_pre(const struct pps_scan *s, const struct pps_tcp_pkt *t,
+					    uint64_t *target_index)
 {
 	int64_t a;
-	uint32_t cookie;
-	uint8_t f = t->flags;
 
 	if (t->daddr_h != s->src_ip_h &&
 	    (s->n_sources == 1 || pps_targets_index_of(s->sources, t->daddr_h) < 0))
@@ -84,12 +127,69 @@ enum pps_verdict pps_scan_validate(const struct pps_scan *s, const struct pps_tc
 	if (a < 0)
 		return PPS_V_NOT_TARGET;
 	*target_index = (uint64_t)a * s->n_ports + s->ports->index[t->sport_h];
-	cookie = (uint32_t)pps_cookie(&s->key, t->saddr_h, t->sport_h, t->daddr_h, t->dport_h);
+	return PPS_V_SYNACK;
+}
+
+/* Second half: flags and acknowledgment number against the cookie. */
+static inline enum pps_verdict validate_cookie(const struct pps_tcp_pkt *t, uint32_t cookie)
+{
+	uint8_t f = t->flags;
+
 	if (f & PPS_TCP_RST)
 		return (t->ack_h == cookie || t->ack_h == cookie + 1) ? PPS_V_RST : PPS_V_BAD_COOKIE;
 	if ((f & (PPS_TCP_SYN | PPS_TCP_ACK)) == (PPS_TCP_SYN | PPS_TCP_ACK))
 		return t->ack_h == cookie + 1 ? PPS_V_SYNACK : PPS_V_BAD_COOKIE;
 	return PPS_V_BAD_FLAGS;
+}
+
+enum pps_verdict pps_scan_validate(const struct pps_scan *s, const struct pps_tcp_pkt *t,
+				   uint64_t *target_index)
+{
+	enum pps_verdict v = validate_pre(s, t, target_index);
+
+	if (v != PPS_V_SYNACK)
+		return v;
+	return validate_cookie(
+		t, (uint32_t)pps_cookie(&s->key, t->saddr_h, t->sport_h, t->daddr_h, t->dport_h));
+}
+
+/* After a verdict: counters, dedup, result (the tail both RX paths share). */
+static inline void rx_judged(struct pps_scan *s, const struct pps_tcp_pkt *t, enum pps_verdict v,
+			     uint64_t idx, uint64_t now_ns, int cooldown, struct pps_counters *c,
+			     struct pps_ring *ring)
+{
+	struct pps_result r;
+
+	if (v == PPS_V_NOT_OURS) {
+		pps_counter_add(&c->other, 1);
+		return;
+	}
+	if (v != PPS_V_SYNACK && v != PPS_V_RST) {
+		pps_counter_add(&c->invalid, 1);
+		return;
+	}
+	pps_counter_add(&c->valid, 1);
+	if (pps_dedup_check_set(s->dedup, idx, t->saddr_h, t->sport_h)) {
+		pps_counter_add(&c->dup, 1);
+		return;
+	}
+	pps_counter_add(v == PPS_V_SYNACK ? &c->open : &c->closed, 1);
+	r.saddr_h = t->saddr_h;
+	r.daddr_h = t->daddr_h;
+	r.sport_h = t->sport_h;
+	r.dport_h = t->dport_h;
+	r.seq_h = t->seq_h;
+	r.ack_h = t->ack_h;
+	r.window_h = t->window_h;
+	r.ipid_h = t->ipid_h;
+	r.ttl = t->ttl;
+	r.classification = v == PPS_V_SYNACK ? PPS_CLASS_SYNACK : PPS_CLASS_RST;
+	r.cooldown = (uint8_t)(cooldown != 0);
+	r.pad = 0;
+	r.pad2 = 0;
+	r.ts_ns = now_ns;
+	if (!pps_ring_push(ring, &r))
+		pps_counter_add(&c->ring_full, 1);
 }
 
 enum pps_parse_kind pps_scan_rx(struct pps_scan *s, const uint8_t *frame, uint32_t len,
@@ -99,7 +199,6 @@ enum pps_parse_kind pps_scan_rx(struct pps_scan *s, const uint8_t *frame, uint32
 	enum pps_parse_kind k = pps_parse_frame(frame, len, with_ethernet, pkt);
 	uint64_t idx = 0;
 	enum pps_verdict v;
-	struct pps_result r;
 
 	pps_counter_add(&c->recv, 1);
 	if (k == PPS_PKT_MALFORMED) {
@@ -110,37 +209,61 @@ enum pps_parse_kind pps_scan_rx(struct pps_scan *s, const uint8_t *frame, uint32
 		pps_counter_add(&c->other, 1);
 		return k;
 	}
-	v = pps_scan_validate(s, &pkt->tcp, &idx);
-	if (v == PPS_V_NOT_OURS) {
-		pps_counter_add(&c->other, 1);
-		return k;
-	}
-	if (v != PPS_V_SYNACK && v != PPS_V_RST) {
-		pps_counter_add(&c->invalid, 1);
-		return k;
-	}
-	pps_counter_add(&c->valid, 1);
-	if (pps_dedup_check_set(s->dedup, idx, pkt->tcp.saddr_h, pkt->tcp.sport_h)) {
-		pps_counter_add(&c->dup, 1);
-		return k;
-	}
-	pps_counter_add(v == PPS_V_SYNACK ? &c->open : &c->closed, 1);
-	r.saddr_h = pkt->tcp.saddr_h;
-	r.daddr_h = pkt->tcp.daddr_h;
-	r.sport_h = pkt->tcp.sport_h;
-	r.dport_h = pkt->tcp.dport_h;
-	r.seq_h = pkt->tcp.seq_h;
-	r.ack_h = pkt->tcp.ack_h;
-	r.window_h = pkt->tcp.window_h;
-	r.ipid_h = pkt->tcp.ipid_h;
-	r.ttl = pkt->tcp.ttl;
-	r.classification = v == PPS_V_SYNACK ? PPS_CLASS_SYNACK : PPS_CLASS_RST;
-	r.cooldown = (uint8_t)(cooldown != 0);
-	r.pad = 0;
-	r.ts_ns = now_ns;
-	if (!pps_ring_push(ring, &r))
-		pps_counter_add(&c->ring_full, 1);
+	v = pps_scan_validate(s, &pkt->tcp, &idx); /* sets idx: call it before reading idx */
+	rx_judged(s, &pkt->tcp, v, idx, now_ns, cooldown, c, ring);
 	return k;
+}
+
+uint64_t pps_scan_rx_burst(struct pps_scan *s, const uint8_t *const *frames, const uint32_t *lens,
+			   unsigned n, int with_ethernet, uint64_t now_ns, int cooldown,
+			   struct pps_counters *c, struct pps_ring *ring, struct pps_pkt *pkts)
+{
+	uint64_t idx[PPS_SCAN_BURST], h[PPS_SCAN_BURST], arp = 0;
+	uint32_t saddr[PPS_SCAN_BURST], daddr[PPS_SCAN_BURST];
+	uint16_t sport[PPS_SCAN_BURST], dport[PPS_SCAN_BURST];
+	uint8_t verdict[PPS_SCAN_BURST], cand[PPS_SCAN_BURST];
+	unsigned m = 0;
+
+	if (n > PPS_SCAN_BURST)
+		n = PPS_SCAN_BURST;
+	pps_counter_add(&c->recv, n);
+	/* 1: parse, the checks without a cookie, prefetch the candidates' dedup words */
+	for (unsigned k = 0; k < n; k++) {
+		enum pps_parse_kind kind = pps_parse_frame(frames[k], lens[k], with_ethernet, &pkts[k]);
+		const struct pps_tcp_pkt *t = &pkts[k].tcp;
+
+		verdict[k] = 0xff; /* not TCP: counted in step 1 */
+		if (kind == PPS_PKT_MALFORMED) {
+			pps_counter_add(&c->malformed, 1);
+			continue;
+		}
+		if (kind != PPS_PKT_TCP) {
+			pps_counter_add(&c->other, 1);
+			if (kind == PPS_PKT_ARP)
+				arp |= 1ULL << k;
+			continue;
+		}
+		verdict[k] = (uint8_t)validate_pre(s, t, &idx[k]);
+		if (verdict[k] != PPS_V_SYNACK)
+			continue;
+		pps_dedup_prefetch(s->dedup, idx[k], t->saddr_h, t->sport_h);
+		cand[m] = (uint8_t)k;
+		saddr[m] = t->saddr_h;
+		daddr[m] = t->daddr_h;
+		sport[m] = t->sport_h;
+		dport[m] = t->dport_h;
+		m++;
+	}
+	/* 2: the candidates' cookies (pps_cookie(key; saddr, sport, daddr, dport)) */
+	pps_siphash24_4tuple_burst(&s->key, saddr, daddr, sport, dport, h, m);
+	for (unsigned q = 0; q < m; q++)
+		verdict[cand[q]] = (uint8_t)validate_cookie(&pkts[cand[q]].tcp, (uint32_t)h[q]);
+	/* 3: in frame order, so results enter the ring as pps_scan_rx() would push them */
+	for (unsigned k = 0; k < n; k++)
+		if (verdict[k] != 0xff)
+			rx_judged(s, &pkts[k].tcp, (enum pps_verdict)verdict[k], idx[k], now_ns,
+				  cooldown, c, ring);
+	return arp;
 }
 
 int pps_scan_slice(const struct pps_scan *s, unsigned thread, struct pps_slice *sl)

@@ -103,6 +103,19 @@ static inline uint16_t pps_scan_fill(const struct pps_scan *s, uint64_t i, uint8
 				     p.src_port_h, p.seq_h, p.ipid_h);
 }
 
+/** Largest burst pps_scan_fill_burst() computes in one go (longer ones are split). */
+#define PPS_SCAN_BURST 64
+
+/**
+ * pps_scan_fill_burst - writes probes @j0, @j0 + @stride, ... (@n of them, each < s->total)
+ * into @bufs[0..n) (caller-owned, each >= s->tmpl.len bytes). Byte for byte what @n calls of
+ * pps_scan_fill() write, computed a burst at a time: the permutation four indices in
+ * lockstep, the cookies eight per vector (pps_siphash24_4tuple_burst()). Returns the frame
+ * length in bytes (the same for every probe).
+ */
+uint16_t pps_scan_fill_burst(const struct pps_scan *s, uint64_t j0, uint64_t stride, unsigned n,
+			     uint8_t *const *bufs);
+
 /** Verdicts of pps_scan_validate(). */
 enum pps_verdict {
 	PPS_V_SYNACK = 0,  /* genuine SYN-ACK */
@@ -132,6 +145,18 @@ enum pps_verdict pps_scan_validate(const struct pps_scan *s, const struct pps_tc
 enum pps_parse_kind pps_scan_rx(struct pps_scan *s, const uint8_t *frame, uint32_t len,
 				int with_ethernet, uint64_t now_ns, int cooldown,
 				struct pps_counters *c, struct pps_ring *ring, struct pps_pkt *pkt);
+
+/**
+ * pps_scan_rx_burst - pps_scan_rx() for @n (<= PPS_SCAN_BURST) frames @frames[k] of @lens[k]
+ * bytes: the same counters, the same results pushed in the same order, each frame parsed
+ * into @pkts[k] (caller-owned, @n entries). Faster per frame: the frames are parsed and
+ * pre-checked first, the dedup words of the candidates prefetched, their cookies computed
+ * eight per vector, then judged in order. Returns a mask with bit k set where frame k is ARP
+ * (its fields in @pkts[k].arp, for the caller to answer).
+ */
+uint64_t pps_scan_rx_burst(struct pps_scan *s, const uint8_t *const *frames, const uint32_t *lens,
+			   unsigned n, int with_ethernet, uint64_t now_ns, int cooldown,
+			   struct pps_counters *c, struct pps_ring *ring, struct pps_pkt *pkts);
 
 /**
  * pps_scan_slice - sender thread @thread's share of this scan (cfg shard/shards and

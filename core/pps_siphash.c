@@ -108,3 +108,84 @@ uint64_t pps_siphash24_4tuple(const struct pps_siphash_key *key, uint32_t dst_ip
 	sip_absorb(&s, b);
 	return sip_final(&s);
 }
+
+/*
+ * Eight lanes at a time with GCC vector extensions: the same SipRound on a vector of eight
+ * 64-bit words. target_clones compiles it for AVX-512 (one 512-bit register a word, native
+ * 64-bit rotates), AVX2 and the x86-64 baseline, and the loader picks one for the CPU.
+ */
+typedef uint64_t pps_u64x8 __attribute__((vector_size(64)));
+
+#define VROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
+#define VSIPROUND(v0, v1, v2, v3)                                                                  \
+	do {                                                                                       \
+		v0 += v1;                                                                          \
+		v1 = VROTL(v1, 13);                                                                \
+		v1 ^= v0;                                                                          \
+		v0 = VROTL(v0, 32);                                                                \
+		v2 += v3;                                                                          \
+		v3 = VROTL(v3, 16);                                                                \
+		v3 ^= v2;                                                                          \
+		v0 += v3;                                                                          \
+		v3 = VROTL(v3, 21);                                                                \
+		v3 ^= v0;                                                                          \
+		v2 += v1;                                                                          \
+		v1 = VROTL(v1, 17);                                                                \
+		v1 ^= v2;                                                                          \
+		v2 = VROTL(v2, 32);                                                                \
+	} while (0)
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define PPS_SIP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define PPS_SIP_CLONES
+#endif
+
+PPS_SIP_CLONES
+static void siphash_x8(uint64_t k0, uint64_t k1, const pps_u64x8 *m, const pps_u64x8 *b,
+		       pps_u64x8 *out)
+{
+	/* (uint64_t): clang adds a scalar to a vector only of the element type */
+	pps_u64x8 v0 = (pps_u64x8){ 0 } + (uint64_t)(0x736f6d6570736575ULL ^ k0);
+	pps_u64x8 v1 = (pps_u64x8){ 0 } + (uint64_t)(0x646f72616e646f6dULL ^ k1);
+	pps_u64x8 v2 = (pps_u64x8){ 0 } + (uint64_t)(0x6c7967656e657261ULL ^ k0);
+	pps_u64x8 v3 = (pps_u64x8){ 0 } + (uint64_t)(0x7465646279746573ULL ^ k1);
+
+	v3 ^= *m;
+	VSIPROUND(v0, v1, v2, v3);
+	VSIPROUND(v0, v1, v2, v3);
+	v0 ^= *m;
+	v3 ^= *b;
+	VSIPROUND(v0, v1, v2, v3);
+	VSIPROUND(v0, v1, v2, v3);
+	v0 ^= *b;
+	v2 ^= 0xff;
+	VSIPROUND(v0, v1, v2, v3);
+	VSIPROUND(v0, v1, v2, v3);
+	VSIPROUND(v0, v1, v2, v3);
+	VSIPROUND(v0, v1, v2, v3);
+	*out = v0 ^ v1 ^ v2 ^ v3;
+}
+
+void pps_siphash24_4tuple_burst(const struct pps_siphash_key *key, const uint32_t *dst_ip_h,
+				const uint32_t *src_ip_h, const uint16_t *dst_port_h,
+				const uint16_t *src_port_h, uint64_t *out, unsigned n)
+{
+	for (unsigned k = 0; k < n; k += 8) {
+		unsigned w = n - k < 8 ? n - k : 8;
+		pps_u64x8 m = { 0 }, b = { 0 }, h;
+
+		/* the two message words of pps_siphash24_4tuple(), lane by lane */
+		for (unsigned l = 0; l < w; l++) {
+			uint16_t dp = dst_port_h[k + l], sp = src_port_h[k + l];
+
+			m[l] = (uint64_t)__builtin_bswap32(dst_ip_h[k + l]) |
+			       (uint64_t)__builtin_bswap32(src_ip_h[k + l]) << 32;
+			b[l] = (uint64_t)12 << 56 | (uint64_t)(dp >> 8) | (uint64_t)(dp & 0xff) << 8 |
+			       (uint64_t)(sp >> 8) << 16 | (uint64_t)(sp & 0xff) << 24;
+		}
+		siphash_x8(key->k0, key->k1, &m, &b, &h);
+		for (unsigned l = 0; l < w; l++)
+			out[k + l] = h[l];
+	}
+}

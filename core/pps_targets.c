@@ -195,7 +195,7 @@ fail:
 	return rc;
 }
 
-uint32_t pps_targets_at(const struct pps_targets *t, uint64_t index)
+uint32_t pps_targets_at_search(const struct pps_targets *t, uint64_t index)
 {
 	size_t lo = 0, hi = t->n_ranges - 1;
 
@@ -209,7 +209,7 @@ uint32_t pps_targets_at(const struct pps_targets *t, uint64_t index)
 	return t->ranges[lo].first_h + (uint32_t)(index - t->before[lo]);
 }
 
-int64_t pps_targets_index_of(const struct pps_targets *t, uint32_t ip_h)
+int64_t pps_targets_index_of_search(const struct pps_targets *t, uint32_t ip_h)
 {
 	size_t lo = 0, hi = t->n_ranges;
 

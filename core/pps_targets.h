@@ -71,15 +71,32 @@ int pps_targets_subtract(struct pps_targets *t, const struct pps_targets *block)
  */
 int pps_targets_finalize(struct pps_targets *t);
 
+/** pps_targets_at_search, pps_targets_index_of_search - the binary searches behind the two below. */
+uint32_t pps_targets_at_search(const struct pps_targets *t, uint64_t index);
+int64_t pps_targets_index_of_search(const struct pps_targets *t, uint32_t ip_h);
+
 /**
  * pps_targets_at - the @index-th address (host order) of a finalized set, 0 <= index <
  * n_addresses, in ascending address order. Undefined for an out-of-range index.
+ * One range (a single block, the common scan) is a sum; more ranges take a binary search.
  */
-uint32_t pps_targets_at(const struct pps_targets *t, uint64_t index);
+static inline uint32_t pps_targets_at(const struct pps_targets *t, uint64_t index)
+{
+	if (t->n_ranges == 1)
+		return t->ranges[0].first_h + (uint32_t)index;
+	return pps_targets_at_search(t, index);
+}
 
 /**
  * pps_targets_index_of - the index of @ip_h in a finalized set, or -1 if it is not a target.
  */
-int64_t pps_targets_index_of(const struct pps_targets *t, uint32_t ip_h);
+static inline int64_t pps_targets_index_of(const struct pps_targets *t, uint32_t ip_h)
+{
+	if (t->n_ranges == 1)
+		return ip_h - t->ranges[0].first_h <= t->ranges[0].last_h - t->ranges[0].first_h
+			       ? (int64_t)(ip_h - t->ranges[0].first_h)
+			       : -1;
+	return pps_targets_index_of_search(t, ip_h);
+}
 
 #endif /* PPS_TARGETS_H */

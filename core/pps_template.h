@@ -65,6 +65,38 @@ int pps_template_build(struct pps_template *t, const struct pps_template_params 
  * they are stored big-endian. Per-probe work: one 60-80 byte copy, a few stores and two
  * checksum folds from the precomputed partial sums (RFC 1624); no allocation.
  */
+static inline void pps_put_be16(uint8_t *p, uint16_t v_h)
+{
+	v_h = __builtin_bswap16(v_h);
+	memcpy(p, &v_h, 2); /* one unaligned store */
+}
+
+static inline void pps_put_be32(uint8_t *p, uint32_t v_h)
+{
+	v_h = __builtin_bswap32(v_h);
+	memcpy(p, &v_h, 4);
+}
+
+/*
+ * Copies the constant bytes with fixed-size (so inlined, vector) moves: two overlapping
+ * 32-byte halves up to 64 bytes, 64 + an overlapping 32-byte tail up to 96 (every preset:
+ * 44..78 bytes), a library call only beyond.
+ */
+static inline void pps_template_copy(const struct pps_template *t, uint8_t *buf)
+{
+	size_t len = t->len;
+
+	if (len >= 32 && len <= 64) {
+		memcpy(buf, t->bytes, 32);
+		memcpy(buf + len - 32, t->bytes + len - 32, 32);
+	} else if (len > 64 && len <= 96) {
+		memcpy(buf, t->bytes, 64);
+		memcpy(buf + len - 32, t->bytes + len - 32, 32);
+	} else {
+		memcpy(buf, t->bytes, len);
+	}
+}
+
 static inline uint16_t pps_template_fill_src(const struct pps_template *t, uint8_t *buf,
 					     uint32_t src_ip_h, uint32_t dst_ip_h,
 					     uint16_t dst_port_h, uint16_t src_port_h, uint32_t seq_h,
@@ -74,35 +106,18 @@ static inline uint16_t pps_template_fill_src(const struct pps_template *t, uint8
 	uint8_t *tcp = buf + t->tcp_off;
 	uint64_t addr = (uint64_t)(src_ip_h >> 16) + (src_ip_h & 0xffff) + (dst_ip_h >> 16) +
 			(dst_ip_h & 0xffff);
-	uint16_t c;
 
-	memcpy(buf, t->bytes, t->len);
-	ip[4] = (uint8_t)(ipid_h >> 8);
-	ip[5] = (uint8_t)ipid_h;
-	ip[12] = (uint8_t)(src_ip_h >> 24);
-	ip[13] = (uint8_t)(src_ip_h >> 16);
-	ip[14] = (uint8_t)(src_ip_h >> 8);
-	ip[15] = (uint8_t)src_ip_h;
-	ip[16] = (uint8_t)(dst_ip_h >> 24);
-	ip[17] = (uint8_t)(dst_ip_h >> 16);
-	ip[18] = (uint8_t)(dst_ip_h >> 8);
-	ip[19] = (uint8_t)dst_ip_h;
-	c = pps_csum_fold(t->ip_sum + addr + ipid_h);
-	ip[10] = (uint8_t)(c >> 8);
-	ip[11] = (uint8_t)c;
+	pps_template_copy(t, buf);
+	pps_put_be16(ip + 4, ipid_h);
+	pps_put_be32(ip + 12, src_ip_h);
+	pps_put_be32(ip + 16, dst_ip_h);
+	pps_put_be16(ip + 10, pps_csum_fold(t->ip_sum + addr + ipid_h));
 
-	tcp[0] = (uint8_t)(src_port_h >> 8);
-	tcp[1] = (uint8_t)src_port_h;
-	tcp[2] = (uint8_t)(dst_port_h >> 8);
-	tcp[3] = (uint8_t)dst_port_h;
-	tcp[4] = (uint8_t)(seq_h >> 24);
-	tcp[5] = (uint8_t)(seq_h >> 16);
-	tcp[6] = (uint8_t)(seq_h >> 8);
-	tcp[7] = (uint8_t)seq_h;
-	c = pps_csum_fold(t->tcp_sum + addr + src_port_h + dst_port_h + (seq_h >> 16) +
-			  (seq_h & 0xffff));
-	tcp[16] = (uint8_t)(c >> 8);
-	tcp[17] = (uint8_t)c;
+	pps_put_be16(tcp, src_port_h);
+	pps_put_be16(tcp + 2, dst_port_h);
+	pps_put_be32(tcp + 4, seq_h);
+	pps_put_be16(tcp + 16, pps_csum_fold(t->tcp_sum + addr + src_port_h + dst_port_h +
+					     (seq_h >> 16) + (seq_h & 0xffff)));
 	return t->len;
 }
 

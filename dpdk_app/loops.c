@@ -1,8 +1,8 @@
 /*
- * The TX and RX loops. TX: bulk-allocate a burst of mbufs, fill each straight from the
- * template (pps_scan_fill writes into the mbuf data area), rte_eth_tx_burst, free the unsent
- * tail and give its pacing budget back; paced with TSC deadlines. RX: rte_eth_rx_burst,
- * prefetch, pps_scan_rx (parse, validate, dedup, push to the results ring), bulk free.
+ * The TX and RX loops. TX: bulk-allocate a burst of mbufs, fill them straight from the
+ * template (pps_scan_fill_burst writes into the mbuf data areas), rte_eth_tx_burst, free the
+ * unsent tail and give its pacing budget back; paced with TSC deadlines. RX: rte_eth_rx_burst,
+ * prefetch, pps_scan_rx_burst (parse, validate, dedup, push to the results ring), bulk free.
  * No allocation other than mbufs, no log call, no lock, no syscall in either loop.
  */
 #include <rte_cycles.h>
@@ -61,14 +61,21 @@ static inline uint16_t rx_step(struct app *a, int cooldown)
 		return 0;
 	now_ns = a->start_ns + (uint64_t)((double)(rte_rdtsc() - a->start_tsc) * 1e9 /
 					  (double)a->tsc_hz);
-	for (uint16_t i = 0; i < n; i++) {
-		struct pps_pkt pkt;
+	{
+		const uint8_t *f[APP_BURST];
+		uint32_t len[APP_BURST];
+		struct pps_pkt pkt[APP_BURST];
+		uint64_t arp;
 
-		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(m[i + 1], void *));
-		if (pps_scan_rx(&a->scan, rte_pktmbuf_mtod(m[i], const uint8_t *), m[i]->data_len,
-				1, now_ns, cooldown, &a->rx_c, a->results, &pkt) == PPS_PKT_ARP)
-			answer_arp(a, &pkt.arp);
+		for (uint16_t i = 0; i < n; i++) {
+			f[i] = rte_pktmbuf_mtod(m[i], const uint8_t *);
+			len[i] = m[i]->data_len;
+			rte_prefetch0(f[i]);
+		}
+		arp = pps_scan_rx_burst(&a->scan, f, len, n, 1, now_ns, cooldown, &a->rx_c,
+					a->results, pkt);
+		for (; arp; arp &= arp - 1)
+			answer_arp(a, &pkt[__builtin_ctzll(arp)].arp);
 	}
 	rte_pktmbuf_free_bulk(m, n);
 	return n;
@@ -90,11 +97,17 @@ static inline unsigned tx_step(struct app *a, uint16_t q, struct pps_counters *c
 		pps_pacer_return(pacer, k);
 		return 0;
 	}
-	for (unsigned j = 0; j < k; j++) {
-		uint8_t *buf = rte_pktmbuf_mtod(m[j], uint8_t *);
-		uint16_t len = pps_scan_fill(&a->scan, sl->next + j * sl->stride, buf);
-		m[j]->data_len = len;
-		m[j]->pkt_len = len;
+	{
+		uint8_t *buf[APP_BURST];
+		uint16_t len;
+
+		for (unsigned j = 0; j < k; j++)
+			buf[j] = rte_pktmbuf_mtod(m[j], uint8_t *);
+		len = pps_scan_fill_burst(&a->scan, sl->next, sl->stride, k, buf);
+		for (unsigned j = 0; j < k; j++) {
+			m[j]->data_len = len;
+			m[j]->pkt_len = len;
+		}
 	}
 	sent = rte_eth_tx_burst(a->port_id, q, m, (uint16_t)k);
 	if (sent < k) {

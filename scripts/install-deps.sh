@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # install-deps.sh - install the Debian 12 packages ppscan needs to build, test and demo.
-# Usage: scripts/install-deps.sh [--bench]   (--bench adds zmap, masscan and hyperfine)
+# Usage: scripts/install-deps.sh [--bench]   (--bench adds zmap, masscan, hyperfine, nginx, matplotlib)
 # Idempotent: runs apt-get only when something is missing.
 set -euo pipefail
 
@@ -9,9 +9,10 @@ PKGS=(
 	dpdk-dev libdpdk-dev libpcap-dev libhiredis-dev libcriterion-dev libjansson-dev
 	redis-server nftables iproute2 ethtool socat tcpdump procps
 	python3 python3-scapy
+	libssl-dev openssl ca-certificates
 )
 if [[ ${1:-} == --bench ]]; then
-	PKGS+=(zmap masscan hyperfine valgrind)
+	PKGS+=(zmap masscan hyperfine valgrind nginx time python3-matplotlib)
 fi
 
 ((EUID == 0)) || { echo "install-deps: must run as root" >&2; exit 1; }

@@ -21,6 +21,10 @@
 #
 # Environment (with defaults):
 #   PPS_LAB=ppslab      name prefix for namespaces, veths and the state dir
+#   PPS_LAB_TARGETS=198.18.0.0/20
+#                       the block the target namespace answers for (and `truth` covers);
+#                       must lie inside 198.18.0.0/15 and contain the nft rule blocks
+#                       (198.18.0.0/20 or larger: bench/ uses 198.18.0.0/16)
 #
 # Only addresses from the benchmarking range 198.18.0.0/15 are used.
 #
@@ -38,7 +42,7 @@ set -euo pipefail
 # ---------------------------------------------------------------------------
 PPS_LAB=${PPS_LAB:-ppslab}
 
-LAB_TARGETS=198.18.0.0/20        # AnyIP local route in the target ns = scan range
+LAB_TARGETS=${PPS_LAB_TARGETS:-198.18.0.0/20} # AnyIP local route in the target ns = scan range
 LAB_PORTS=22,80,443,8080         # ports the reference scan probes
 LAB_OPEN_PORTS=22,80,443         # ports with a listener (others: kernel RST)
 LAB_GW_IP=198.19.0.1             # target-side veth address = scanner's gateway
@@ -79,7 +83,8 @@ Usage: $(basename "$0") up|down|status|truth|env
   truth   print the expected SYN-scan result as CSV lines ip,port,status
   env     print shell-sourceable PPS_* variables describing the lab
 
-Environment: PPS_LAB (default ppslab) - name prefix, at most 14 characters.
+Environment: PPS_LAB (default ppslab) - name prefix, at most 14 characters;
+PPS_LAB_TARGETS (default 198.18.0.0/20) - the answered block, 198.18.0.0/20 to /15.
 EOF
     exit 2
 }
@@ -90,6 +95,12 @@ validate_name() {
     # Interface names are limited to 15 characters (IFNAMSIZ - 1).
     ((${#SCAN_IF} <= 15 && ${#TGT_IF} <= 15)) ||
         die "PPS_LAB='$PPS_LAB' too long (max 14 chars so '${PPS_LAB}s' fits IFNAMSIZ)"
+    "$PYTHON" -c 'import ipaddress, sys
+n = ipaddress.ip_network(sys.argv[1])
+sys.exit(not (n.subnet_of(ipaddress.ip_network("198.18.0.0/15")) and
+              n.supernet_of(ipaddress.ip_network("198.18.0.0/20")) if n.prefixlen <= 20 else False))' \
+        "$LAB_TARGETS" 2>/dev/null ||
+        die "PPS_LAB_TARGETS='$LAB_TARGETS' must be a block of 198.18.0.0/15 containing 198.18.0.0/20"
 }
 
 need_root() {

@@ -17,7 +17,10 @@ export PPS_REDIS_SOCKET=$REDIS_DIR/redis.sock
 cleanup() {
 	redis-cli -s "$PPS_REDIS_SOCKET" shutdown nosave >/dev/null 2>&1 || true
 	rm -rf "$REDIS_DIR"
-	for lab in ppstlab; do PPS_LAB=$lab scripts/netlab.sh down >/dev/null 2>&1 || true; done
+	for lab in ppstlab ppst7t ppsr4 ppsp3 ppsp3b; do
+		tests/tls/tls_lab.sh client-down "$lab" >/dev/null 2>&1 || true
+		PPS_LAB=$lab scripts/netlab.sh down >/dev/null 2>&1 || true
+	done
 }
 trap cleanup EXIT
 redis-server --port 0 --unixsocket "$PPS_REDIS_SOCKET" --unixsocketperm 700 \
@@ -34,15 +37,31 @@ scripts/build.sh
 set +e
 meson test -C "$BUILD" --num-processes 1 --print-errorlogs -v
 rc=$?
+# The unit suites again under AddressSanitizer + UndefinedBehaviorSanitizer (UB aborts; leaks
+# of the short-lived test processes are not counted), then the response parser's libFuzzer
+# target for a bounded time (scripts/fuzz.sh; a crash input goes to tests/fuzz/regress/).
+ASAN_BUILD=${PPS_ASAN_BUILD_DIR:-build-asan}
+if [[ ! -f $ASAN_BUILD/build.ninja ]]; then
+	meson setup "$ASAN_BUILD" --buildtype=debug -Ddpdk=disabled -Dtests=enabled \
+		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+fi
+ninja -C "$ASAN_BUILD" >/dev/null &&
+	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C "$ASAN_BUILD" --suite unit --print-errorlogs || rc=1
+fuzz_rc=0
+scripts/fuzz.sh "${PPS_FUZZ_SECONDS:-60}" || fuzz_rc=1
+((fuzz_rc == 0)) || rc=1
 set -e
-python3 - "$BUILD/meson-logs/testlog.json" <<'PY'
-import json, sys
+FUZZ_RC=$fuzz_rc python3 - "$BUILD/meson-logs/testlog.json" "$ASAN_BUILD/meson-logs/testlog.json" <<'PY'
+import json, os, sys
 ok = fail = skip = 0
-for line in open(sys.argv[1]):
+for line in (l for path in sys.argv[1:] if os.path.exists(path) for l in open(path)):
     r = json.loads(line)
     if r["result"] in ("OK", "EXPECTEDFAIL"): ok += 1
     elif r["result"] == "SKIP": skip += 1
     else: fail += 1
+if os.environ["FUZZ_RC"] == "0": ok += 1
+else: fail += 1
 print(f"meson: {ok} passed, {fail} failed" + (f", {skip} skipped" if skip else ""))
 PY
 exit $rc

@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <inttypes.h>
 
 #include "pps_parse.h"
 #include "pps_scan.h"
@@ -340,4 +341,143 @@ Test(shard, invalid_arguments)
 	cr_assert_eq(pps_slice_init(&sl, 10, 0, 1, 0, 0), -EINVAL);
 	cr_assert_eq(pps_slice_init(&sl, 10, 2, 2, 0, 1), -EINVAL);
 	cr_assert_eq(pps_slice_init(&sl, 10, 0, 2, 3, 3), -EINVAL);
+}
+
+/* The burst functions write and judge exactly what the one-at-a-time functions do. */
+static void check_fill_burst(char **argv, uint64_t stride)
+{
+	static uint8_t a[100][PPS_TEMPLATE_MAX], b[100][PPS_TEMPLATE_MAX];
+	uint8_t *ptr[100];
+	struct pps_config cfg;
+	struct pps_scan s;
+	uint64_t j0 = 0;
+	unsigned n = 1;
+
+	scan_from(&cfg, &s, argv);
+	for (int k = 0; k < 100; k++)
+		ptr[k] = b[k];
+	while (j0 < s.total) {
+		unsigned w = 0;
+
+		for (uint64_t j = j0; j < s.total && w < n; j += stride)
+			pps_scan_fill(&s, j, a[w++]);
+		cr_assert_eq(pps_scan_fill_burst(&s, j0, stride, w, ptr), s.tmpl.len);
+		for (unsigned k = 0; k < w; k++)
+			cr_assert_eq(memcmp(a[k], b[k], s.tmpl.len), 0,
+				     "probe %" PRIu64 " differs between fill and fill_burst",
+				     j0 + k * stride);
+		j0 += (uint64_t)w * stride;
+		n = n % 97 + 1; /* bursts of 1..97: short tails, more than PPS_SCAN_BURST */
+	}
+	pps_scan_fini(&s);
+	pps_config_free(&cfg);
+}
+
+Test(scan, fill_burst_matches_fill)
+{
+	check_fill_burst(ARGV(DRY_NOBL, "--seed", "3", "-P", "2", "-S", "192.0.2.1-192.0.2.3",
+			      "-p", "22,80,443,8080", "198.18.0.0/22", "198.18.64.5"),
+			 3);
+	check_fill_burst(ARGV(DRY_NOBL, "--seed", "4", "--tcp-options", "bsd", "-p", "1-7",
+			      "198.18.4.0/24"),
+			 1);
+	/* 10 targets: a = 3, b = 4, so indices 10 and 11 are walked past (cycle walking) */
+	check_fill_burst(ARGV(DRY_NOBL, "--seed", "5", "-p", "80", "198.18.0.0/29",
+			      "198.18.0.8/31"),
+			 1);
+	check_fill_burst(ARGV(DRY_NOBL, "--seed", "6", "-p", "80", "198.18.0.1"), 1);
+}
+
+Test(scan, rx_burst_matches_rx)
+{
+	struct pps_config cfg;
+	struct pps_scan s1, s2;
+	struct pps_counters c1 = { 0 }, c2 = { 0 };
+	struct pps_ring *r1 = pps_ring_new(4096), *r2 = pps_ring_new(4096);
+	static uint8_t frames[1000][256];
+	static uint32_t lens[1000];
+	struct pps_result o1[4096], o2[4096];
+	struct ut_rng rng;
+	size_t n1, n2;
+	unsigned nf = 0, arp1 = 0, arp2 = 0;
+
+	scan_from(&cfg, &s1,
+		  ARGV(DRY_NOBL, "--seed", "9", "-S", "192.0.2.1", "-p", "22,80,443",
+		       "198.18.0.0/24"));
+	cr_assert_eq(pps_scan_init(&s2, &cfg, zero_mac, zero_mac, 1), 0);
+	ut_rng_seed(&rng, 99);
+	while (nf < 1000) {
+		struct pps_probe p;
+		struct ut_frame f = ut_synack();
+		unsigned kind = (unsigned)ut_below(&rng, 10);
+
+		pps_scan_probe_at(&s1, ut_below(&rng, s1.total), &p);
+		f.saddr = p.dst_ip_h;
+		f.sport = p.dst_port_h;
+		f.daddr = p.src_ip_h;
+		f.dport = p.src_port_h;
+		f.ack = p.seq_h + 1;
+		switch (kind) {
+		case 0: f.flags = 0x14; f.ack = p.seq_h; break;	   /* RST-ACK, closed */
+		case 1: f.ack += 7; break;			   /* bad cookie */
+		case 2: f.daddr = 0xc0000202; break;		   /* not ours */
+		case 3: f.dport = 1000; break;			   /* outside the sport range */
+		case 4: f.saddr = 0xc6120100; break;		   /* not a target */
+		case 5: f.proto = 17; break;			   /* UDP */
+		case 6: f.flags = 0x10; break;			   /* bare ACK */
+		case 7: f.tot_adjust = 400; break;		   /* malformed */
+		default: break;					   /* genuine SYN-ACK */
+		}
+		lens[nf] = (uint32_t)ut_build(frames[nf], &f);
+		nf++;
+		if (kind == 8 && nf < 1000) { /* a retransmission: a duplicate */
+			memcpy(frames[nf], frames[nf - 1], 256);
+			lens[nf] = lens[nf - 1];
+			nf++;
+		}
+		if (kind == 9 && nf < 1000) { /* an ARP request for our address */
+			static const uint8_t arp[28] = { 0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 9,
+							 198, 19, 0, 1, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1 };
+			memset(frames[nf], 0, 256);
+			frames[nf][12] = 0x08;
+			frames[nf][13] = 0x06;
+			memcpy(frames[nf] + 14, arp, 28);
+			lens[nf++] = 60;
+		}
+	}
+	for (unsigned k = 0; k < nf; k++) {
+		struct pps_pkt pkt;
+		if (pps_scan_rx(&s1, frames[k], lens[k], 1, 42, 0, &c1, r1, &pkt) == PPS_PKT_ARP)
+			arp1++;
+	}
+	for (unsigned k = 0, w = 1; k < nf; k += w, w = w % 64 + 1) {
+		const uint8_t *f[64];
+		struct pps_pkt pkt[64];
+		uint64_t mask;
+
+		if (w > nf - k)
+			w = nf - k;
+		for (unsigned q = 0; q < w; q++)
+			f[q] = frames[k + q];
+		mask = pps_scan_rx_burst(&s2, f, lens + k, w, 1, 42, 0, &c2, r2, pkt);
+		arp2 += (unsigned)__builtin_popcountll(mask);
+		for (unsigned q = 0; q < w; q++)
+			if (mask >> q & 1)
+				cr_assert_eq(pkt[q].arp.tpa_h, 0xc0000201);
+	}
+	cr_assert_gt(arp1, 0);
+	cr_assert_eq(arp1, arp2);
+	cr_assert_gt(c1.open, 100);
+	cr_assert_gt(c1.closed, 50);
+	cr_assert_gt(c1.dup, 10);
+	cr_assert_eq(memcmp(&c1, &c2, sizeof(c1)), 0, "counters differ");
+	n1 = pps_ring_pop(r1, o1, 4096);
+	n2 = pps_ring_pop(r2, o2, 4096);
+	cr_assert_eq(n1, n2);
+	cr_assert_eq(memcmp(o1, o2, n1 * sizeof(o1[0])), 0, "results differ");
+	pps_ring_free(r1);
+	pps_ring_free(r2);
+	pps_scan_fini(&s1);
+	pps_scan_fini(&s2);
+	pps_config_free(&cfg);
 }

@@ -96,13 +96,34 @@ int pps_output_write(struct pps_output *o, const struct pps_result *r)
 
 int pps_output_flush(struct pps_output *o)
 {
+	if (!o->fp) /* sinks without a file (Redis) flush in poll() */
+		return 0;
 	return fflush(o->fp) ? -errno : 0;
+}
+
+int pps_output_poll(struct pps_output *o, double now_s)
+{
+	return o->ops->poll ? o->ops->poll(o, now_s) : 0;
+}
+
+void pps_output_progress(struct pps_output *o, const struct pps_progress *p)
+{
+	if (o->ops->progress)
+		o->ops->progress(o, p);
+}
+
+const char *pps_scan_state_name(enum pps_scan_state s)
+{
+	static const char *const names[] = { "running", "done", "interrupted" };
+	return (unsigned)s < 3 ? names[s] : "?";
 }
 
 int pps_output_close(struct pps_output *o)
 {
 	int rc = o->ops->close ? o->ops->close(o) : 0;
 
+	if (!o->fp)
+		return rc;
 	if (fflush(o->fp) && !rc)
 		rc = -errno;
 	if (o->owns_fp && fclose(o->fp) && !rc)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "../pps_result.h"
+#include "../pps_stats.h"
 
 /** Field identifiers, named as ZMap names them. */
 enum pps_field {
@@ -32,12 +33,39 @@ enum pps_field {
 
 struct pps_output;
 
-/** One sink. Each function returns 0 or -errno; write() is called once per result. */
+/** Where a scan stands, for sinks that publish progress (Redis meta hash). */
+enum pps_scan_state {
+	PPS_SCAN_RUNNING = 0,
+	PPS_SCAN_DONE,	      /* every probe sent and the cooldown over (or -N reached) */
+	PPS_SCAN_INTERRUPTED, /* SIGINT/SIGTERM or -t: sending was cut short */
+};
+
+/** pps_scan_state_name - "running", "done", "interrupted". */
+const char *pps_scan_state_name(enum pps_scan_state s);
+
+/** What the monitor tells sinks once a second and once at the end. */
+struct pps_progress {
+	const struct pps_totals *totals; /* summed counters, as on the status line */
+	uint64_t total_probes;		 /* probes this run will send */
+	uint64_t results;		 /* results handed to the sinks so far */
+	double elapsed_s;		 /* since the monitor started */
+	enum pps_scan_state state;
+	const char *stop_reason; /* "done", "interrupted", "max-runtime", "max-results" */
+};
+
+/**
+ * One sink. Each function returns 0 or -errno; write() is called once per result and must
+ * not block. The optional ones are NULL for the file sinks.
+ */
 struct pps_output_ops {
 	const char *name;
 	int (*open)(struct pps_output *o);
 	int (*write)(struct pps_output *o, const struct pps_result *r);
 	int (*close)(struct pps_output *o);
+	/* optional: every monitor round (about 1 ms): batching timers, non-blocking I/O */
+	int (*poll)(struct pps_output *o, double now_s);
+	/* optional: once a second (state running) and once before close (done/interrupted) */
+	void (*progress)(struct pps_output *o, const struct pps_progress *p);
 };
 
 struct pps_output {
@@ -48,6 +76,7 @@ struct pps_output {
 	int n_fields;
 	int include_closed; /* else only SYN-ACKs are written */
 	unsigned long long written;
+	void *priv; /* sink state (Redis), owned by the sink, freed by its close() */
 };
 
 /** pps_field_name - ZMap's name of field @f. */
@@ -71,6 +100,12 @@ int pps_output_write(struct pps_output *o, const struct pps_result *r);
 
 /** pps_output_flush - flushes buffered output (the output thread calls it on a timer). */
 int pps_output_flush(struct pps_output *o);
+
+/** pps_output_poll - runs the sink's poll() if it has one (@now_s: CLOCK_MONOTONIC s). */
+int pps_output_poll(struct pps_output *o, double now_s);
+
+/** pps_output_progress - hands @p to the sink's progress() if it has one. */
+void pps_output_progress(struct pps_output *o, const struct pps_progress *p);
 
 /** pps_output_close - flushes and closes; returns 0 or -errno. */
 int pps_output_close(struct pps_output *o);

@@ -103,7 +103,8 @@ static int userinfo(const char *s, size_t n, struct pps_redis_url *u, char *why,
 
 	if (colon) {
 		if (decode(s, (size_t)(colon - s), u->user, sizeof(u->user)))
-			WHY("bad user name: use %%XX escapes, at most %zu bytes", sizeof(u->user) - 1);
+			WHY("bad user name: use %%XX escapes, at most %zu bytes",
+			    sizeof(u->user) - 1);
 		s = colon + 1;
 	}
 	if (decode(s, (size_t)(e - s), u->password, sizeof(u->password)))

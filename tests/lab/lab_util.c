@@ -1,5 +1,7 @@
 #include "lab_util.h"
 
+#include <criterion/criterion.h>
+#include <pcap/pcap.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -8,6 +10,9 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "pps_parse.h"
+#include "pps_targets.h"
 
 int lab_sh(const char *fmt, ...)
 {
@@ -167,4 +172,130 @@ void lab_capture_stop(int pid)
 	usleep(300000);
 	kill(pid, SIGINT);
 	waitpid(pid, &st, 0);
+}
+
+int lab_set_equal(const struct lab_set *a, const struct lab_set *b)
+{
+	return a->n == b->n && lab_set_common(a, b) == a->n;
+}
+
+int lab_read_lines(const char *path, int skip, struct lab_set *s)
+{
+	char line[256];
+	size_t cap = 0;
+	FILE *f = fopen(path, "r");
+
+	memset(s, 0, sizeof(*s));
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (skip > 0) {
+			skip--;
+			continue;
+		}
+		if (push(s, &cap, line)) {
+			fclose(f);
+			return -1;
+		}
+	}
+	fclose(f);
+	qsort(s->items, s->n, sizeof(char *), cmp_str);
+	return 0;
+}
+
+long lab_read_probes(const char *pcap, struct lab_set *s)
+{
+	char errbuf[PCAP_ERRBUF_SIZE], line[96], ip[16];
+	pcap_t *p = pcap_open_offline(pcap, errbuf);
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	size_t cap = 0;
+	long other = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (!p)
+		return -1;
+	while (pcap_next_ex(p, &h, &data) == 1) {
+		struct pps_pkt pkt;
+
+		if (pps_parse_frame(data, h->caplen, 1, &pkt) != PPS_PKT_TCP ||
+		    (pkt.tcp.flags & (PPS_TCP_SYN | PPS_TCP_ACK | PPS_TCP_RST)) != PPS_TCP_SYN) {
+			other++;
+			continue;
+		}
+		pps_format_ipv4(pkt.tcp.daddr_h, ip);
+		snprintf(line, sizeof(line), "%s,%u,%u,%u", ip, pkt.tcp.dport_h, pkt.tcp.sport_h,
+			 pkt.tcp.seq_h);
+		if (push(s, &cap, line))
+			break;
+	}
+	pcap_close(p);
+	qsort(s->items, s->n, sizeof(char *), cmp_str);
+	return other;
+}
+
+long long lab_summary_value(const char *path, const char *key)
+{
+	char line[512], pat[64];
+	long long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	snprintf(pat, sizeof(pat), " %s ", key);
+	while (fgets(line, sizeof(line), f)) {
+		const char *at = strstr(line, "summary") ? NULL : strstr(line, pat);
+
+		if (at && sscanf(at + strlen(pat), "%lld", &v) == 1)
+			break;
+	}
+	fclose(f);
+	return v;
+}
+
+/* 1 if the "ip,port,status" line @l has a port in @ports (NULL = any). */
+static int port_in(const char *l, const char *const *ports)
+{
+	const char *c = strchr(l, ',');
+
+	if (!ports)
+		return 1;
+	for (; *ports; ports++) {
+		size_t n = strlen(*ports);
+		if (c && !strncmp(c + 1, *ports, n) && c[1 + n] == ',')
+			return 1;
+	}
+	return 0;
+}
+
+void lab_assert_truth(const char *path, const char *prefix, const char *const *ports,
+		      const char *extra, struct lab_set *got)
+{
+	struct lab_set all, truth = { 0 };
+	size_t common, k = 0;
+
+	cr_assert_eq(lab_truth(&all), 0, "netlab.sh truth failed");
+	cr_assert_eq(all.n, 15104, "lab truth has %zu results, expected 15104", all.n);
+	truth.items = calloc(all.n + 1, sizeof(char *));
+	for (size_t i = 0; i < all.n; i++)
+		if (!strncmp(all.items[i], prefix, strlen(prefix)) && port_in(all.items[i], ports))
+			truth.items[k++] = all.items[i];
+	if (extra)
+		truth.items[k++] = (char *)extra;
+	truth.n = k;
+	qsort(truth.items, truth.n, sizeof(char *), cmp_str);
+	cr_assert_gt(truth.n, 0, "no truth lines start with '%s'", prefix);
+	cr_assert_eq(lab_read_results(path, got), 0, "cannot read results %s", path);
+	common = lab_set_common(got, &truth);
+	cr_assert_eq(common, got->n, "precision: %zu of %zu results are not in the truth",
+		     got->n - common, got->n);
+	cr_assert_geq(common * 1000, truth.n * 999, "recall %zu/%zu below 99.9%%", common,
+		      truth.n);
+	if (extra) {
+		struct lab_set one = { .items = (char **)&extra, .n = 1 };
+		cr_assert_eq(lab_set_common(got, &one), 1, "%s is not reported", extra);
+	}
+	free(truth.items);
+	lab_set_free(&all);
 }

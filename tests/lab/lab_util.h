@@ -38,6 +38,37 @@ void lab_set_free(struct lab_set *s);
 /** lab_set_common - number of items present in both sets. */
 size_t lab_set_common(const struct lab_set *a, const struct lab_set *b);
 
+/** lab_set_equal - 1 if @a and @b hold the same items. */
+int lab_set_equal(const struct lab_set *a, const struct lab_set *b);
+
+/**
+ * lab_read_lines - loads the lines of @path, after @skip header lines, into @s (sorted).
+ * Returns 0, or -1 if the file cannot be read.
+ */
+int lab_read_lines(const char *path, int skip, struct lab_set *s);
+
+/**
+ * lab_read_probes - the SYN probes (SYN without ACK) in the Ethernet capture @pcap as
+ * "daddr,dport,sport,seqnum" lines, the shape of --dryrun output (sorted; duplicates kept).
+ * Returns the number of other frames in the capture, or -1 if it cannot be read.
+ */
+long lab_read_probes(const char *pcap, struct lab_set *s);
+
+/**
+ * lab_summary_value - the number after "@key " in a scanner's summary (stderr file @path),
+ * e.g. lab_summary_value(err, "invalid"). Returns -1 if the file or the key is missing.
+ */
+long long lab_summary_value(const char *path, const char *key);
+
+/**
+ * lab_assert_truth - asserts (Criterion) that the results CSV @path has precision 100% and
+ * recall >= 99.9% against `netlab.sh truth` restricted to lines starting with @prefix
+ * ("" = all 15,104) and ports in @ports (NULL = all), plus the line @extra when not NULL
+ * (which must be reported); leaves the results in @got.
+ */
+void lab_assert_truth(const char *path, const char *prefix, const char *const *ports,
+		      const char *extra, struct lab_set *got);
+
 /** lab_capture_start - tcpdump in @ns on @iface into @pcap with @filter; returns its pid. */
 int lab_capture_start(const char *ns, const char *iface, const char *pcap, const char *filter);
 

@@ -1,0 +1,224 @@
+/*
+ * ppscan-pcap - the stateless TCP SYN scanner of ppscan on the kernel's network stack.
+ *
+ *   ppscan-pcap -i IFACE [scan options] TARGET...
+ *
+ * Same options, outputs, status line and summary as ppscan (core/ parses, builds, validates
+ * and writes everything). Threads: one sender per -T (AF_PACKET socket, TX ring or sendmmsg),
+ * one receiver (libpcap, BPF filter), and the main thread running the monitor and the output
+ * sinks. Bad input exits 2 before any socket is opened, so nothing is sent.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "pps_arp.h"
+#include "pps_monitor.h"
+#include "pps_scan.h"
+
+static struct app *g_app; /* for the signal handler only */
+static volatile sig_atomic_t g_sigints;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_sigints++;
+	if (g_app)
+		atomic_store(&g_app->stop_tx, 1);
+}
+
+/* Monitor callbacks: per-thread counters plus pcap's drop counters. */
+static void app_totals(void *ctx, struct pps_totals *t)
+{
+	struct app *a = ctx;
+
+	pps_totals_collect(t, a->tx_c, a->n_tx, &a->rx_c);
+	t->nic_drops = atomic_load_explicit(&a->nic_drops, memory_order_relaxed);
+}
+
+static int app_tx_done(void *ctx)
+{
+	struct app *a = ctx;
+	return atomic_load(&a->tx_done);
+}
+
+static void app_stop_tx(void *ctx)
+{
+	struct app *a = ctx;
+	atomic_store(&a->stop_tx, 1);
+}
+
+static unsigned app_resume_state(void *ctx, uint64_t *next, unsigned max)
+{
+	struct app *a = ctx;
+	unsigned n = a->n_tx < max ? a->n_tx : max;
+
+	for (unsigned k = 0; k < n; k++)
+		next[k] = a->tx_next[k];
+	return n;
+}
+
+static const char *method_name(enum pps_send_method m)
+{
+	return m == PPS_SEND_RING ? "PACKET_TX_RING" : m == PPS_SEND_MMSG ? "sendmmsg" : "pcap_inject";
+}
+
+int main(int argc, char **argv)
+{
+	static struct app app;
+	struct app *a = &app;
+	static struct pps_monitor mon;
+	char ip[16], mac[18];
+	unsigned started = 0;
+	pthread_t rx_thread;
+	int rc, exit_code = 0;
+
+	rc = pps_config_parse(&a->cfg, PPS_BACKEND_PCAP, argc, argv, stderr);
+	if (rc == PPS_PARSE_EXIT)
+		return 0;
+	if (rc != PPS_PARSE_OK)
+		return 2;
+	if (a->cfg.dryrun) {
+		rc = pps_scan_dryrun(&a->cfg, stdout, stderr);
+		if (rc < 0)
+			fprintf(stderr, "ppscan-pcap: dry run failed: %s\n", strerror(-rc));
+		pps_config_free(&a->cfg);
+		return rc < 0 ? 1 : 0;
+	}
+	/* Interface and CAP_NET_RAW first: bad input or no privilege exits 2, nothing sent. */
+	if (app_iface_open(a) < 0) {
+		pps_config_free(&a->cfg);
+		return 2;
+	}
+	mon.cfg = &a->cfg;
+	if (pps_monitor_open_sinks(&mon, &a->cfg, stderr) < 0) {
+		pps_config_free(&a->cfg);
+		return 2;
+	}
+	a->n_tx = a->cfg.sender_threads;
+	a->tx = calloc(a->n_tx, sizeof(*a->tx));
+	if (!a->tx) {
+		fprintf(stderr, "ppscan-pcap: out of memory\n");
+		exit_code = 1;
+		goto out;
+	}
+	for (unsigned k = 0; k < a->n_tx; k++)
+		a->tx[k].fd = -1;
+	if ((rc = app_iface_facts(a)) < 0) {
+		exit_code = rc == -EINVAL ? 2 : 1;
+		goto out;
+	}
+	if ((rc = pps_scan_init(&a->scan, &a->cfg, a->src_mac, a->gw_mac, a->with_ethernet)) < 0) {
+		fprintf(stderr, "ppscan-pcap: cannot set up the scan: %s\n", strerror(-rc));
+		exit_code = 1;
+		goto out;
+	}
+	for (unsigned k = 0; k < a->n_tx; k++) {
+		struct pps_slice sl;
+		if (pps_scan_slice(&a->scan, k, &sl) < 0) {
+			fprintf(stderr, "ppscan-pcap: the resume state (from --resume) does not fit this scan\n");
+			exit_code = 2;
+			goto out_scan;
+		}
+		a->tx_next[k] = sl.next;
+	}
+	a->results = pps_ring_new(a->cfg.rx_ring);
+	if (!a->results) {
+		fprintf(stderr, "ppscan-pcap: out of memory for the results ring\n");
+		exit_code = 1;
+		goto out_scan;
+	}
+	if (app_rx_open(a) < 0) {
+		exit_code = 1;
+		goto out_ring;
+	}
+	for (unsigned k = 0; k < a->n_tx; k++) {
+		a->tx[k].index = k;
+		if (app_tx_open(a, &a->tx[k]) < 0) {
+			exit_code = 1;
+			goto out_dev;
+		}
+	}
+
+	pps_format_ipv4(a->cfg.src_ip_h, ip);
+	pps_format_mac(a->gw_mac, mac);
+	fprintf(stderr,
+		"ppscan-pcap: interface %s, source %s%s, gateway MAC %s, %" PRIu64
+		" addresses x %u ports = %" PRIu64
+		" targets x %u probe(s), shard %u of %u, rate %.0f pps, seed %" PRIu64
+		"%s, %u sender thread(s), %s\n",
+		a->ifname, ip, a->src_is_local ? " (this host's)" : "",
+		a->link == APP_LINK_RAWIP ? "none (raw IP)" : mac, a->cfg.targets->n_addresses,
+		a->cfg.ports->n, a->scan.n, a->scan.probes, a->cfg.shard, a->cfg.shards,
+		a->cfg.rate_pps, a->cfg.seed, a->cfg.seed_given ? "" : " (random)", a->n_tx,
+		method_name(a->cfg.send_method));
+	if (a->src_is_local && a->link == APP_LINK_ETHER)
+		fprintf(stderr,
+			"ppscan-pcap: note: %s is this host's address, so its TCP stack answers every SYN-ACK with a RST (see README: use a separate -S address or an nftables rule)\n",
+			ip);
+
+	g_app = a;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	atomic_store(&a->tx_running, a->n_tx);
+	if ((rc = pthread_create(&rx_thread, NULL, app_rx_loop, a)) != 0) {
+		fprintf(stderr, "ppscan-pcap: cannot start the receive thread: %s\n", strerror(rc));
+		exit_code = 1;
+		goto out_dev;
+	}
+	for (; started < a->n_tx; started++) {
+		if ((rc = pthread_create(&a->tx[started].thread, NULL, app_tx_loop,
+					 &a->tx[started])) != 0) {
+			fprintf(stderr, "ppscan-pcap: cannot start sender thread %u: %s\n", started,
+				strerror(rc));
+			atomic_store(&a->stop_tx, 1);
+			atomic_fetch_sub(&a->tx_running, a->n_tx - started - 1);
+			exit_code = 1;
+			break;
+		}
+	}
+
+	/* Main thread: output and monitor until the cooldown is over. */
+	mon.results = a->results;
+	mon.total_probes = pps_scan_planned(&a->scan);
+	mon.ctx = a;
+	mon.totals = app_totals;
+	mon.tx_done = app_tx_done;
+	mon.sigints = &g_sigints;
+	mon.stop_tx = app_stop_tx;
+	mon.resume_state = app_resume_state;
+	pps_monitor_loop(&mon);
+	atomic_store(&a->stop_tx, 1);
+	for (unsigned k = 0; k < started; k++)
+		pthread_join(a->tx[k].thread, NULL);
+	atomic_store(&a->stop_rx, 1);
+	pthread_join(rx_thread, NULL);
+	if (pps_monitor_finish(&mon) < 0)
+		exit_code = 1;
+	for (unsigned k = 0; k < started; k++)
+		if (a->tx[k].last_errno) {
+			fprintf(stderr, "ppscan-pcap: sending on %s failed: %s\n", a->ifname,
+				strerror(a->tx[k].last_errno));
+			exit_code = 1;
+			break;
+		}
+out_dev:
+	for (unsigned k = 0; k < a->n_tx; k++)
+		app_tx_close(&a->tx[k]);
+	if (a->rx)
+		pcap_close(a->rx);
+out_ring:
+	pps_ring_free(a->results);
+out_scan:
+	pps_scan_fini(&a->scan);
+out:
+	free(a->tx);
+	pps_monitor_close_sinks(&mon); /* no-op after pps_monitor_finish() */
+	pps_config_free(&a->cfg);
+	return exit_code;
+}

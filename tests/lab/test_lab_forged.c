@@ -1,0 +1,104 @@
+/*
+ * Forged responses (root, lab): while ppscan and then ppscan-pcap scan 198.18.0.0/23 x {22,80}
+ * with a fixed seed, tests/lab/forge_responses.py sends from the target namespace SYN-ACKs
+ * with a wrong ack, from an unprobed address, from an unprobed port, to a wrong source port,
+ * and RSTs with a wrong ack, all about 198.18.1.0/24 (whose real answers the lab drops), plus
+ * one correct SYN-ACK as a control. Neither binary reports a forged tuple (the results are
+ * exactly the truth plus the control) and each counts every forged packet as invalid.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lab_util.h"
+
+#define LAB "ppsp3b"
+#define NS_SCAN LAB "-scan"
+#define NS_TGT LAB "-tgt"
+#define IF_SCAN LAB "s"
+#define OPTS                                                                                       \
+	"-b " PPS_SOURCE_DIR "/scripts/lab-blocklist.conf -S 198.19.0.2 --gateway-ip 198.19.0.1 " \
+	"-p 22,80 -r 5000 -c 8 -q --output-closed --seed 99"
+#define TARGETS "198.18.0.0/23"
+#define EAL "--no-huge -m 256 --no-shconf --no-telemetry --no-pci -l 0-1"
+
+static char dir[] = "/tmp/ppscan-forged-XXXXXX";
+
+static void setup(void)
+{
+	cr_assert(geteuid() == 0, "the lab suite needs root");
+	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(lab_up(LAB), 0, "netlab.sh up failed");
+	cr_assert_eq(lab_sh("%s " OPTS " --dryrun " TARGETS " >%s/dry.csv 2>/dev/null",
+			    PPSCAN_PCAP_BIN, dir),
+		     0, "--dryrun failed");
+}
+
+static void teardown(void)
+{
+	lab_down(LAB);
+	lab_sh("rm -rf %s", dir);
+}
+
+/*
+ * Runs @scanner (a shell command line writing results to @tag.csv and stderr to @tag.err) in
+ * the background, forges once its banner is out, waits for it; checks the outcome.
+ */
+static void scan_under_forgery(const char *tag, const char *scanner, const char *banner)
+{
+	char out[256], err[256], forged[256], control[64] = "";
+	long long invalid, sent;
+	struct lab_set got;
+	FILE *f;
+	int n = -1, rc;
+
+	snprintf(out, sizeof(out), "%s/%s.csv", dir, tag);
+	snprintf(err, sizeof(err), "%s/%s.err", dir, tag);
+	snprintf(forged, sizeof(forged), "%s/%s.forged", dir, tag);
+	rc = lab_sh("cd %s && { %s -o %s " TARGETS " 2>%s; echo $? >%s.rc; } & "
+		    "for i in $(seq 100); do grep -q '%s' %s 2>/dev/null && break; sleep 0.1; done; "
+		    "ip netns exec %s /usr/bin/python3 %s/tests/lab/forge_responses.py --dryrun %s/dry.csv "
+		    "--src 198.19.0.2 >%s; f=$?; wait; exit $f",
+		    dir, scanner, out, err, tag, banner, err, NS_TGT, PPS_SOURCE_DIR, dir, forged);
+	cr_assert_eq(rc, 0, "%s: the forger failed (exit %d)", tag, rc);
+	cr_assert_eq(lab_sh("test \"$(cat %s/%s.rc)\" = 0", dir, tag), 0,
+		     "%s: the scanner failed; stderr in %s", tag, err);
+	f = fopen(forged, "r");
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "invalid %d control %63s", &n, control), 2,
+		     "%s: cannot read the forger's report", tag);
+	fclose(f);
+	strcat(control, ",open");
+	/* exactly the truth for 198.18.0.0/24 x {22,80} (198.18.1.0/24 is filtered) + control */
+	lab_assert_truth(out, "198.18.0.", (const char *const[]){ "22", "80", NULL }, control,
+			 &got);
+	cr_assert_eq(got.n, 513, "%s: %zu results, expected 512 + the control", tag, got.n);
+	lab_set_free(&got);
+	sent = lab_summary_value(err, "sent");
+	invalid = lab_summary_value(err, "invalid");
+	cr_assert_eq(sent, 1024, "%s: sent %lld probes, expected 1024", tag, sent);
+	cr_assert_geq(invalid, n, "%s: %lld counted invalid, %d forged invalid", tag, invalid, n);
+}
+
+Test(lab_forged, ppscan_ignores_and_counts_forgeries, .init = setup, .fini = teardown,
+     .timeout = 240)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns exec %s %s " EAL " --vdev net_af_packet0,iface=%s -- " OPTS, NS_SCAN,
+		 PPSCAN_BIN, IF_SCAN);
+	scan_under_forgery("ppscan", cmd, "ppscan: port");
+}
+
+Test(lab_forged, ppscan_pcap_ignores_and_counts_forgeries, .init = setup, .fini = teardown,
+     .timeout = 240)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "ip netns exec %s %s -i %s " OPTS, NS_SCAN, PPSCAN_PCAP_BIN,
+		 IF_SCAN);
+	scan_under_forgery("pcap", cmd, "ppscan-pcap: interface");
+}
