@@ -8,6 +8,8 @@
 #include "pps_config.h"
 
 #include <ctype.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -1129,9 +1131,18 @@ int pps_config_write_resume(const struct pps_config *cfg, const char *path, cons
 	int rc;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
+	/* 0600: the file may hold a Redis password */
+	{
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return -errno;
+		f = fdopen(fd, "w");
+		if (!f) {
+			int e = -errno;
+			close(fd);
+			return e;
+		}
+	}
 	rc = dump(cfg, f, 1);
 	if (eal && *eal)
 		fprintf(f, "eal = %s\n", eal);

@@ -13,6 +13,7 @@
 
 #include "pps_config.h"
 #include "pps_ring.h"
+#include "pps_run.h"
 #include "pps_scan.h"
 #include "pps_stats.h"
 
@@ -38,20 +39,14 @@ struct app {
 	uint8_t src_mac[6];
 	uint8_t gw_mac[6];
 
-	unsigned n_tx;				 /* TX lcores = TX queues */
-	struct pps_counters tx_c[APP_MAX_TX];	 /* one per TX lcore, written by it only */
-	struct pps_counters rx_c;		 /* written by the RX loop only */
-	_Atomic unsigned tx_running;		 /* TX loops still sending */
-	uint64_t tx_next[APP_MAX_TX];		 /* where each TX loop stopped (resume) */
+	unsigned n_tx;	    /* TX lcores = TX queues */
+	struct pps_run run; /* counters, resume positions, stop flags (core) */
 
 	uint64_t tsc_hz;
 	uint64_t start_tsc; /* when sending started */
 	uint64_t start_ns;  /* the same instant, Unix epoch ns */
 	_Atomic uint64_t tx_done_tsc;
 
-	_Atomic int stop_tx;  /* SIGINT: stop sending */
-	_Atomic int tx_done;  /* all probes sent (or stopped) */
-	_Atomic int stop_rx;  /* cooldown over: RX and TX loops return */
 	_Atomic int ready;    /* main has set the start time: workers may begin */
 };
 

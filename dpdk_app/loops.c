@@ -72,7 +72,7 @@ static inline uint16_t rx_step(struct app *a, int cooldown)
 			len[i] = m[i]->data_len;
 			rte_prefetch0(f[i]);
 		}
-		arp = pps_scan_rx_burst(&a->scan, f, len, n, 1, now_ns, cooldown, &a->rx_c,
+		arp = pps_scan_rx_burst(&a->scan, f, len, n, 1, now_ns, cooldown, &a->run.rx_c,
 					a->results, pkt);
 		for (; arp; arp &= arp - 1)
 			answer_arp(a, &pkt[__builtin_ctzll(arp)].arp);
@@ -127,7 +127,7 @@ int app_worker(void *arg)
 	int role = app_lcore_role[lcore];
 	int do_tx = role & APP_ROLE_TX, do_rx = role & APP_ROLE_RX;
 	uint16_t q = app_lcore_txq[lcore];
-	struct pps_counters *c = &a->tx_c[q];
+	struct pps_counters *c = &a->run.tx_c[q];
 	struct pps_pacer pacer;
 	struct pps_slice sl;
 
@@ -138,7 +138,7 @@ int app_worker(void *arg)
 
 	/* Sending phase. */
 	if (do_tx) {
-		while (sl.next < sl.end && !LD(a->stop_tx)) {
+		while (sl.next < sl.end && !pps_run_stopping(&a->run)) {
 			if (q == 0)
 				drain_ctrl(a);
 			unsigned sent = tx_step(a, q, c, &pacer, &sl);
@@ -147,18 +147,17 @@ int app_worker(void *arg)
 			else if (!sent)
 				rte_pause();
 		}
-		a->tx_next[q] = sl.next;
-		if (atomic_fetch_sub(&a->tx_running, 1) == 1) {
-			atomic_store_explicit(&a->tx_done_tsc, rte_rdtsc(), memory_order_relaxed);
-			atomic_store_explicit(&a->tx_done, 1, memory_order_release);
-		}
+		uint64_t end = rte_rdtsc();
+
+		if (pps_run_sender_done(&a->run, q, sl.next))
+			atomic_store_explicit(&a->tx_done_tsc, end, memory_order_relaxed);
 	}
 	/* Receive phase (RX lcore: the whole scan; TX lcore 0: ARP replies in cooldown). */
-	while (!LD(a->stop_rx)) {
+	while (!pps_run_rx_stopping(&a->run)) {
 		uint16_t n = 0;
 
 		if (do_rx)
-			n = rx_step(a, LD(a->tx_done));
+			n = rx_step(a, pps_run_done(&a->run));
 		if (do_tx && q == 0)
 			drain_ctrl(a);
 		if (!n)

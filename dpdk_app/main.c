@@ -28,48 +28,13 @@
 #include "pps_monitor.h"
 #include "pps_scan.h"
 
-static struct app *g_app; /* for the signal handler only */
-static volatile sig_atomic_t g_sigints;
-
-static void on_signal(int sig)
+/* The monitor's device drop count: the port's missed and no-mbuf counters. */
+static uint64_t app_drops(void *dev)
 {
-	(void)sig;
-	g_sigints++;
-	if (g_app)
-		atomic_store(&g_app->stop_tx, 1);
-}
-
-/* Monitor callbacks: per-lcore counters plus the port's drop counters. */
-static void app_totals(void *ctx, struct pps_totals *t)
-{
-	struct app *a = ctx;
+	struct app *a = dev;
 	struct rte_eth_stats st;
 
-	pps_totals_collect(t, a->tx_c, a->n_tx, &a->rx_c);
-	if (rte_eth_stats_get(a->port_id, &st) == 0)
-		t->nic_drops = st.imissed + st.rx_nombuf;
-}
-
-static int app_tx_done(void *ctx)
-{
-	struct app *a = ctx;
-	return atomic_load(&a->tx_done);
-}
-
-static void app_stop_tx(void *ctx)
-{
-	struct app *a = ctx;
-	atomic_store(&a->stop_tx, 1);
-}
-
-static unsigned app_resume_state(void *ctx, uint64_t *next, unsigned max)
-{
-	struct app *a = ctx;
-	unsigned n = a->n_tx < max ? a->n_tx : max;
-
-	for (unsigned q = 0; q < n; q++)
-		next[q] = a->tx_next[q];
-	return n;
+	return rte_eth_stats_get(a->port_id, &st) == 0 ? st.imissed + st.rx_nombuf : 0;
 }
 
 /* EAL argv from a config or resume file's "eal" key (split at blanks). */
@@ -116,13 +81,8 @@ int main(int argc, char **argv)
 		if (rc != PPS_PARSE_OK)
 			return 2;
 	}
-	if (a->cfg.dryrun) {
-		rc = pps_scan_dryrun(&a->cfg, stdout, stderr);
-		if (rc < 0)
-			fprintf(stderr, "ppscan: dry run failed: %s\n", strerror(-rc));
-		pps_config_free(&a->cfg);
-		return rc < 0 ? 1 : 0;
-	}
+	if (a->cfg.dryrun)
+		return pps_run_dryrun(&a->cfg);
 	/* Open the sinks before the EAL: a bad path or URL is bad input (exit 2). */
 	mon.cfg = &a->cfg;
 	if (pps_monitor_open_sinks(&mon, &a->cfg, stderr) < 0) {
@@ -191,7 +151,6 @@ int main(int argc, char **argv)
 			k++;
 		}
 	}
-	atomic_store(&a->tx_running, a->n_tx);
 	if (app_port_init(a) < 0) {
 		exit_code = 1;
 		goto out_eal;
@@ -210,14 +169,9 @@ int main(int argc, char **argv)
 		exit_code = 1;
 		goto out_port;
 	}
-	for (unsigned q = 0; q < a->n_tx; q++) {
-		struct pps_slice sl;
-		if (pps_scan_slice(&a->scan, q, &sl) < 0) {
-			fprintf(stderr, "ppscan: the resume state (from --resume) does not fit this scan\n");
-			exit_code = 2;
-			goto out_scan;
-		}
-		a->tx_next[q] = sl.next;
+	if (pps_run_init(&a->run, &a->scan, a->n_tx, app_drops, a, stderr) < 0) {
+		exit_code = 2;
+		goto out_scan;
 	}
 	a->results = pps_ring_new(a->cfg.rx_ring);
 	if (!a->results) {
@@ -236,9 +190,7 @@ int main(int argc, char **argv)
 		a->scan.probes, a->cfg.shard, a->cfg.shards, a->cfg.rate_pps, a->cfg.seed,
 		a->cfg.seed_given ? "" : " (random)", a->n_tx, n_workers);
 
-	g_app = a;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	pps_run_catch_signals(&a->run);
 
 	a->tsc_hz = rte_get_tsc_hz();
 	RTE_LCORE_FOREACH_WORKER(lcore) {
@@ -251,16 +203,9 @@ int main(int argc, char **argv)
 
 	/* Main lcore: output and monitor until the cooldown is over. */
 	{
-		mon.results = a->results;
-		mon.total_probes = pps_scan_planned(&a->scan);
-		mon.ctx = a;
-		mon.totals = app_totals;
-		mon.tx_done = app_tx_done;
-		mon.sigints = &g_sigints;
-		mon.stop_tx = app_stop_tx;
-		mon.resume_state = app_resume_state;
+		pps_run_attach(&a->run, &mon, &a->scan, a->results);
 		pps_monitor_loop(&mon);
-		atomic_store(&a->stop_rx, 1);
+		pps_run_stop_rx(&a->run);
 		rte_eal_mp_wait_lcore();
 		if (pps_monitor_finish(&mon) < 0)
 			exit_code = 1;
@@ -272,7 +217,7 @@ int main(int argc, char **argv)
 					   ? (double)(done - a->start_tsc) / (double)a->tsc_hz
 					   : 0;
 
-			pps_totals_sum(&t, a->tx_c, a->n_tx);
+			pps_totals_sum(&t, a->run.tx_c, a->n_tx);
 			fprintf(stderr, "ppscan:   send phase %.6f s, %" PRIu64 " probes, %.0f probes/s\n",
 				s, t.sent, s > 0 ? (double)t.sent / s : 0);
 		}

@@ -17,11 +17,11 @@
 
 #include "pps_config.h"
 #include "pps_ring.h"
+#include "pps_run.h"
 #include "pps_scan.h"
 #include "pps_stats.h"
 
 #define APP_BURST PPS_SCAN_BURST /* probes per sendmmsg() or per TX-ring kick (64) */
-#define APP_MAX_TX 64		/* -T limit (pps_config.c) */
 #define APP_RING_FRAME 256	/* TX ring frame: tpacket2 header (32 B) + probe (<= 128 B) */
 #define APP_RING_FRAMES 4096	/* TX ring frames per sender: 1 MiB */
 #define APP_RX_SNAPLEN 65535	/* whole frames; libpcap caps ring frames at the MTU */
@@ -85,14 +85,8 @@ struct app {
 	unsigned n_tx;
 	struct app_tx *tx; /* n_tx of them */
 
-	struct pps_counters tx_c[APP_MAX_TX]; /* one per sender thread, written by it only */
-	struct pps_counters rx_c;	      /* written by the receive thread only */
-	_Atomic uint64_t nic_drops;	      /* pcap ps_drop + ps_ifdrop, published by RX */
-	_Atomic unsigned tx_running;	      /* sender threads still sending */
-	uint64_t tx_next[APP_MAX_TX];	      /* where each sender stopped (resume file) */
-	_Atomic int stop_tx;		      /* SIGINT: stop sending */
-	_Atomic int tx_done;		      /* all probes sent (or stopped) */
-	_Atomic int stop_rx;		      /* cooldown over: the receive loop returns */
+	struct pps_run run;	    /* counters, resume positions, stop flags (core) */
+	_Atomic uint64_t nic_drops; /* pcap ps_drop + ps_ifdrop, published by the receiver */
 };
 
 /** Route lookup result (host order addresses). */

@@ -18,7 +18,6 @@
 #include "pps_arp.h"
 #include "pps_pacer.h"
 
-#define LD(x) atomic_load_explicit(&(x), memory_order_acquire)
 #define NS_PER_S 1000000000ULL
 #define SPIN_NS 20000ULL     /* below this, spin instead of sleeping */
 #define MAX_SLEEP_NS 1000000ULL /* wait at most 1 ms for a full burst */
@@ -116,7 +115,7 @@ void *app_tx_loop(void *arg)
 {
 	struct app_tx *t = arg;
 	struct app *a = t->a;
-	struct pps_counters *c = &a->tx_c[t->index];
+	struct pps_counters *c = &a->run.tx_c[t->index];
 	unsigned (*burst)(struct app_tx *, const struct pps_scan *, const struct pps_slice *,
 			  unsigned);
 	struct pps_pacer pacer;
@@ -129,7 +128,7 @@ void *app_tx_loop(void *arg)
 	pps_scan_slice(&a->scan, t->index, &sl); /* checked by main before the start */
 	pps_pacer_init(&pacer, NS_PER_S, a->cfg.rate_pps / a->n_tx, APP_BURST, mono_ns());
 
-	while (sl.next < sl.end && !LD(a->stop_tx)) {
+	while (sl.next < sl.end && !pps_run_stopping(&a->run)) {
 		uint64_t left = pps_slice_remaining(&sl);
 		unsigned want = left < APP_BURST ? (unsigned)left : APP_BURST;
 		uint64_t now = mono_ns(), wait = pps_pacer_due_in(&pacer, now, want);
@@ -156,9 +155,7 @@ void *app_tx_loop(void *arg)
 	}
 	if (t->ring) /* frames left pending by a failed kick; blocking: waits until they are out */
 		(void)!sendto(t->fd, NULL, 0, 0, (struct sockaddr *)&t->dst, sizeof(t->dst));
-	a->tx_next[t->index] = sl.next;
-	if (atomic_fetch_sub(&a->tx_running, 1) == 1)
-		atomic_store_explicit(&a->tx_done, 1, memory_order_release);
+	pps_run_sender_done(&a->run, t->index, sl.next);
 	return NULL;
 }
 
@@ -184,7 +181,7 @@ static void rx_flush(struct app *a)
 	if (!b->n)
 		return;
 	arp = pps_scan_rx_burst(&a->scan, b->frame, b->len, b->n, a->with_ethernet, b->ts_ns,
-				LD(a->tx_done), &a->rx_c, a->results, pkt);
+				pps_run_done(&a->run), &a->run.rx_c, a->results, pkt);
 	for (; arp && a->answer_arp; arp &= arp - 1)
 		answer_arp(a, &pkt[__builtin_ctzll(arp)].arp);
 	b->n = 0;
@@ -205,8 +202,8 @@ static void rx_one(u_char *user, const struct pcap_pkthdr *h, const u_char *byte
 
 	if (h->caplen > APP_RX_SLOT) {
 		rx_flush(a);
-		if (pps_scan_rx(&a->scan, bytes, h->caplen, a->with_ethernet, ts, LD(a->tx_done),
-				&a->rx_c, a->results, &pkt) == PPS_PKT_ARP &&
+		if (pps_scan_rx(&a->scan, bytes, h->caplen, a->with_ethernet, ts,
+				pps_run_done(&a->run), &a->run.rx_c, a->results, &pkt) == PPS_PKT_ARP &&
 		    a->answer_arp)
 			answer_arp(a, &pkt.arp);
 		return;
@@ -236,7 +233,7 @@ void *app_rx_loop(void *arg)
 
 	for (unsigned k = 0; k < APP_RX_BATCH; k++)
 		a->rxb.frame[k] = a->rxb.slot[k];
-	while (!LD(a->stop_rx)) {
+	while (!pps_run_rx_stopping(&a->run)) {
 		int n = pcap_dispatch(a->rx, APP_RX_BATCH, rx_one, (u_char *)a);
 		uint64_t now;
 

@@ -20,46 +20,11 @@
 #include "pps_monitor.h"
 #include "pps_scan.h"
 
-static struct app *g_app; /* for the signal handler only */
-static volatile sig_atomic_t g_sigints;
-
-static void on_signal(int sig)
+/* The monitor's device drop count: libpcap's, as the receive thread last published it. */
+static uint64_t app_drops(void *dev)
 {
-	(void)sig;
-	g_sigints++;
-	if (g_app)
-		atomic_store(&g_app->stop_tx, 1);
-}
-
-/* Monitor callbacks: per-thread counters plus pcap's drop counters. */
-static void app_totals(void *ctx, struct pps_totals *t)
-{
-	struct app *a = ctx;
-
-	pps_totals_collect(t, a->tx_c, a->n_tx, &a->rx_c);
-	t->nic_drops = atomic_load_explicit(&a->nic_drops, memory_order_relaxed);
-}
-
-static int app_tx_done(void *ctx)
-{
-	struct app *a = ctx;
-	return atomic_load(&a->tx_done);
-}
-
-static void app_stop_tx(void *ctx)
-{
-	struct app *a = ctx;
-	atomic_store(&a->stop_tx, 1);
-}
-
-static unsigned app_resume_state(void *ctx, uint64_t *next, unsigned max)
-{
-	struct app *a = ctx;
-	unsigned n = a->n_tx < max ? a->n_tx : max;
-
-	for (unsigned k = 0; k < n; k++)
-		next[k] = a->tx_next[k];
-	return n;
+	struct app *a = dev;
+	return atomic_load_explicit(&a->nic_drops, memory_order_relaxed);
 }
 
 static const char *method_name(enum pps_send_method m)
@@ -82,13 +47,8 @@ int main(int argc, char **argv)
 		return 0;
 	if (rc != PPS_PARSE_OK)
 		return 2;
-	if (a->cfg.dryrun) {
-		rc = pps_scan_dryrun(&a->cfg, stdout, stderr);
-		if (rc < 0)
-			fprintf(stderr, "ppscan-pcap: dry run failed: %s\n", strerror(-rc));
-		pps_config_free(&a->cfg);
-		return rc < 0 ? 1 : 0;
-	}
+	if (a->cfg.dryrun)
+		return pps_run_dryrun(&a->cfg);
 	/* Interface and CAP_NET_RAW first: bad input or no privilege exits 2, nothing sent. */
 	if (app_iface_open(a) < 0) {
 		pps_config_free(&a->cfg);
@@ -117,14 +77,9 @@ int main(int argc, char **argv)
 		exit_code = 1;
 		goto out;
 	}
-	for (unsigned k = 0; k < a->n_tx; k++) {
-		struct pps_slice sl;
-		if (pps_scan_slice(&a->scan, k, &sl) < 0) {
-			fprintf(stderr, "ppscan-pcap: the resume state (from --resume) does not fit this scan\n");
-			exit_code = 2;
-			goto out_scan;
-		}
-		a->tx_next[k] = sl.next;
+	if (pps_run_init(&a->run, &a->scan, a->n_tx, app_drops, a, stderr) < 0) {
+		exit_code = 2;
+		goto out_scan;
 	}
 	a->results = pps_ring_new(a->cfg.rx_ring);
 	if (!a->results) {
@@ -161,11 +116,8 @@ int main(int argc, char **argv)
 			"ppscan-pcap: note: %s is this host's address, so its TCP stack answers every SYN-ACK with a RST (see README: use a separate -S address or an nftables rule)\n",
 			ip);
 
-	g_app = a;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	pps_run_catch_signals(&a->run);
 
-	atomic_store(&a->tx_running, a->n_tx);
 	if ((rc = pthread_create(&rx_thread, NULL, app_rx_loop, a)) != 0) {
 		fprintf(stderr, "ppscan-pcap: cannot start the receive thread: %s\n", strerror(rc));
 		exit_code = 1;
@@ -176,27 +128,21 @@ int main(int argc, char **argv)
 					 &a->tx[started])) != 0) {
 			fprintf(stderr, "ppscan-pcap: cannot start sender thread %u: %s\n", started,
 				strerror(rc));
-			atomic_store(&a->stop_tx, 1);
-			atomic_fetch_sub(&a->tx_running, a->n_tx - started - 1);
+			pps_run_stop_tx(&a->run);
+			for (unsigned k = started; k < a->n_tx; k++)
+				pps_run_sender_done(&a->run, k, a->run.tx_next[k]);
 			exit_code = 1;
 			break;
 		}
 	}
 
 	/* Main thread: output and monitor until the cooldown is over. */
-	mon.results = a->results;
-	mon.total_probes = pps_scan_planned(&a->scan);
-	mon.ctx = a;
-	mon.totals = app_totals;
-	mon.tx_done = app_tx_done;
-	mon.sigints = &g_sigints;
-	mon.stop_tx = app_stop_tx;
-	mon.resume_state = app_resume_state;
+	pps_run_attach(&a->run, &mon, &a->scan, a->results);
 	pps_monitor_loop(&mon);
-	atomic_store(&a->stop_tx, 1);
+	pps_run_stop_tx(&a->run);
 	for (unsigned k = 0; k < started; k++)
 		pthread_join(a->tx[k].thread, NULL);
-	atomic_store(&a->stop_rx, 1);
+	pps_run_stop_rx(&a->run);
 	pthread_join(rx_thread, NULL);
 	if (pps_monitor_finish(&mon) < 0)
 		exit_code = 1;

@@ -14,6 +14,9 @@ import os
 import struct
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../scripts"))
+from lab_selftest import csum  # noqa: E402  (RFC 1071, shared with the lab self-test)
+
 
 def frames(path):
     with open(path, "rb") as f:
@@ -25,15 +28,6 @@ def frames(path):
         _, _, caplen, _ = struct.unpack(endian + "IIII", data[off:off + 16])
         yield data[off + 16:off + 16 + caplen]
         off += 16 + caplen
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def readdress(frame, probes):

@@ -39,6 +39,19 @@ void lab_down(const char *name)
 	lab_sh("PPS_LAB=%s %s/scripts/netlab.sh down >/dev/null 2>&1", name, PPS_SOURCE_DIR);
 }
 
+void lab_suite_setup(const char *name, char *dir)
+{
+	cr_assert(geteuid() == 0, "the lab suites need root");
+	cr_assert_not_null(mkdtemp(dir), "mkdtemp %s", dir);
+	cr_assert_eq(lab_up(name), 0, "netlab.sh up (PPS_LAB=%s) failed", name);
+}
+
+void lab_suite_teardown(const char *name, const char *dir)
+{
+	lab_down(name);
+	lab_sh("rm -rf %s", dir);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

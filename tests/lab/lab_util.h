@@ -22,6 +22,15 @@ int lab_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int lab_up(const char *name);
 void lab_down(const char *name);
 
+/**
+ * lab_suite_setup - a lab suite's Criterion .init: asserts root, creates the temporary
+ * directory @dir (a mkdtemp() template, completed in place) and brings lab @name up.
+ */
+void lab_suite_setup(const char *name, char *dir);
+
+/** lab_suite_teardown - the matching .fini: takes lab @name down, removes @dir. */
+void lab_suite_teardown(const char *name, const char *dir);
+
 /** lab_truth - loads `netlab.sh truth` (lines ip,port,open|closed) into @s. Returns 0. */
 int lab_truth(struct lab_set *s);
 

@@ -30,15 +30,12 @@ static char dir[] = "/tmp/ppscan-lab-XXXXXX";
 
 static void setup(void)
 {
-	cr_assert(geteuid() == 0, "the lab suite needs root");
-	cr_assert_not_null(mkdtemp(dir));
-	cr_assert_eq(lab_up(LAB), 0, "netlab.sh up failed");
+	lab_suite_setup(LAB, dir);
 }
 
 static void teardown(void)
 {
-	lab_down(LAB);
-	lab_sh("rm -rf %s", dir);
+	lab_suite_teardown(LAB, dir);
 }
 
 static int run_scan(const char *eal, const char *extra, const char *out, const char *err)

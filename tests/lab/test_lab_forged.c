@@ -28,9 +28,7 @@ static char dir[] = "/tmp/ppscan-forged-XXXXXX";
 
 static void setup(void)
 {
-	cr_assert(geteuid() == 0, "the lab suite needs root");
-	cr_assert_not_null(mkdtemp(dir));
-	cr_assert_eq(lab_up(LAB), 0, "netlab.sh up failed");
+	lab_suite_setup(LAB, dir);
 	cr_assert_eq(lab_sh("%s " OPTS " --dryrun " TARGETS " >%s/dry.csv 2>/dev/null",
 			    PPSCAN_PCAP_BIN, dir),
 		     0, "--dryrun failed");
@@ -38,8 +36,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	lab_down(LAB);
-	lab_sh("rm -rf %s", dir);
+	lab_suite_teardown(LAB, dir);
 }
 
 /*

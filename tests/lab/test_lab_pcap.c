@@ -31,15 +31,12 @@ static char dir[] = "/tmp/ppscan-pcap-lab-XXXXXX";
 
 static void setup(void)
 {
-	cr_assert(geteuid() == 0, "the lab suite needs root");
-	cr_assert_not_null(mkdtemp(dir));
-	cr_assert_eq(lab_up(LAB), 0, "netlab.sh up failed");
+	lab_suite_setup(LAB, dir);
 }
 
 static void teardown(void)
 {
-	lab_down(LAB);
-	lab_sh("rm -rf %s", dir);
+	lab_suite_teardown(LAB, dir);
 }
 
 /* ppscan-pcap in the scan namespace with @opts; results to dir/@tag.csv, stderr to .err */

@@ -1,0 +1,111 @@
+#include "pps_run.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+int pps_run_init(struct pps_run *r, const struct pps_scan *s, unsigned n_tx,
+		 uint64_t (*dev_drops)(void *dev), void *dev, FILE *err)
+{
+	memset(r, 0, sizeof(*r));
+	if (n_tx < 1 || n_tx > PPS_RUN_MAX_SENDERS) {
+		fprintf(err, "%s: %u sender threads: expected 1-%u\n", s->cfg->prog, n_tx,
+			PPS_RUN_MAX_SENDERS);
+		return -EINVAL;
+	}
+	r->n_tx = n_tx;
+	r->dev_drops = dev_drops;
+	r->dev = dev;
+	for (unsigned k = 0; k < n_tx; k++) {
+		struct pps_slice sl;
+
+		if (pps_scan_slice(s, k, &sl) < 0) {
+			fprintf(err, "%s: the resume state (from --resume) does not fit this scan\n",
+				s->cfg->prog);
+			return -EINVAL;
+		}
+		r->tx_next[k] = sl.next;
+	}
+	atomic_store(&r->tx_running, n_tx);
+	return 0;
+}
+
+int pps_run_sender_done(struct pps_run *r, unsigned k, uint64_t next)
+{
+	r->tx_next[k] = next;
+	if (atomic_fetch_sub(&r->tx_running, 1) != 1)
+		return 0;
+	atomic_store_explicit(&r->tx_done, 1, memory_order_release);
+	return 1;
+}
+
+static void run_totals(void *ctx, struct pps_totals *t)
+{
+	struct pps_run *r = ctx;
+
+	pps_totals_collect(t, r->tx_c, r->n_tx, &r->rx_c);
+	if (r->dev_drops)
+		t->nic_drops = r->dev_drops(r->dev);
+}
+
+static int run_tx_done(void *ctx)
+{
+	return pps_run_done(ctx);
+}
+
+static void run_stop_tx(void *ctx)
+{
+	pps_run_stop_tx(ctx);
+}
+
+static unsigned run_resume_state(void *ctx, uint64_t *next, unsigned max)
+{
+	struct pps_run *r = ctx;
+	unsigned n = r->n_tx < max ? r->n_tx : max;
+
+	memcpy(next, r->tx_next, n * sizeof(*next));
+	return n;
+}
+
+/* For the signal handler only: the process's one run and its SIGINT/SIGTERM count. */
+static struct pps_run *volatile g_run;
+static volatile sig_atomic_t g_sigints;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_sigints++;
+	if (g_run)
+		pps_run_stop_tx(g_run);
+}
+
+void pps_run_catch_signals(struct pps_run *r)
+{
+	g_run = r;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+}
+
+void pps_run_attach(struct pps_run *r, struct pps_monitor *m, const struct pps_scan *s,
+		    struct pps_ring *results)
+{
+	m->results = results;
+	m->total_probes = pps_scan_planned(s);
+	m->ctx = r;
+	m->totals = run_totals;
+	m->tx_done = run_tx_done;
+	m->stop_tx = run_stop_tx;
+	m->resume_state = run_resume_state;
+	m->sigints = &g_sigints;
+}
+
+int pps_run_dryrun(struct pps_config *cfg)
+{
+	int rc = pps_scan_dryrun(cfg, stdout, stderr);
+
+	if (rc < 0)
+		fprintf(stderr, "%s: dry run failed: %s\n", cfg->prog, strerror(-rc));
+	pps_config_free(cfg);
+	return rc < 0 ? 1 : 0;
+}
