@@ -5,14 +5,22 @@
 #include <stdio.h>
 #include <string.h>
 
-int pps_run_init(struct pps_run *r, const struct pps_scan *s, unsigned n_tx,
+int pps_run_init(struct pps_run *r, struct pps_scan *s, const struct pps_config *cfg,
+		 const uint8_t src_mac[6], const uint8_t dst_mac[6], int with_ethernet,
 		 uint64_t (*dev_drops)(void *dev), void *dev, FILE *err)
 {
+	unsigned n_tx = cfg->sender_threads;
+	int rc;
+
 	memset(r, 0, sizeof(*r));
 	if (n_tx < 1 || n_tx > PPS_RUN_MAX_SENDERS) {
-		fprintf(err, "%s: %u sender threads: expected 1-%u\n", s->cfg->prog, n_tx,
+		fprintf(err, "%s: %u sender threads: expected 1-%u\n", cfg->prog, n_tx,
 			PPS_RUN_MAX_SENDERS);
 		return -EINVAL;
+	}
+	if ((rc = pps_scan_init(s, cfg, src_mac, dst_mac, with_ethernet)) < 0) {
+		fprintf(err, "%s: cannot set up the scan: %s\n", cfg->prog, strerror(-rc));
+		return rc == -EINVAL ? -EIO : rc;
 	}
 	r->n_tx = n_tx;
 	r->dev_drops = dev_drops;
@@ -22,13 +30,27 @@ int pps_run_init(struct pps_run *r, const struct pps_scan *s, unsigned n_tx,
 
 		if (pps_scan_slice(s, k, &sl) < 0) {
 			fprintf(err, "%s: the resume state (from --resume) does not fit this scan\n",
-				s->cfg->prog);
+				cfg->prog);
+			pps_scan_fini(s);
 			return -EINVAL;
 		}
 		r->tx_next[k] = sl.next;
 	}
+	r->results = pps_ring_new(cfg->rx_ring);
+	if (!r->results) {
+		fprintf(err, "%s: out of memory for the results ring\n", cfg->prog);
+		pps_scan_fini(s);
+		return -ENOMEM;
+	}
 	atomic_store(&r->tx_running, n_tx);
 	return 0;
+}
+
+void pps_run_fini(struct pps_run *r, struct pps_scan *s)
+{
+	pps_ring_free(r->results);
+	r->results = NULL;
+	pps_scan_fini(s);
 }
 
 int pps_run_sender_done(struct pps_run *r, unsigned k, uint64_t next)
@@ -87,10 +109,9 @@ void pps_run_catch_signals(struct pps_run *r)
 	signal(SIGTERM, on_signal);
 }
 
-void pps_run_attach(struct pps_run *r, struct pps_monitor *m, const struct pps_scan *s,
-		    struct pps_ring *results)
+void pps_run_attach(struct pps_run *r, struct pps_monitor *m, const struct pps_scan *s)
 {
-	m->results = results;
+	m->results = r->results;
 	m->total_probes = pps_scan_planned(s);
 	m->ctx = r;
 	m->totals = run_totals;
@@ -100,9 +121,17 @@ void pps_run_attach(struct pps_run *r, struct pps_monitor *m, const struct pps_s
 	m->sigints = &g_sigints;
 }
 
-int pps_run_dryrun(struct pps_config *cfg)
+int pps_run_parse(struct pps_config *cfg, enum pps_backend backend, int argc, char **argv)
 {
-	int rc = pps_scan_dryrun(cfg, stdout, stderr);
+	int rc = pps_config_parse(cfg, backend, argc, argv, stderr);
+
+	if (rc == PPS_PARSE_EXIT)
+		return 0;
+	if (rc != PPS_PARSE_OK)
+		return 2;
+	if (!cfg->dryrun)
+		return -1;
+	rc = pps_scan_dryrun(cfg, stdout, stderr);
 
 	if (rc < 0)
 		fprintf(stderr, "%s: dry run failed: %s\n", cfg->prog, strerror(-rc));

@@ -5,7 +5,7 @@
  * hands all of it to the monitor (pps_monitor.h callbacks). The backend keeps only what its
  * device needs. Flags use acquire/release, counters relaxed atomics (pps_stats.h): no locks.
  *
- * Life of a scan: pps_run_init() once the scan is set up (checks a resumed position fits);
+ * Life of a scan: pps_run_init() sets up the scan and the run (checks a resumed position fits);
  * senders loop while !pps_run_stopping() and end with pps_run_sender_done(); the main thread
  * runs pps_monitor_loop() on a monitor set up by pps_run_attach(), then pps_run_stop_rx().
  */
@@ -28,6 +28,7 @@ struct pps_run {
 	struct pps_counters rx_c;		       /* the receive loop's */
 	uint64_t tx_next[PPS_RUN_MAX_SENDERS];	       /* where sender k stopped (resume) */
 	unsigned n_tx;				       /* sender threads or lcores */
+	struct pps_ring *results;		       /* receive loop -> monitor (owned) */
 	_Atomic unsigned tx_running;		       /* senders still sending */
 	_Atomic int stop_tx;			       /* SIGINT, -t, -N: stop after the burst */
 	_Atomic int tx_done;			       /* every sender has stopped */
@@ -38,13 +39,19 @@ struct pps_run {
 };
 
 /**
- * pps_run_init - zeroes @r for @n_tx (1..PPS_RUN_MAX_SENDERS) senders of scan @s, sets each
- * sender's starting index (pps_scan_slice(): where a resumed scan left off) and the device
- * drop counter @dev_drops(@dev) (NULL for none). Returns 0, or -EINVAL after one line on
- * @err when @n_tx is out of range or a resumed position does not fit this scan (exit 2).
+ * pps_run_init - sets up scan @s from @cfg (pps_scan_init() with the MACs @src_mac and
+ * @dst_mac, framing @with_ethernet), the results ring (cfg->rx_ring results), and @r for
+ * cfg->sender_threads senders: each one's starting index (pps_scan_slice(): where a resumed
+ * scan left off) and the device drop counter @dev_drops(@dev) (NULL for none). On failure
+ * prints one line on @err, releases what it set up and returns -EINVAL (the resume state does
+ * not fit this scan: exit 2) or another -errno (exit 1). Undo with pps_run_fini().
  */
-int pps_run_init(struct pps_run *r, const struct pps_scan *s, unsigned n_tx,
+int pps_run_init(struct pps_run *r, struct pps_scan *s, const struct pps_config *cfg,
+		 const uint8_t src_mac[6], const uint8_t dst_mac[6], int with_ethernet,
 		 uint64_t (*dev_drops)(void *dev), void *dev, FILE *err);
+
+/** pps_run_fini - frees the results ring and the scan pps_run_init() set up. */
+void pps_run_fini(struct pps_run *r, struct pps_scan *s);
 
 /** pps_run_stopping - a sender's loop condition: 1 once sending is to stop (acquire). */
 static inline int pps_run_stopping(struct pps_run *r)
@@ -90,17 +97,19 @@ int pps_run_sender_done(struct pps_run *r, unsigned k, uint64_t next);
 void pps_run_catch_signals(struct pps_run *r);
 
 /**
- * pps_run_attach - points monitor @m at @r: totals (senders + receiver + r->dev_drops),
- * end of sending, stop requests, resume positions and the signal count, plus the results
- * ring @results and the probes of scan @s this run sends (pps_scan_planned()).
+ * pps_run_attach - points monitor @m at @r: its results ring, totals (senders + receiver +
+ * r->dev_drops), end of sending, stop requests, resume positions and the signal count, and
+ * the probes of scan @s this run sends (pps_scan_planned()).
  */
-void pps_run_attach(struct pps_run *r, struct pps_monitor *m, const struct pps_scan *s,
-		    struct pps_ring *results);
+void pps_run_attach(struct pps_run *r, struct pps_monitor *m, const struct pps_scan *s);
 
 /**
- * pps_run_dryrun - --dryrun for main(): prints @cfg's probes (pps_scan_dryrun()) to stdout,
- * a failure on stderr, frees @cfg. Returns the exit code (0, or 1 on an I/O error).
+ * pps_run_parse - main()'s first step: pps_config_parse() of @argc/@argv (argv[0] the program)
+ * for @backend, then --dryrun when asked (the probes on stdout). Returns -1 when the scan is
+ * to run (@cfg parsed, the caller's to free), else the exit code with @cfg freed: 0 (--help,
+ * --version, --dump-config, a dry run), 2 (bad input: one line on stderr), 1 (a dry run that
+ * could not write its output).
  */
-int pps_run_dryrun(struct pps_config *cfg);
+int pps_run_parse(struct pps_config *cfg, enum pps_backend backend, int argc, char **argv);
 
 #endif /* PPS_RUN_H */

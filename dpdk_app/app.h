@@ -35,7 +35,6 @@ struct app {
 	uint16_t port_id;
 	struct rte_mempool *pool;
 	struct rte_ring *ctrl; /* ARP replies built by RX, sent by the TX loop (MP/SC) */
-	struct pps_ring *results;
 	uint8_t src_mac[6];
 	uint8_t gw_mac[6];
 

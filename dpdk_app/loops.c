@@ -73,7 +73,7 @@ static inline uint16_t rx_step(struct app *a, int cooldown)
 			rte_prefetch0(f[i]);
 		}
 		arp = pps_scan_rx_burst(&a->scan, f, len, n, 1, now_ns, cooldown, &a->run.rx_c,
-					a->results, pkt);
+					a->run.results, pkt);
 		for (; arp; arp &= arp - 1)
 			answer_arp(a, &pkt[__builtin_ctzll(arp)].arp);
 	}

@@ -74,15 +74,11 @@ int main(int argc, char **argv)
 		char *saved = app_argv[0];
 
 		app_argv[0] = argv[0];
-		rc = pps_config_parse(&a->cfg, PPS_BACKEND_DPDK, app_argc, app_argv, stderr);
+		rc = pps_run_parse(&a->cfg, PPS_BACKEND_DPDK, app_argc, app_argv);
 		app_argv[0] = saved;
-		if (rc == PPS_PARSE_EXIT)
-			return 0;
-		if (rc != PPS_PARSE_OK)
-			return 2;
+		if (rc >= 0)
+			return rc; /* --help, --dryrun, bad input, ... */
 	}
-	if (a->cfg.dryrun)
-		return pps_run_dryrun(&a->cfg);
 	/* Open the sinks before the EAL: a bad path or URL is bad input (exit 2). */
 	mon.cfg = &a->cfg;
 	if (pps_monitor_open_sinks(&mon, &a->cfg, stderr) < 0) {
@@ -164,20 +160,10 @@ int main(int argc, char **argv)
 		exit_code = 1;
 		goto out_port;
 	}
-	if ((rc = pps_scan_init(&a->scan, &a->cfg, a->src_mac, a->gw_mac, 1)) < 0) {
-		fprintf(stderr, "ppscan: cannot set up the scan: %s\n", strerror(-rc));
-		exit_code = 1;
+	if ((rc = pps_run_init(&a->run, &a->scan, &a->cfg, a->src_mac, a->gw_mac, 1, app_drops, a,
+			       stderr)) < 0) {
+		exit_code = rc == -EINVAL ? 2 : 1;
 		goto out_port;
-	}
-	if (pps_run_init(&a->run, &a->scan, a->n_tx, app_drops, a, stderr) < 0) {
-		exit_code = 2;
-		goto out_scan;
-	}
-	a->results = pps_ring_new(a->cfg.rx_ring);
-	if (!a->results) {
-		fprintf(stderr, "ppscan: out of memory for the results ring\n");
-		exit_code = 1;
-		goto out_scan;
 	}
 
 	pps_format_ipv4(a->cfg.src_ip_h, ip);
@@ -203,7 +189,7 @@ int main(int argc, char **argv)
 
 	/* Main lcore: output and monitor until the cooldown is over. */
 	{
-		pps_run_attach(&a->run, &mon, &a->scan, a->results);
+		pps_run_attach(&a->run, &mon, &a->scan);
 		pps_monitor_loop(&mon);
 		pps_run_stop_rx(&a->run);
 		rte_eal_mp_wait_lcore();
@@ -222,9 +208,7 @@ int main(int argc, char **argv)
 				s, t.sent, s > 0 ? (double)t.sent / s : 0);
 		}
 	}
-	pps_ring_free(a->results);
-out_scan:
-	pps_scan_fini(&a->scan);
+	pps_run_fini(&a->run, &a->scan);
 out_port:
 	rte_eth_dev_stop(a->port_id);
 	rte_eth_dev_close(a->port_id);

@@ -21,12 +21,12 @@
 #include "pps_scan.h"
 #include "pps_stats.h"
 
-#define APP_BURST PPS_SCAN_BURST /* probes per sendmmsg() or per TX-ring kick (64) */
-#define APP_RING_FRAME 256	/* TX ring frame: tpacket2 header (32 B) + probe (<= 128 B) */
-#define APP_RING_FRAMES 4096	/* TX ring frames per sender: 1 MiB */
-#define APP_RX_SNAPLEN 65535	/* whole frames; libpcap caps ring frames at the MTU */
-#define APP_RX_BATCH PPS_SCAN_BURST /* frames per pcap_dispatch() and per judged burst */
-#define APP_RX_SLOT 256		/* batch slot: larger frames are judged one by one */
+#define APP_BURST	  PPS_SCAN_BURST /* probes per sendmmsg() or per TX-ring kick (64) */
+#define APP_RING_FRAME	  256	/* TX ring frame: tpacket2 header (32 B) + probe (<= 128 B) */
+#define APP_RING_FRAMES	  4096	/* TX ring frames per sender: 1 MiB */
+#define APP_RX_SNAPLEN	  65535 /* whole frames; libpcap caps ring frames at the MTU */
+#define APP_RX_BATCH	  PPS_SCAN_BURST /* frames per pcap_dispatch() and per judged burst */
+#define APP_RX_SLOT	  256		 /* batch slot: larger frames are judged one by one */
 #define APP_ARP_TIMEOUT_S 5.0
 
 /** Link-layer framing of the interface (from its ARPHRD type). */
@@ -39,7 +39,7 @@ enum app_link {
 /** Responses copied out of libpcap's ring, judged together (receive thread only). */
 struct app_rx_batch {
 	unsigned n;
-	uint64_t ts_ns; /* receive time of the last frame, Unix ns */
+	uint64_t ts_ns;			    /* receive time of the last frame, Unix ns */
 	const uint8_t *frame[APP_RX_BATCH]; /* slot[k] */
 	uint32_t len[APP_RX_BATCH];
 	uint8_t slot[APP_RX_BATCH][APP_RX_SLOT];
@@ -58,7 +58,7 @@ struct app_tx {
 	struct mmsghdr msg[APP_BURST];
 	struct iovec iov[APP_BURST];
 	uint8_t slot[APP_BURST][PPS_TEMPLATE_MAX]; /* PPS_SEND_MMSG / INJECT frames */
-	uint8_t *slotp[APP_BURST];		   /* slot[j], as pps_scan_fill_burst() takes them */
+	uint8_t *slotp[APP_BURST]; /* slot[j], as pps_scan_fill_burst() takes them */
 	pthread_t thread;
 	int last_errno; /* the last hard send error (not ENOBUFS/EAGAIN), read after the join */
 };
@@ -66,15 +66,14 @@ struct app_tx {
 struct app {
 	struct pps_config cfg;
 	struct pps_scan scan;
-	struct pps_ring *results;
 
 	char ifname[IF_NAMESIZE];
 	int ifindex;
-	unsigned ifflags;  /* IFF_* */
+	unsigned ifflags; /* IFF_* */
 	enum app_link link;
 	int with_ethernet; /* template and parser framing */
-	int src_is_local;  /* the source address is the host's own: the kernel answers ARP (and RSTs) */
-	int answer_arp;	   /* we answer ARP requests for the source address */
+	int src_is_local; /* the source address is the host's own: the kernel answers ARP (and RSTs) */
+	int answer_arp; /* we answer ARP requests for the source address */
 	uint32_t gw_ip_h;
 	int have_gw_ip;
 	uint8_t src_mac[6];

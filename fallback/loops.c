@@ -18,10 +18,10 @@
 #include "pps_arp.h"
 #include "pps_pacer.h"
 
-#define NS_PER_S 1000000000ULL
-#define SPIN_NS 20000ULL     /* below this, spin instead of sleeping */
-#define MAX_SLEEP_NS 1000000ULL /* wait at most 1 ms for a full burst */
-#define STATS_NS 100000000ULL	/* pcap_stats() every 100 ms */
+#define NS_PER_S     1000000000ULL
+#define SPIN_NS	     20000ULL	  /* below this, spin instead of sleeping */
+#define MAX_SLEEP_NS 1000000ULL	  /* wait at most 1 ms for a full burst */
+#define STATS_NS     100000000ULL /* pcap_stats() every 100 ms */
 
 static inline uint64_t mono_ns(void)
 {
@@ -44,8 +44,8 @@ static inline struct tpacket2_hdr *ring_frame(const struct app_tx *t, unsigned i
 }
 
 /* TX ring: fill the free frames at the head in place, then one send() for all of them. */
-static unsigned burst_ring(struct app_tx *t, const struct pps_scan *s,
-			   const struct pps_slice *sl, unsigned k)
+static unsigned burst_ring(struct app_tx *t, const struct pps_scan *s, const struct pps_slice *sl,
+			   unsigned k)
 {
 	uint8_t *data[APP_BURST];
 	struct tpacket2_hdr *h[APP_BURST];
@@ -73,8 +73,8 @@ static unsigned burst_ring(struct app_tx *t, const struct pps_scan *s,
 }
 
 /* sendmmsg(): fill the batch slots, one call for the burst; returns frames the kernel took. */
-static unsigned burst_mmsg(struct app_tx *t, const struct pps_scan *s,
-			   const struct pps_slice *sl, unsigned k)
+static unsigned burst_mmsg(struct app_tx *t, const struct pps_scan *s, const struct pps_slice *sl,
+			   unsigned k)
 {
 	uint16_t len = pps_scan_fill_burst(s, sl->next, sl->stride, k, t->slotp);
 	int n;
@@ -90,8 +90,8 @@ static unsigned burst_mmsg(struct app_tx *t, const struct pps_scan *s,
 }
 
 /* pcap_inject(): one system call per probe; only for comparison and odd platforms. */
-static unsigned burst_inject(struct app_tx *t, const struct pps_scan *s,
-			     const struct pps_slice *sl, unsigned k)
+static unsigned burst_inject(struct app_tx *t, const struct pps_scan *s, const struct pps_slice *sl,
+			     unsigned k)
 {
 	uint16_t len = pps_scan_fill_burst(s, sl->next, sl->stride, k, t->slotp);
 	unsigned j;
@@ -106,7 +106,8 @@ static unsigned burst_inject(struct app_tx *t, const struct pps_scan *s,
 
 static void sleep_ns(uint64_t ns)
 {
-	struct timespec ts = { .tv_sec = (time_t)(ns / NS_PER_S), .tv_nsec = (long)(ns % NS_PER_S) };
+	struct timespec ts = { .tv_sec = (time_t)(ns / NS_PER_S),
+			       .tv_nsec = (long)(ns % NS_PER_S) };
 
 	nanosleep(&ts, NULL);
 }
@@ -121,7 +122,7 @@ void *app_tx_loop(void *arg)
 	struct pps_pacer pacer;
 	struct pps_slice sl;
 
-	burst = a->cfg.send_method == PPS_SEND_RING	  ? burst_ring
+	burst = a->cfg.send_method == PPS_SEND_RING   ? burst_ring
 		: a->cfg.send_method == PPS_SEND_MMSG ? burst_mmsg
 						      : burst_inject;
 	prctl(PR_SET_TIMERSLACK, 1000UL); /* 1 us: sleeps end close to the burst's deadline */
@@ -164,8 +165,8 @@ static void answer_arp(struct app *a, const struct pps_arp_pkt *arp)
 {
 	uint8_t buf[PPS_ARP_FRAME_LEN];
 
-	if (arp->op_h != 1 || (arp->tpa_h != a->cfg.src_ip_h &&
-			       pps_targets_index_of(a->cfg.sources, arp->tpa_h) < 0))
+	if (arp->op_h != 1 ||
+	    (arp->tpa_h != a->cfg.src_ip_h && pps_targets_index_of(a->cfg.sources, arp->tpa_h) < 0))
 		return;
 	pps_arp_build(buf, 2, a->src_mac, arp->tpa_h, arp->sha, arp->spa_h);
 	(void)!pcap_inject(a->rx, buf, sizeof(buf));
@@ -181,7 +182,7 @@ static void rx_flush(struct app *a)
 	if (!b->n)
 		return;
 	arp = pps_scan_rx_burst(&a->scan, b->frame, b->len, b->n, a->with_ethernet, b->ts_ns,
-				pps_run_done(&a->run), &a->run.rx_c, a->results, pkt);
+				pps_run_done(&a->run), &a->run.rx_c, a->run.results, pkt);
 	for (; arp && a->answer_arp; arp &= arp - 1)
 		answer_arp(a, &pkt[__builtin_ctzll(arp)].arp);
 	b->n = 0;
@@ -203,7 +204,8 @@ static void rx_one(u_char *user, const struct pcap_pkthdr *h, const u_char *byte
 	if (h->caplen > APP_RX_SLOT) {
 		rx_flush(a);
 		if (pps_scan_rx(&a->scan, bytes, h->caplen, a->with_ethernet, ts,
-				pps_run_done(&a->run), &a->run.rx_c, a->results, &pkt) == PPS_PKT_ARP &&
+				pps_run_done(&a->run), &a->run.rx_c, a->run.results,
+				&pkt) == PPS_PKT_ARP &&
 		    a->answer_arp)
 			answer_arp(a, &pkt.arp);
 		return;

@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +28,9 @@ static uint64_t app_drops(void *dev)
 
 static const char *method_name(enum pps_send_method m)
 {
-	return m == PPS_SEND_RING ? "PACKET_TX_RING" : m == PPS_SEND_MMSG ? "sendmmsg" : "pcap_inject";
+	return m == PPS_SEND_RING   ? "PACKET_TX_RING"
+	       : m == PPS_SEND_MMSG ? "sendmmsg"
+				    : "pcap_inject";
 }
 
 int main(int argc, char **argv)
@@ -42,13 +43,8 @@ int main(int argc, char **argv)
 	pthread_t rx_thread;
 	int rc, exit_code = 0;
 
-	rc = pps_config_parse(&a->cfg, PPS_BACKEND_PCAP, argc, argv, stderr);
-	if (rc == PPS_PARSE_EXIT)
-		return 0;
-	if (rc != PPS_PARSE_OK)
-		return 2;
-	if (a->cfg.dryrun)
-		return pps_run_dryrun(&a->cfg);
+	if ((rc = pps_run_parse(&a->cfg, PPS_BACKEND_PCAP, argc, argv)) >= 0)
+		return rc; /* --help, --dryrun, bad input, ... */
 	/* Interface and CAP_NET_RAW first: bad input or no privilege exits 2, nothing sent. */
 	if (app_iface_open(a) < 0) {
 		pps_config_free(&a->cfg);
@@ -72,24 +68,14 @@ int main(int argc, char **argv)
 		exit_code = rc == -EINVAL ? 2 : 1;
 		goto out;
 	}
-	if ((rc = pps_scan_init(&a->scan, &a->cfg, a->src_mac, a->gw_mac, a->with_ethernet)) < 0) {
-		fprintf(stderr, "ppscan-pcap: cannot set up the scan: %s\n", strerror(-rc));
-		exit_code = 1;
+	if ((rc = pps_run_init(&a->run, &a->scan, &a->cfg, a->src_mac, a->gw_mac, a->with_ethernet,
+			       app_drops, a, stderr)) < 0) {
+		exit_code = rc == -EINVAL ? 2 : 1;
 		goto out;
-	}
-	if (pps_run_init(&a->run, &a->scan, a->n_tx, app_drops, a, stderr) < 0) {
-		exit_code = 2;
-		goto out_scan;
-	}
-	a->results = pps_ring_new(a->cfg.rx_ring);
-	if (!a->results) {
-		fprintf(stderr, "ppscan-pcap: out of memory for the results ring\n");
-		exit_code = 1;
-		goto out_scan;
 	}
 	if (app_rx_open(a) < 0) {
 		exit_code = 1;
-		goto out_ring;
+		goto out_dev;
 	}
 	for (unsigned k = 0; k < a->n_tx; k++) {
 		a->tx[k].index = k;
@@ -101,8 +87,7 @@ int main(int argc, char **argv)
 
 	pps_format_ipv4(a->cfg.src_ip_h, ip);
 	pps_format_mac(a->gw_mac, mac);
-	fprintf(stderr,
-		"ppscan-pcap: interface %s, source %s%s, gateway MAC %s, %" PRIu64
+	fprintf(stderr, "ppscan-pcap: interface %s, source %s%s, gateway MAC %s, %" PRIu64
 		" addresses x %u ports = %" PRIu64
 		" targets x %u probe(s), shard %u of %u, rate %.0f pps, seed %" PRIu64
 		"%s, %u sender thread(s), %s\n",
@@ -112,8 +97,7 @@ int main(int argc, char **argv)
 		a->cfg.rate_pps, a->cfg.seed, a->cfg.seed_given ? "" : " (random)", a->n_tx,
 		method_name(a->cfg.send_method));
 	if (a->src_is_local && a->link == APP_LINK_ETHER)
-		fprintf(stderr,
-			"ppscan-pcap: note: %s is this host's address, so its TCP stack answers every SYN-ACK with a RST (see README: use a separate -S address or an nftables rule)\n",
+		fprintf(stderr, "ppscan-pcap: note: %s is this host's address, so its TCP stack answers every SYN-ACK with a RST (see README: use a separate -S address or an nftables rule)\n",
 			ip);
 
 	pps_run_catch_signals(&a->run);
@@ -137,7 +121,7 @@ int main(int argc, char **argv)
 	}
 
 	/* Main thread: output and monitor until the cooldown is over. */
-	pps_run_attach(&a->run, &mon, &a->scan, a->results);
+	pps_run_attach(&a->run, &mon, &a->scan);
 	pps_monitor_loop(&mon);
 	pps_run_stop_tx(&a->run);
 	for (unsigned k = 0; k < started; k++)
@@ -158,10 +142,7 @@ out_dev:
 		app_tx_close(&a->tx[k]);
 	if (a->rx)
 		pcap_close(a->rx);
-out_ring:
-	pps_ring_free(a->results);
-out_scan:
-	pps_scan_fini(&a->scan);
+	pps_run_fini(&a->run, &a->scan);
 out:
 	free(a->tx);
 	pps_monitor_close_sinks(&mon); /* no-op after pps_monitor_finish() */

@@ -173,8 +173,9 @@ int app_nl_neigh_get(int ifindex, uint32_t ip_h, uint8_t mac[6])
 
 			if (nd->ndm_ifindex != ifindex || !(nd->ndm_state & NUD_USABLE))
 				continue;
-			for (const struct rtattr *a = (const struct rtattr *)((const char *)nd +
-									       NLMSG_ALIGN(sizeof(*nd)));
+			for (const struct rtattr *a =
+				     (const struct rtattr *)((const char *)nd +
+							     NLMSG_ALIGN(sizeof(*nd)));
 			     RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
 				if (a->rta_type == NDA_DST && RTA_PAYLOAD(a) == 4)
 					match = !memcmp(RTA_DATA(a), &ip_n, 4);

@@ -30,7 +30,7 @@
 
 #define ERR(a, ...)                                                                                \
 	do {                                                                                       \
-		fprintf(stderr, "%s: ", (a)->cfg.prog);                                             \
+		fprintf(stderr, "%s: ", (a)->cfg.prog);                                            \
 		fprintf(stderr, __VA_ARGS__);                                                      \
 		fputc('\n', stderr);                                                               \
 	} while (0)
@@ -178,7 +178,8 @@ static void arp_send(const struct app *a, int fd, uint16_t op_h, const uint8_t t
 static int arp_resolve(struct app *a, uint32_t gw_ip_h, double timeout_s)
 {
 	static const uint8_t zero[6];
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP),
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(ETH_P_ARP),
 				   .sll_ifindex = a->ifindex };
 	double deadline = pps_monotonic_s() + timeout_s, next_req = 0;
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ARP)), rc = -ETIMEDOUT;
@@ -350,8 +351,8 @@ int app_rx_open(struct app *a)
 	dlt = pcap_datalink(a->rx);
 	want = a->with_ethernet ? DLT_EN10MB : DLT_RAW;
 	if (dlt != want && !(dlt == DLT_IPV4 && !a->with_ethernet)) {
-		ERR(a, "'%s' captures as %s, expected %s", a->ifname, pcap_datalink_val_to_name(dlt),
-		    pcap_datalink_val_to_name(want));
+		ERR(a, "'%s' captures as %s, expected %s", a->ifname,
+		    pcap_datalink_val_to_name(dlt), pcap_datalink_val_to_name(want));
 		return -EPROTONOSUPPORT;
 	}
 	pcap_setdirection(a->rx, PCAP_D_IN); /* our own probes never reach the filter */

@@ -84,14 +84,14 @@ Test(scan_control, coverage_exactly_once_under_shards_threads_probes)
 
 				memset(hits, 0, sizeof(hits));
 				for (unsigned s = 0; s < N; s++) {
-					char ns[8], ss[8], ts[8], ps[8];
+					char ns[12], ss[12], ts[12], ps[12];
 					struct pps_config cfg;
 					struct pps_scan sc;
 
-					snprintf(ns, 8, "%u", N);
-					snprintf(ss, 8, "%u", s);
-					snprintf(ts, 8, "%u", T);
-					snprintf(ps, 8, "%u", P);
+					snprintf(ns, sizeof(ns), "%u", N);
+					snprintf(ss, sizeof(ss), "%u", s);
+					snprintf(ts, sizeof(ts), "%u", T);
+					snprintf(ps, sizeof(ps), "%u", P);
 					parse_ok(&cfg, ARGV("--dryrun", "--seed", "9", "-b", "/dev/null", "-p",
 							    "22,80,443", "-P", ps, "--shards", ns, "--shard",
 							    ss, "-T", ts, "198.18.0.0/26"));

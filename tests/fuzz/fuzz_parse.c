@@ -46,8 +46,9 @@ static void side_init(struct side *sd)
 
 static void init_once(void)
 {
-	static char *argv[] = { "fuzz_parse", "-b", "/dev/null", "-S", "198.19.0.2", "-p",
-				"22,80,443,8080", "--seed", "1", "--dryrun", "198.18.0.0/20", NULL };
+	static char *argv[] = { "fuzz_parse", "-b",	  "/dev/null",	    "-S",
+				"198.19.0.2", "-p",	  "22,80,443,8080", "--seed",
+				"1",	      "--dryrun", "198.18.0.0/20",  NULL };
 	static int done;
 
 	if (done)

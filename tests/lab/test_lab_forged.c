@@ -14,15 +14,15 @@
 
 #include "lab_util.h"
 
-#define LAB "ppsp3b"
+#define LAB	"ppsp3b"
 #define NS_SCAN LAB "-scan"
-#define NS_TGT LAB "-tgt"
+#define NS_TGT	LAB "-tgt"
 #define IF_SCAN LAB "s"
 #define OPTS                                                                                       \
-	"-b " PPS_SOURCE_DIR "/scripts/lab-blocklist.conf -S 198.19.0.2 --gateway-ip 198.19.0.1 " \
+	"-b " PPS_SOURCE_DIR "/scripts/lab-blocklist.conf -S 198.19.0.2 --gateway-ip 198.19.0.1 "  \
 	"-p 22,80 -r 5000 -c 8 -q --output-closed --seed 99"
 #define TARGETS "198.18.0.0/23"
-#define EAL "--no-huge -m 256 --no-shconf --no-telemetry --no-pci -l 0-1"
+#define EAL	"--no-huge -m 256 --no-shconf --no-telemetry --no-pci -l 0-1"
 
 static char dir[] = "/tmp/ppscan-forged-XXXXXX";
 
@@ -54,11 +54,12 @@ static void scan_under_forgery(const char *tag, const char *scanner, const char 
 	snprintf(out, sizeof(out), "%s/%s.csv", dir, tag);
 	snprintf(err, sizeof(err), "%s/%s.err", dir, tag);
 	snprintf(forged, sizeof(forged), "%s/%s.forged", dir, tag);
-	rc = lab_sh("cd %s && { %s -o %s " TARGETS " 2>%s; echo $? >%s.rc; } & "
-		    "for i in $(seq 100); do grep -q '%s' %s 2>/dev/null && break; sleep 0.1; done; "
-		    "ip netns exec %s /usr/bin/python3 %s/tests/lab/forge_responses.py --dryrun %s/dry.csv "
-		    "--src 198.19.0.2 >%s; f=$?; wait; exit $f",
-		    dir, scanner, out, err, tag, banner, err, NS_TGT, PPS_SOURCE_DIR, dir, forged);
+	rc = lab_sh(
+		"cd %s && { %s -o %s " TARGETS " 2>%s; echo $? >%s.rc; } & "
+		"for i in $(seq 100); do grep -q '%s' %s 2>/dev/null && break; sleep 0.1; done; "
+		"ip netns exec %s /usr/bin/python3 %s/tests/lab/forge_responses.py --dryrun %s/dry.csv "
+		"--src 198.19.0.2 >%s; f=$?; wait; exit $f",
+		dir, scanner, out, err, tag, banner, err, NS_TGT, PPS_SOURCE_DIR, dir, forged);
 	cr_assert_eq(rc, 0, "%s: the forger failed (exit %d)", tag, rc);
 	cr_assert_eq(lab_sh("test \"$(cat %s/%s.rc)\" = 0", dir, tag), 0,
 		     "%s: the scanner failed; stderr in %s", tag, err);

@@ -15,16 +15,16 @@
 
 #include "lab_util.h"
 
-#define LAB "ppsp3"
-#define NS_SCAN LAB "-scan"
-#define NS_TGT LAB "-tgt"
-#define IF_SCAN LAB "s"
-#define IF_TGT LAB "t"
-#define BLOCK "-b " PPS_SOURCE_DIR "/scripts/lab-blocklist.conf"
-#define PORTS "-p 22,80,443,8080"
-#define RUN "-r 20000 -c 4 -q --output-closed"
+#define LAB	 "ppsp3"
+#define NS_SCAN	 LAB "-scan"
+#define NS_TGT	 LAB "-tgt"
+#define IF_SCAN	 LAB "s"
+#define IF_TGT	 LAB "t"
+#define BLOCK	 "-b " PPS_SOURCE_DIR "/scripts/lab-blocklist.conf"
+#define PORTS	 "-p 22,80,443,8080"
+#define RUN	 "-r 20000 -c 4 -q --output-closed"
 #define LAB_OPTS BLOCK " -S 198.19.0.2 --gateway-ip 198.19.0.1 " PORTS " " RUN
-#define EAL "--no-huge -m 256 --no-shconf --no-telemetry --no-pci -l 0-1"
+#define EAL	 "--no-huge -m 256 --no-shconf --no-telemetry --no-pci -l 0-1"
 #define SYN_ONLY "tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn"
 
 static char dir[] = "/tmp/ppscan-pcap-lab-XXXXXX";
@@ -78,8 +78,7 @@ Test(lab_pcap, scan_matches_truth, .init = setup, .fini = teardown, .timeout = 2
  * and with two sender threads put the same probes on the wire as --dryrun lists (same
  * sequence numbers and source ports) and report the same result set.
  */
-Test(lab_pcap, same_probes_and_results_as_ppscan, .init = setup, .fini = teardown,
-     .timeout = 600)
+Test(lab_pcap, same_probes_and_results_as_ppscan, .init = setup, .fini = teardown, .timeout = 600)
 {
 	static const char *const runs[][2] = {
 		{ "ppscan", "" },
@@ -163,16 +162,18 @@ Test(lab_pcap, interface_facts_from_the_kernel, .init = setup, .fini = teardown,
 	cr_assert_eq(rc, 0, "ppscan-pcap exited %d; stderr in %s", rc, err);
 	cr_assert_eq(lab_sh("grep -q 'source 198.19.0.2 (this host' %s", err), 0,
 		     "the banner does not name the interface's address as this host's");
-	cr_assert_eq(lab_sh("grep -q \"gateway MAC $(ip -n %s -br link show %s | awk '{print $3}')\" %s",
-			    NS_TGT, IF_TGT, err),
-		     0, "the gateway MAC is not the target veth's");
+	cr_assert_eq(
+		lab_sh("grep -q \"gateway MAC $(ip -n %s -br link show %s | awk '{print $3}')\" %s",
+		       NS_TGT, IF_TGT, err),
+		0, "the gateway MAC is not the target veth's");
 	cr_assert_eq(lab_sh("grep -q 'RST' %s", err), 0, "no note about the kernel's RSTs");
 	lab_assert_truth(out, "", NULL, NULL, &got);
 	lab_set_free(&got);
 
 	/* A (deliberately wrong) permanent neighbour entry wins over ARP. */
-	rc = lab_sh("ip -n %s neigh replace 198.19.0.1 lladdr 02:00:00:00:00:99 dev %s nud permanent",
-		    NS_SCAN, IF_SCAN);
+	rc = lab_sh(
+		"ip -n %s neigh replace 198.19.0.1 lladdr 02:00:00:00:00:99 dev %s nud permanent",
+		NS_SCAN, IF_SCAN);
 	cr_assert_eq(rc, 0);
 	rc = run_pcap(BLOCK " -p 22 -c 0 -q --seed 5", "neigh");
 	cr_assert_eq(rc, 0, "ppscan-pcap exited %d", rc);
@@ -234,7 +235,8 @@ Test(lab_pcap, loopback_scan, .init = setup, .fini = teardown, .timeout = 120)
 
 	path(out, sizeof(out), "lo.csv");
 	rc = lab_sh("ip netns exec %s %s -i lo %s -S 198.18.15.1 -p 22 198.18.0.0/24 "
-		    ">/dev/null 2>%s/lo-refused.err", NS_TGT, PPSCAN_PCAP_BIN, BLOCK, dir);
+		    ">/dev/null 2>%s/lo-refused.err",
+		    NS_TGT, PPSCAN_PCAP_BIN, BLOCK, dir);
 	cr_assert_eq(rc, 2, "lo without accept_local: exit %d, expected 2", rc);
 	cr_assert_eq(lab_sh("grep -q 'accept_local' %s/lo-refused.err", dir), 0,
 		     "the refusal does not name the accept_local sysctl");

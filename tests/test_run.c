@@ -1,0 +1,166 @@
+/*
+ * test_run.c - the run state both backends share (pps_run.h): sender start positions from the
+ * slices, a resume position that does not fit, the last sender ending the sending phase, the
+ * monitor callbacks (totals of senders + receiver + device drops, resume positions), main()'s
+ * parse step and exit codes; and the two helpers it rests on: pps_totals_collect() and
+ * pps_pacer_due_in().
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+
+#include "pps_pacer.h"
+#include "pps_run.h"
+#include "unit_util.h"
+
+static const uint8_t zero_mac[6];
+
+static void parse(struct pps_config *cfg, char **argv)
+{
+	char *errtext;
+
+	cr_assert_eq(ut_parse_args(cfg, PPS_BACKEND_PCAP, argv, &errtext), PPS_PARSE_OK, "%s",
+		     errtext);
+	free(errtext);
+}
+
+static uint64_t drops_42(void *dev)
+{
+	cr_assert_eq(dev, (void *)&drops_42);
+	return 42;
+}
+
+Test(run, senders_start_on_their_slices_and_the_last_one_ends_sending)
+{
+	struct pps_config cfg;
+	struct pps_scan s;
+	static struct pps_run r;
+	struct pps_monitor m = { 0 };
+	struct pps_totals t = { 0 };
+	uint64_t next[8];
+
+	parse(&cfg, ARGV(DRY_NOBL, "-S", "198.19.0.2", "-p", "22,80", "--seed", "3", "-T", "3",
+			 "--shards", "2", "--shard", "1", "198.18.0.0/24"));
+	cr_assert_eq(pps_run_init(&r, &s, &cfg, zero_mac, zero_mac, 1, drops_42, (void *)&drops_42,
+				  stderr),
+		     0);
+	cr_assert_eq(r.n_tx, 3);
+	cr_assert_not_null(r.results);
+	/* shard 1 of 2, thread k of 3: j = 1 + 2k + 6m */
+	cr_assert_eq(r.tx_next[0], 1);
+	cr_assert_eq(r.tx_next[1], 3);
+	cr_assert_eq(r.tx_next[2], 5);
+
+	pps_run_attach(&r, &m, &s);
+	cr_assert_eq(m.results, r.results);
+	cr_assert_eq(m.total_probes, 256); /* half of 512 */
+	cr_assert_eq(m.tx_done(m.ctx), 0);
+	pps_counter_add(&r.tx_c[0].sent, 10);
+	pps_counter_add(&r.tx_c[2].sent, 5);
+	pps_counter_add(&r.tx_c[1].tx_full, 2);
+	pps_counter_add(&r.rx_c.recv, 7);
+	pps_counter_add(&r.rx_c.open, 3);
+	m.totals(m.ctx, &t);
+	cr_assert_eq(t.sent, 15);
+	cr_assert_eq(t.tx_full, 2);
+	cr_assert_eq(t.recv, 7);
+	cr_assert_eq(t.open, 3);
+	cr_assert_eq(t.nic_drops, 42);
+
+	cr_assert_eq(pps_run_sender_done(&r, 1, 99), 0);
+	cr_assert_eq(pps_run_sender_done(&r, 0, 97), 0);
+	cr_assert_eq(pps_run_done(&r), 0);
+	cr_assert_eq(pps_run_sender_done(&r, 2, 101), 1, "the last sender ends the phase");
+	cr_assert_eq(m.tx_done(m.ctx), 1);
+	cr_assert_eq(m.resume_state(m.ctx, next, 8), 3);
+	cr_assert_eq(next[0], 97);
+	cr_assert_eq(next[1], 99);
+	cr_assert_eq(next[2], 101);
+	cr_assert_eq(m.resume_state(m.ctx, next, 2), 2, "never more than the caller's room");
+
+	cr_assert_eq(pps_run_stopping(&r), 0);
+	m.stop_tx(m.ctx);
+	cr_assert_eq(pps_run_stopping(&r), 1);
+	cr_assert_eq(pps_run_rx_stopping(&r), 0);
+	pps_run_stop_rx(&r);
+	cr_assert_eq(pps_run_rx_stopping(&r), 1);
+	pps_run_fini(&r, &s);
+	cr_assert_null(r.results);
+	pps_config_free(&cfg);
+}
+
+Test(run, a_resume_position_off_the_slice_is_refused)
+{
+	struct pps_config cfg;
+	struct pps_scan s;
+	static struct pps_run r;
+	char *msg = NULL;
+	size_t len = 0;
+	FILE *err = open_memstream(&msg, &len);
+
+	/* two senders: thread 0 sends the even indices, so 5 is not one of its positions */
+	parse(&cfg, ARGV(DRY_NOBL, "-p", "80", "--seed", "3", "-T", "2", "--resume-next", "5,1",
+			 "198.18.0.0/28"));
+	cr_assert_eq(pps_run_init(&r, &s, &cfg, zero_mac, zero_mac, 1, NULL, NULL, err), -EINVAL);
+	fclose(err);
+	cr_assert_not_null(strstr(msg, "resume"), "message: %s", msg);
+	cr_assert_eq(ut_count_lines(msg), 1);
+	free(msg);
+	pps_config_free(&cfg);
+}
+
+Test(run, parse_step_exit_codes)
+{
+	struct pps_config cfg;
+
+	cr_assert_eq(pps_run_parse(&cfg, PPS_BACKEND_PCAP, 4, ARGV("-p", "0", "198.18.0.0/24")), 2);
+	cr_assert_eq(pps_run_parse(&cfg, PPS_BACKEND_PCAP, 5, ARGV("-i", "eth0", "-p", "80")), 2,
+		     "no targets");
+	cr_assert_eq(
+		pps_run_parse(&cfg, PPS_BACKEND_PCAP, 8,
+			      ARGV("-i", "eth0", "-b", "/dev/null", "-p", "80", "198.18.0.0/24")),
+		-1, "a scan to run");
+	cr_assert_eq(cfg.targets->n_addresses, 256);
+	pps_config_free(&cfg);
+}
+
+Test(run, totals_collect_sums_senders_and_takes_the_receiver)
+{
+	struct pps_counters tx[2] = { 0 }, rx = { 0 };
+	struct pps_totals t = { .nic_drops = 9 };
+
+	pps_counter_add(&tx[0].sent, 4);
+	pps_counter_add(&tx[1].sent, 6);
+	pps_counter_add(&tx[1].tx_full, 1);
+	pps_counter_add(&rx.recv, 12);
+	pps_counter_add(&rx.valid, 11);
+	pps_counter_add(&rx.closed, 2);
+	pps_counter_add(&rx.dup, 1);
+	pps_counter_add(&rx.invalid, 3);
+	pps_counter_add(&rx.ring_full, 1);
+	pps_totals_collect(&t, tx, 2, &rx);
+	cr_assert_eq(t.sent, 10);
+	cr_assert_eq(t.tx_full, 1);
+	cr_assert_eq(t.recv, 12);
+	cr_assert_eq(t.valid, 11);
+	cr_assert_eq(t.closed, 2);
+	cr_assert_eq(t.dup, 1);
+	cr_assert_eq(t.invalid, 3);
+	cr_assert_eq(t.ring_full, 1);
+	cr_assert_eq(t.nic_drops, 9, "device drops are the backend's to add");
+}
+
+Test(run, pacer_due_in_is_the_wait_for_a_whole_burst)
+{
+	struct pps_pacer p;
+
+	/* 1000 probes/s on a 1 MHz clock: one probe every 1000 ticks, from tick 5000 */
+	pps_pacer_init(&p, 1000000, 1000, 64, 5000);
+	cr_assert_eq(pps_pacer_due_in(&p, 5000, 1), 0, "the first probe is due at once");
+	cr_assert_eq(pps_pacer_due_in(&p, 5000, 4), 3000);
+	cr_assert_eq(pps_pacer_due_in(&p, 6500, 4), 1500);
+	cr_assert_eq(pps_pacer_due_in(&p, 9000, 4), 0);
+	cr_assert_eq(pps_pacer_take(&p, 8000, 64), 4);
+	cr_assert_eq(pps_pacer_due_in(&p, 8000, 2), 2000, "after taking 4: next at 9000");
+	pps_pacer_init(&p, 1000000, 0, 64, 0);
+	cr_assert_eq(pps_pacer_due_in(&p, 0, 64), 0, "unlimited rate: never wait");
+}
