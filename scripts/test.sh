@@ -37,8 +37,8 @@ scripts/build.sh
 set +e
 meson test -C "$BUILD" --num-processes 1 --print-errorlogs -v
 rc=$?
-# The unit suites again under AddressSanitizer + UndefinedBehaviorSanitizer (UB aborts; leaks
-# of the short-lived test processes are not counted), then the response parser's libFuzzer
+# The unit suites again under AddressSanitizer + UndefinedBehaviorSanitizer + LeakSanitizer
+# (UB aborts), then the response parser's libFuzzer
 # target for a bounded time (scripts/fuzz.sh; a crash input goes to tests/fuzz/regress/).
 ASAN_BUILD=${PPS_ASAN_BUILD_DIR:-build-asan}
 if [[ ! -f $ASAN_BUILD/build.ninja ]]; then
@@ -46,7 +46,7 @@ if [[ ! -f $ASAN_BUILD/build.ninja ]]; then
 		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
 ninja -C "$ASAN_BUILD" >/dev/null &&
-	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C "$ASAN_BUILD" --suite unit --print-errorlogs || rc=1
 fuzz_rc=0
 scripts/fuzz.sh "${PPS_FUZZ_SECONDS:-60}" || fuzz_rc=1
