@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "output/pps_output.h"
@@ -226,7 +227,9 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 	char *end;
 	double v;
 
-	if (!s || !*s || isspace((unsigned char)*s))
+	/* plain decimal only: no sign, no hex (strtod would take "0x10"), no inf/nan */
+	if (!s || !*s || strspn(s, "0123456789.eE-") != strlen(s) || *s == '-' || *s == 'e' ||
+	    *s == 'E')
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
@@ -388,19 +391,28 @@ static int expand_file(struct pps_config *cfg, const char *path, struct argvec *
 		       struct argvec *out, FILE *err)
 {
 	FILE *f = fopen(path, "r");
-	char line[4096], where[600];
+	char *line = NULL, where[600];
+	size_t cap = 0;
 	unsigned long ln = 0;
+	struct stat st;
+	char seen[N_OPTS] = { 0 };
 
-	if (!f) {
-		fprintf(err, "%s: cannot read config file '%s': %s\n", cfg->prog, path,
-			strerror(errno));
+	if (!f || fstat(fileno(f), &st) || S_ISDIR(st.st_mode)) {
+		fprintf(err, "%s: cannot read %s file '%s': %s\n", cfg->prog,
+			cfg->resuming ? "resume" : "config", path, f ? "it is a directory" : strerror(errno));
+		if (f)
+			fclose(f);
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	while (getline(&line, &cap, f) >= 0) {
 		char *k = line, *v, *e, *hash;
 		const struct opt_desc *d = NULL;
 
 		ln++;
+		if (strlen(line) != strcspn(line, "\n") + (strchr(line, '\n') ? 1 : 0)) {
+			fprintf(err, "%s: %s:%lu: NUL byte in the file\n", cfg->prog, path, ln);
+			goto fail;
+		}
 		snprintf(where, sizeof(where), "%s:%lu", path, ln);
 		if (ln == 1 && !strncmp(k, "\xef\xbb\xbf", 3))
 			k += 3;
@@ -434,6 +446,10 @@ static int expand_file(struct pps_config *cfg, const char *path, struct argvec *
 		for (size_t i = 0; i < N_OPTS; i++)
 			if (!strcmp(opts[i].lo.name, k) && (opts[i].backends & cfg->backend))
 				d = &opts[i];
+		if (d && seen[d - opts]++) {
+			fprintf(err, "%s: %s: '%s' given twice in one file\n", cfg->prog, where, k);
+			goto fail;
+		}
 		if (!d || d->lo.val == 'C' || d->lo.val == OPT_RESUME || d->lo.val == 'h' ||
 		    d->lo.val == 'V' || d->lo.val == OPT_DUMP_CONFIG) {
 			fprintf(err, "%s: %s: unknown key '%s'\n", cfg->prog, where, k);
@@ -455,17 +471,24 @@ static int expand_file(struct pps_config *cfg, const char *path, struct argvec *
 			continue;
 		}
 		{
-			char arg[4200];
-			snprintf(arg, sizeof(arg), "--%s=%s", k, v);
-			if (argvec_push(out, arg, where))
+			char *arg = NULL;
+			int bad = asprintf(&arg, "--%s=%s", k, v) < 0 || argvec_push(out, arg, where);
+			free(arg);
+			if (bad)
 				goto nomem;
 		}
 	}
+	if (ferror(f)) {
+		fprintf(err, "%s: cannot read '%s': %s\n", cfg->prog, path, strerror(errno));
+		goto fail;
+	}
+	free(line);
 	fclose(f);
 	return 0;
 nomem:
 	fprintf(err, "%s: out of memory reading '%s'\n", cfg->prog, path);
 fail:
+	free(line);
 	fclose(f);
 	return -1;
 }
@@ -562,8 +585,15 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 	{
 		int at2 = -1, w2 = 0;
 		cfgfile = find_file_opt(argc, argv, "config", 'C', &at2, &w2);
-		if (cfgfile && expand_file(cfg, cfgfile, &tv, &av, err))
-			goto fail_printed;
+		if (cfgfile) {
+			int at3 = -1, w3 = 0;
+			/* a second -C after the first one would be silently ignored: refuse it */
+			if (find_file_opt(argc - (at2 + w2 - 1), argv + (at2 + w2 - 1), "config", 'C',
+					  &at3, &w3))
+				BAD("-C/--config given twice: put everything in one config file");
+			if (expand_file(cfg, cfgfile, &tv, &av, err))
+				goto fail_printed;
+		}
 	}
 	for (int i = 1; i < argc; i++)
 		if (argvec_push(&av, argv[i], NULL))
@@ -901,7 +931,8 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 		default:
 			if (optopt && optopt < 256)
 				BAD("unknown option '-%c' (see --help)", optopt);
-			BAD("unknown option '%s' (see --help)", av.v[optind - 1]);
+			BAD("unknown option '%s' (see --help%s)", av.v[optind - 1],
+			    backend == PPS_BACKEND_DPDK ? "; EAL options go before '--'" : "");
 		}
 	}
 
@@ -1103,6 +1134,15 @@ static int dump(const struct pps_config *cfg, FILE *out, int for_resume)
 			continue;
 		if (for_resume && v == 't') /* the resumed run goes on to the end */
 			continue;
+		if (opts[i].arg && !strcmp(opts[i].arg, "FILE") && cfg->given[i][0] != '/' &&
+		    strcmp(cfg->given[i], "-")) {
+			/* absolute, so the file reads back (and a resume appends) from any directory */
+			char cwd[4096];
+			if (getcwd(cwd, sizeof(cwd))) {
+				fprintf(out, "%s = %s/%s\n", opts[i].lo.name, cwd, cfg->given[i]);
+				continue;
+			}
+		}
 		fprintf(out, "%s = %s\n", opts[i].lo.name,
 			opts[i].lo.has_arg == no_argument ? "true" : cfg->given[i]);
 	}

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -98,12 +99,67 @@ static FILE *open_status(const char *path, const char *opt, const struct pps_con
 	return f;
 }
 
+/*
+ * Files the scan will write must be distinct (results, -u, --status-json, -m, the resume file),
+ * and an explicitly named --resume-file must be creatable: found out now, not at Ctrl-C.
+ */
+static int check_files(const struct pps_config *cfg, FILE *err)
+{
+	const char *path[5] = { cfg->output_file, cfg->status_updates_file, cfg->status_json_file,
+				cfg->metadata_file, cfg->resume_file };
+	static const char *const opt[5] = { "-o/--output-file", "-u/--status-updates-file",
+					    "--status-json", "-m/--metadata-file", "--resume-file" };
+
+	for (int i = 0; i < 5; i++)
+		for (int j = i + 1; j < 5; j++) {
+			struct stat a, b;
+			int same;
+
+			if (!path[i] || !path[j] || !strcmp(path[i], "/dev/null") ||
+			    !strcmp(path[i], "-"))
+				continue;
+			same = !strcmp(path[i], path[j]) ||
+			       (!stat(path[i], &a) && !stat(path[j], &b) && a.st_dev == b.st_dev &&
+				a.st_ino == b.st_ino && S_ISREG(a.st_mode));
+			if (same) {
+				fprintf(err, "%s: '%s' is named by both %s and %s: each output needs its own file\n",
+					cfg->prog, path[j], opt[i], opt[j]);
+				return -EINVAL;
+			}
+		}
+	if (strcmp(cfg->resume_file, "paused.conf") != 0) {
+		char dir[4096];
+		const char *slash = strrchr(cfg->resume_file, '/');
+		struct stat st;
+
+		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - cfg->resume_file) : 1,
+			 slash ? (slash == cfg->resume_file ? "/" : cfg->resume_file) : ".");
+		if ((!stat(cfg->resume_file, &st) && S_ISDIR(st.st_mode)) ||
+		    access(dir, W_OK | X_OK) != 0) {
+			fprintf(err, "%s: cannot create '%s' (from --resume-file): %s\n", cfg->prog,
+				cfg->resume_file,
+				!stat(cfg->resume_file, &st) && S_ISDIR(st.st_mode) ? "it is a directory"
+										 : strerror(errno));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int pps_monitor_open_sinks(struct pps_monitor *m, const struct pps_config *cfg, FILE *err)
 {
 	char why[256];
 	int rc;
 
 	m->n_sinks = 0;
+	if (check_files(cfg, err) < 0)
+		return -EINVAL;
+	if (cfg->metadata_file) {
+		/* opened now so that a bad path is bad input, not a surprise after the scan */
+		m->metadata_fp = open_status(cfg->metadata_file, "-m/--metadata-file", cfg, err);
+		if (!m->metadata_fp)
+			return -EINVAL;
+	}
 	if (cfg->status_updates_file) {
 		m->status_csv = open_status(cfg->status_updates_file, "-u/--status-updates-file",
 					    cfg, err);
@@ -178,7 +234,27 @@ void pps_monitor_close_sinks(struct pps_monitor *m)
 		fclose(m->status_csv);
 	if (m->status_json)
 		fclose(m->status_json);
-	m->status_csv = m->status_json = NULL;
+	if (m->metadata_fp)
+		fclose(m->metadata_fp);
+	m->status_csv = m->status_json = m->metadata_fp = NULL;
+}
+
+/* Flushes and closes a status file; reports a write error (a full disk) by name. */
+static int close_status(FILE **f, const char *path, const char *opt, const char *prog)
+{
+	int rc = 0;
+
+	if (!*f)
+		return 0;
+	if (fflush(*f) || ferror(*f))
+		rc = errno ? -errno : -EIO;
+	if (fclose(*f) && !rc)
+		rc = -errno;
+	*f = NULL;
+	if (rc)
+		fprintf(stderr, "%s: error writing '%s' (from %s): %s\n", prog, path, opt,
+			strerror(-rc));
+	return rc;
 }
 
 static void drain(struct pps_monitor *m)
@@ -225,8 +301,11 @@ void pps_monitor_loop(struct pps_monitor *m)
 				m->write_error = rc;
 		}
 		if (t - last_flush >= 0.1) {
-			for (int s = 0; s < m->n_sinks; s++)
-				pps_output_flush(m->sinks[s]);
+			for (int s = 0; s < m->n_sinks; s++) {
+				int rc = pps_output_flush(m->sinks[s]);
+				if (rc < 0 && !m->write_error)
+					m->write_error = rc;
+			}
 			last_flush = t;
 		}
 		if (m->done_at < 0 && m->stop_reason == PPS_STOP_DONE && m->stop_tx) {
@@ -332,9 +411,11 @@ static int write_metadata(struct pps_monitor *m, const struct pps_totals *t,
 	if (!o)
 		return -ENOMEM;
 	json_object_set_new(o, "state", json_string(pps_stop_reason_name(m->stop_reason)));
-	f = fopen(cfg->metadata_file, "w");
-	if (!f || json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) || fputc('\n', f) == EOF)
-		rc = -errno ? -errno : -EIO;
+	f = m->metadata_fp;
+	m->metadata_fp = NULL;
+	if (!f || json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) || fputc('\n', f) == EOF ||
+	    fflush(f))
+		rc = errno ? -errno : -EIO;
 	if (f && fclose(f) && !rc)
 		rc = -errno;
 	json_decref(o);
@@ -345,7 +426,7 @@ int pps_monitor_finish(struct pps_monitor *m)
 {
 	struct pps_totals t = { 0 };
 	const char *resume_path = NULL;
-	int rc;
+	int rc, other = 0;
 
 	drain(m);
 	m->totals(m->ctx, &t);
@@ -374,8 +455,7 @@ int pps_monitor_finish(struct pps_monitor *m)
 			if (rc < 0) {
 				fprintf(stderr, "%s: cannot write resume file '%s': %s\n", m->cfg->prog,
 					m->cfg->resume_file, strerror(-rc));
-				if (!m->write_error)
-					m->write_error = rc;
+				other = rc;
 			} else {
 				resume_path = m->cfg->resume_file;
 				fprintf(stderr, "%s: resume state saved: continue with '%s --resume %s'\n",
@@ -387,18 +467,19 @@ int pps_monitor_finish(struct pps_monitor *m)
 			m->cfg->prog, m->written);
 	}
 	if (m->cfg->metadata_file && (rc = write_metadata(m, &t, resume_path)) < 0) {
-		fprintf(stderr, "%s: cannot write metadata file '%s': %s\n", m->cfg->prog,
-			m->cfg->metadata_file, strerror(-rc));
-		if (!m->write_error)
-			m->write_error = rc;
+		fprintf(stderr, "%s: cannot write metadata file '%s' (from -m/--metadata-file): %s\n",
+			m->cfg->prog, m->cfg->metadata_file, strerror(-rc));
+		other = rc;
 	}
-	if (m->status_csv)
-		fclose(m->status_csv);
-	if (m->status_json)
-		fclose(m->status_json);
-	m->status_csv = m->status_json = NULL;
+	rc = close_status(&m->status_csv, m->cfg->status_updates_file, "-u/--status-updates-file",
+			  m->cfg->prog);
+	if (rc)
+		other = rc;
+	rc = close_status(&m->status_json, m->cfg->status_json_file, "--status-json", m->cfg->prog);
+	if (rc)
+		other = rc;
 	if (m->write_error)
 		fprintf(stderr, "%s: error writing results: %s\n", m->cfg->prog,
 			strerror(-m->write_error));
-	return m->write_error;
+	return m->write_error ? m->write_error : other;
 }

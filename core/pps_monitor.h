@@ -53,6 +53,7 @@ struct pps_monitor {
 	} stop_reason;
 	FILE *status_csv;  /* -u */
 	FILE *status_json; /* --status-json */
+	FILE *metadata_fp; /* -m, opened at start, written at the end */
 	struct pps_totals last; /* totals at the last status tick */
 };
 

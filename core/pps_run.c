@@ -107,6 +107,7 @@ void pps_run_catch_signals(struct pps_run *r)
 	g_run = r;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal); /* a dropped ssh session stops cleanly and saves the resume file */
 }
 
 void pps_run_attach(struct pps_run *r, struct pps_monitor *m, const struct pps_scan *s)

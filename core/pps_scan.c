@@ -275,8 +275,9 @@ int pps_scan_slice(const struct pps_scan *s, unsigned thread, struct pps_slice *
 		return rc;
 	if (cfg->n_resume_next) {
 		uint64_t next = cfg->resume_next[thread];
-		/* a resume position must lie on this slice's lattice */
-		if (next < sl->next || (next - sl->next) % sl->stride)
+		/* a resume position must lie on this slice's lattice, at most one step past its end */
+		if (next < sl->next || (next - sl->next) % sl->stride ||
+		    next - sl->next > pps_slice_remaining(sl) * sl->stride)
 			return -EINVAL;
 		sl->next = next;
 	}

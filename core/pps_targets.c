@@ -20,6 +20,9 @@ int pps_parse_ipv4(const char *s, uint32_t *out_h)
 		unsigned v = 0;
 		int digits = 0;
 
+		/* no leading zero: "01" would be octal to inet_aton() and decimal here */
+		if (s[0] == '0' && s[1] >= '0' && s[1] <= '9')
+			return -EINVAL;
 		while (*s >= '0' && *s <= '9') {
 			v = v * 10 + (unsigned)(*s - '0');
 			s++;
@@ -66,6 +69,8 @@ int pps_parse_cidr(const char *s, struct pps_range *out)
 		int digits = 0;
 
 		len = 0;
+		if (p[0] == '0' && p[1] != '\0') /* "/08": no leading zero */
+			return -EINVAL;
 		while (*p >= '0' && *p <= '9' && digits < 3) {
 			len = len * 10 + (unsigned)(*p - '0');
 			p++;

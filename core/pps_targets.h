@@ -28,7 +28,7 @@ struct pps_targets {
 
 /**
  * pps_parse_ipv4 - strict dotted-quad parser: exactly four decimal octets 0..255, no sign,
- * no spaces, at most 3 digits an octet. Writes the address in host order to @out_h.
+ * no spaces, no leading zero (inet_aton() would read "010" as octal 8), at most 3 digits. Writes the address in host order to @out_h.
  * Returns 0, or -EINVAL.
  */
 int pps_parse_ipv4(const char *s, uint32_t *out_h);

@@ -39,13 +39,15 @@ static void answer_arp(struct app *a, const struct pps_arp_pkt *arp)
 {
 	struct rte_mbuf *m;
 
-	if (arp->op_h != 1 || arp->tpa_h != a->cfg.src_ip_h)
+	/* requests for any of our -S addresses */
+	if (arp->op_h != 1 ||
+	    (arp->tpa_h != a->cfg.src_ip_h && pps_targets_index_of(a->cfg.sources, arp->tpa_h) < 0))
 		return;
 	m = rte_pktmbuf_alloc(a->pool);
 	if (!m)
 		return;
 	m->data_len = m->pkt_len = pps_arp_build(rte_pktmbuf_mtod(m, uint8_t *), 2, a->src_mac,
-						 a->cfg.src_ip_h, arp->sha, arp->spa_h);
+						 arp->tpa_h, arp->sha, arp->spa_h);
 	if (rte_ring_enqueue(a->ctrl, m) != 0)
 		rte_pktmbuf_free(m);
 }
@@ -142,8 +144,9 @@ int app_worker(void *arg)
 			if (q == 0)
 				drain_ctrl(a);
 			unsigned sent = tx_step(a, q, c, &pacer, &sl);
-			if (do_rx)
-				rx_step(a, 0);
+			if (do_rx) /* what arrived meanwhile: full bursts mean more is waiting */
+				for (int k = 0; k < 4 && rx_step(a, 0) == APP_BURST; k++)
+					;
 			else if (!sent)
 				rte_pause();
 		}

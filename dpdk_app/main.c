@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 	}
 
 	/* EAL arguments: before "--", or the "eal" key of a -C/--resume file. */
-	if (sep < 0 && a->cfg.eal_args) {
+	if (sep <= 1 && a->cfg.eal_args) { /* nothing before "--": the file's EAL arguments */
 		eal_argc = split_eal(argv[0], a->cfg.eal_args, eal_argv, 128, eal_buf, sizeof(eal_buf));
 	} else {
 		eal_argc = sep < 0 ? 1 : sep;

@@ -5,6 +5,7 @@
  * config file round trip, and one clear error (exit code 2) for bad values of every option.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "pps_cidrfile.h"
 #include "pps_data.h"
+#include "pps_monitor.h"
 #include "pps_scan.h"
 #include "pps_shard.h"
 #include "unit_util.h"
@@ -432,7 +434,9 @@ Test(scan_control, resume_continues_exactly_where_it_stopped, .init = mk_tmp, .f
 	cr_assert_eq(cfg2.seed, 12);
 	cr_assert_eq(cfg2.n_resume_next, 3);
 	cr_assert_str_eq(cfg2.eal_args, "--no-huge -l 0-1");
-	cr_assert_str_eq(cfg2.output_file, "out.csv");
+	/* relative paths are written absolute, so a resume appends from any directory */
+	cr_assert_eq(cfg2.output_file[0], '/');
+	cr_assert_str_eq(cfg2.output_file + strlen(cfg2.output_file) - 8, "/out.csv");
 	cr_assert_eq(pps_scan_init(&sc2, &cfg2, zmac, zmac, 1), 0);
 	collect(&sc2, 3, hits);
 	for (int i = 0; i < 512; i++)
@@ -548,4 +552,85 @@ Test(scan_control, bad_values_name_value_and_option)
 		  "'2' (from --shard)");
 	parse_bad(ARGV("--dryrun", "-p", "80", "--shards", "2", "-b", "/dev/null", "198.18.0.1"),
 		  "without --seed");
+}
+
+/* Files the scan writes are checked before anything is sent. */
+Test(scan_control, output_files_checked_at_start, .init = mk_tmp, .fini = rm_tmp)
+{
+	static const char old_csv[] = "saddr\n198.18.0.9\n";
+	const char *csv = write_file("old.csv", old_csv, sizeof(old_csv) - 1);
+	char same[300], dir[300];
+	struct pps_config cfg;
+	struct pps_monitor m;
+	char *err = NULL;
+	size_t len = 0;
+	FILE *e;
+
+	snprintf(same, sizeof(same), "%s/x", tmpdir);
+	snprintf(dir, sizeof(dir), "%s", tmpdir);
+	/* same file for results and status */
+	parse_ok(&cfg, ARGV("-S", "198.19.0.2", "-G", "02:00:00:00:00:01", "-p", "80", "-b",
+			    "/dev/null", "-o", same, "-u", same, "198.18.0.1"));
+	memset(&m, 0, sizeof(m));
+	e = open_memstream(&err, &len);
+	cr_assert_lt(pps_monitor_open_sinks(&m, &cfg, e), 0);
+	fclose(e);
+	cr_assert(strstr(err, "named by both -o/--output-file and -u/--status-updates-file"), "%s", err);
+	free(err);
+	pps_config_free(&cfg);
+	/* appending other fields to an existing CSV */
+	parse_ok(&cfg, ARGV("-S", "198.19.0.2", "-G", "02:00:00:00:00:01", "-p", "80", "-b",
+			    "/dev/null", "-o", (char *)csv, "198.18.0.1"));
+	memset(&m, 0, sizeof(m));
+	e = open_memstream(&err, &len);
+	cr_assert_lt(pps_monitor_open_sinks(&m, &cfg, e), 0);
+	fclose(e);
+	cr_assert(strstr(err, "has the header 'saddr'"), "%s", err);
+	free(err);
+	pps_config_free(&cfg);
+	/* a metadata file that cannot be created, a resume file that is a directory */
+	parse_ok(&cfg, ARGV("-S", "198.19.0.2", "-G", "02:00:00:00:00:01", "-p", "80", "-b",
+			    "/dev/null", "-m", "/nonexistent/meta.json", "198.18.0.1"));
+	memset(&m, 0, sizeof(m));
+	e = open_memstream(&err, &len);
+	cr_assert_lt(pps_monitor_open_sinks(&m, &cfg, e), 0);
+	fclose(e);
+	cr_assert(strstr(err, "'/nonexistent/meta.json' (from -m/--metadata-file)"), "%s", err);
+	free(err);
+	pps_config_free(&cfg);
+	parse_ok(&cfg, ARGV("-S", "198.19.0.2", "-G", "02:00:00:00:00:01", "-p", "80", "-b",
+			    "/dev/null", "--resume-file", dir, "198.18.0.1"));
+	memset(&m, 0, sizeof(m));
+	e = open_memstream(&err, &len);
+	cr_assert_lt(pps_monitor_open_sinks(&m, &cfg, e), 0);
+	fclose(e);
+	cr_assert(strstr(err, "(from --resume-file): it is a directory"), "%s", err);
+	free(err);
+	pps_config_free(&cfg);
+}
+
+Test(scan_control, config_and_resume_files_are_strict, .init = mk_tmp, .fini = rm_tmp)
+{
+	static const char twice[] = "rate = 100\nrate = 200\n";
+	static const char beyond[] = "seed = 3\ntarget-ports = 80\nblocklist-file = /dev/null\n"
+				     "source-ip = 198.19.0.2\ngateway-mac = 02:00:00:00:00:01\n"
+				     "targets = 198.18.0.0/24\nresume-next = 99999999\n";
+	const char *p = write_file("twice.conf", twice, sizeof(twice) - 1);
+	char needle[300];
+	struct pps_config cfg;
+	struct pps_scan sc;
+	struct pps_slice sl;
+
+	snprintf(needle, sizeof(needle), "%s:2: 'rate' given twice", p);
+	parse_bad(ARGV("--dryrun", "-C", (char *)p, "198.18.0.1"), needle);
+	parse_bad(ARGV("--dryrun", "-C", (char *)p, "-C", (char *)p, "198.18.0.1"),
+		  "-C/--config given twice");
+	parse_bad(ARGV("--dryrun", "-C", tmpdir, "198.18.0.1"), "it is a directory");
+	/* a resume position past the end of the scan does not fit it */
+	p = write_file("beyond.conf", beyond, sizeof(beyond) - 1);
+	parse_ok(&cfg, ARGV("--resume", (char *)p));
+	cr_assert_eq(pps_scan_init(&sc, &cfg, zmac, zmac, 1), 0);
+	cr_assert_eq(pps_scan_slice(&sc, 0, &sl), -EINVAL);
+	pps_scan_fini(&sc);
+	pps_config_free(&cfg);
 }

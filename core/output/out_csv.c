@@ -12,7 +12,7 @@ static int csv_open(struct pps_output *o)
 		return 0;
 	for (int i = 0; i < o->n_fields; i++)
 		fprintf(o->fp, "%s%s", i ? "," : "", pps_field_name(o->fields[i]));
-	return fputc('\n', o->fp) == EOF ? -EIO : 0;
+	return fputc('\n', o->fp) == EOF ? (errno ? -errno : -EIO) : 0;
 }
 
 static int csv_write(struct pps_output *o, const struct pps_result *r)
@@ -51,7 +51,7 @@ static int csv_write(struct pps_output *o, const struct pps_result *r)
 			break;
 		}
 	}
-	return fputc('\n', o->fp) == EOF ? -EIO : 0;
+	return fputc('\n', o->fp) == EOF ? (errno ? -errno : -EIO) : 0;
 }
 
 const struct pps_output_ops pps_output_csv = {

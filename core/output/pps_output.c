@@ -52,6 +52,44 @@ int pps_output_check_fields(const char *spec, char *why, size_t whylen)
 	return parse_fields(spec, ids, &n, why, whylen);
 }
 
+/*
+ * Appending (a resumed scan, or -o naming an earlier result file) must not mix formats: a
+ * non-empty CSV file must start with this sink's header line, a JSON file with '{'.
+ */
+static int check_append(struct pps_output *o, const char *path, char *why, size_t whylen)
+{
+	char first[512], want[512];
+	size_t n = 0;
+	FILE *f;
+
+	if (fseek(o->fp, 0, SEEK_END) || ftell(o->fp) <= 0)
+		return 0; /* new, empty, or not a regular file (a pipe, /dev/null) */
+	f = fopen(path, "r");
+	if (!f || !fgets(first, sizeof(first), f)) {
+		if (f)
+			fclose(f);
+		return 0;
+	}
+	fclose(f);
+	first[strcspn(first, "\r\n")] = '\0';
+	if (!strcmp(o->ops->name, "json")) {
+		if (first[0] == '{')
+			return 0;
+		snprintf(why, whylen, "output file '%s' is not JSON lines (it starts '%.40s'): appending would mix formats",
+			 path, first);
+		return -EINVAL;
+	}
+	want[0] = '\0';
+	for (int i = 0; i < o->n_fields && n < sizeof(want); i++)
+		n += (size_t)snprintf(want + n, sizeof(want) - n, "%s%s", i ? "," : "",
+				      pps_field_name(o->fields[i]));
+	if (!strcmp(first, want))
+		return 0;
+	snprintf(why, whylen, "output file '%s' has the header '%.60s', this scan writes '%.60s': appending would mix formats",
+		 path, first, want);
+	return -EINVAL;
+}
+
 int pps_output_open(struct pps_output *o, const char *format, const char *path,
 		    const char *fields, int include_closed, char *why, size_t whylen)
 {
@@ -79,6 +117,11 @@ int pps_output_open(struct pps_output *o, const char *format, const char *path,
 			return rc;
 		}
 		o->owns_fp = 1;
+		if ((rc = check_append(o, path, why, whylen)) < 0) {
+			fclose(o->fp);
+			o->fp = NULL;
+			return rc;
+		}
 	}
 	rc = o->ops->open ? o->ops->open(o) : 0;
 	if (rc < 0)
@@ -98,7 +141,9 @@ int pps_output_flush(struct pps_output *o)
 {
 	if (!o->fp) /* sinks without a file (Redis) flush in poll() */
 		return 0;
-	return fflush(o->fp) ? -errno : 0;
+	if (fflush(o->fp) && !o->err)
+		o->err = errno ? -errno : -EIO;
+	return o->err;
 }
 
 int pps_output_poll(struct pps_output *o, double now_s)
@@ -124,12 +169,14 @@ int pps_output_close(struct pps_output *o)
 
 	if (!o->fp)
 		return rc;
-	if (fflush(o->fp) && !rc)
-		rc = -errno;
-	if (o->owns_fp && fclose(o->fp) && !rc)
-		rc = -errno;
+	if (fflush(o->fp) && !o->err)
+		o->err = errno ? -errno : -EIO;
+	if (ferror(o->fp) && !o->err)
+		o->err = -EIO;
+	if (o->owns_fp && fclose(o->fp) && !o->err)
+		o->err = -errno;
 	o->fp = NULL;
-	return rc;
+	return rc ? rc : o->err;
 }
 
 void pps_output_format_timestamp(unsigned long long ts_ns, char *buf, size_t len)

@@ -76,6 +76,7 @@ struct pps_output {
 	int n_fields;
 	int include_closed; /* else only SYN-ACKs are written */
 	unsigned long long written;
+	int err; /* first write error (-errno), kept because stdio may drop it after a flush */
 	void *priv; /* sink state (Redis), owned by the sink, freed by its close() */
 };
 

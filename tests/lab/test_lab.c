@@ -284,3 +284,28 @@ Test(lab, two_probes_per_target_one_result_each, .init = setup, .fini = teardown
 	cr_assert_eq(got.n, 15104, "results reported more than once");
 	lab_set_free(&got);
 }
+
+/*
+ * Several source addresses: the target resolves each with ARP, so ppscan must answer for all
+ * of them (not only the first), and answers to each validate: the result equals the truth.
+ */
+Test(lab, several_source_addresses_each_answer_arp, .init = setup, .fini = teardown,
+     .timeout = 300)
+{
+	char out[256], err[256];
+	struct lab_set got;
+	int rc;
+
+	snprintf(out, sizeof(out), "%s/multi.csv", dir);
+	snprintf(err, sizeof(err), "%s/multi.err", dir);
+	rc = lab_sh("cd %s && ip netns exec %s %s " EAL_NOHUGE " --vdev net_af_packet0,iface=%s -- "
+		    SCAN_OPTS " -S 198.19.0.2-198.19.0.5 --seed 51 -o %s 198.18.0.0/20 2>%s",
+		    dir, NS_SCAN, PPSCAN_BIN, IF_SCAN, out, err);
+	cr_assert_eq(rc, 0, "ppscan with four source addresses exited %d", rc);
+	check_against_truth(out, &got);
+	lab_set_free(&got);
+	/* the target's neighbour table learned every source address from our ARP replies */
+	for (int i = 2; i <= 5; i++)
+		cr_assert_eq(lab_sh("ip -n %s neigh show 198.19.0.%d | grep -qv FAILED", NS_TGT, i), 0,
+			     "198.19.0.%d never resolved", i);
+}
