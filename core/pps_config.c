@@ -131,7 +131,7 @@ static const struct opt_desc opts[] = {
 	{ { "metadata-file", required_argument, NULL, 'm' }, BOTH, "FILE",
 	  "write a JSON summary (options, seed, counters, times) at the end" },
 	{ { "redis", required_argument, NULL, OPT_REDIS }, BOTH, "URL",
-	  "also stream results to Redis: redis://[:password@]host[:port][/db] or unix:///path" },
+	  "also stream results to Redis: redis://[[user]:password@]host[:port][/db] or unix:///path" },
 	{ { "redis-prefix", required_argument, NULL, OPT_REDIS_PREFIX }, BOTH, "P",
 	  "Redis key prefix (default ppscan): keys P:SCAN:results, P:SCAN:meta, P:scans" },
 	{ { "scan-id", required_argument, NULL, OPT_SCAN_ID }, BOTH, "ID",
@@ -1091,6 +1091,10 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 	}
 	return PPS_PARSE_OK;
 fail:
+	/* one line, whatever the bad value holds */
+	for (char *q = g_msg; *q; q++)
+		if ((unsigned char)*q < 0x20 || *q == 0x7f)
+			*q = '?';
 	/* name the file and line when the offending option came from a config file */
 	if (optind > 0 && optind - 1 < av.n && av.origin && av.origin[optind - 1] &&
 	    av.origin[optind - 1] != (char *)-1 && !strstr(g_msg, av.origin[optind - 1]))

@@ -170,7 +170,7 @@ int main(int argc, char **argv)
 	pps_format_mac(a->gw_mac, mac);
 	fprintf(stderr,
 		"ppscan: port %u, source %s, gateway MAC %s, %" PRIu64 " addresses x %u ports = %" PRIu64
-		" targets x %u probe(s), shard %u of %u, rate %.0f pps, seed %" PRIu64
+		" targets x %u probe(s), shard %u of %u, rate %g pps, seed %" PRIu64
 		"%s, %u TX lcore(s), %u worker lcore(s)\n",
 		a->port_id, ip, mac, a->cfg.targets->n_addresses, a->cfg.ports->n, a->scan.n,
 		a->scan.probes, a->cfg.shard, a->cfg.shards, a->cfg.rate_pps, a->cfg.seed,

@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 	pps_format_mac(a->gw_mac, mac);
 	fprintf(stderr, "ppscan-pcap: interface %s, source %s%s, gateway MAC %s, %" PRIu64
 		" addresses x %u ports = %" PRIu64
-		" targets x %u probe(s), shard %u of %u, rate %.0f pps, seed %" PRIu64
+		" targets x %u probe(s), shard %u of %u, rate %g pps, seed %" PRIu64
 		"%s, %u sender thread(s), %s\n",
 		a->ifname, ip, a->src_is_local ? " (this host's)" : "",
 		a->link == APP_LINK_RAWIP ? "none (raw IP)" : mac, a->cfg.targets->n_addresses,
