@@ -332,8 +332,9 @@ static SSL_CTX *make_ctx(const struct tls_config *cfg, int version, char *why, s
 		if (!load_trust(ctx, cfg->ca_file)) {
 			unsigned long err = ERR_get_error();
 
-			snprintf(why, whylen, "cannot load the trust store %s: %s",
+			snprintf(why, whylen, "cannot load the trust store '%s'%s: %s",
 				 cfg->ca_file ? cfg->ca_file : "(system)",
+				 cfg->ca_file ? " (from --ca-file)" : "",
 				 ERR_reason_error_string(err) ? ERR_reason_error_string(err) : "?");
 			goto fail;
 		}

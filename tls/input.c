@@ -299,8 +299,10 @@ struct tls_input *tls_input_open_file(const char *path)
 		fi->fd = open(path, O_RDONLY | O_CLOEXEC);
 		fi->name = path;
 	}
-	if (fi->fd < 0 || fstat(fi->fd, &sb)) {
-		int e = errno;
+	if (fi->fd < 0 || fstat(fi->fd, &sb) || S_ISDIR(sb.st_mode)) {
+		int e = fi->fd >= 0 && S_ISDIR(sb.st_mode) ? EISDIR : errno;
+		if (fi->fd > 0)
+			close(fi->fd);
 		free(fi);
 		errno = e;
 		return NULL;

@@ -160,7 +160,7 @@ int main(int argc, char **argv)
 	e = tls_engine_new(&cfg, why, sizeof(why));
 	if (!e) {
 		fprintf(stderr, "ppscan-tls: %s\n", why);
-		exit_code = 1;
+		exit_code = cfg.ca_file ? 2 : 1; /* a bad --ca-file is bad input */
 		goto out;
 	}
 
