@@ -8,7 +8,7 @@
  * random-access: perm(i) needs no state, so shards, sender threads, retries and resume are
  * plain arithmetic on i; and because a ~ sqrt(n) keeps a*b/n < 1 + 2/sqrt(n), so cycle walking
  * almost never takes a second step (ZMap's fixed groups can waste up to ~256x for n just
- * above a group prime). bench/bench_permutation measures the cost per index.
+ * above a group prime). bench/bench_core measures the cost per probe.
  */
 #ifndef PPS_PERMUTATION_H
 #define PPS_PERMUTATION_H
@@ -45,9 +45,10 @@ uint64_t pps_perm_apply(const struct pps_perm *p, uint64_t i);
 
 /**
  * pps_perm_apply_burst - @out[k] = pps_perm_apply(@p, @in[k]) for k < @n (@in and @out may
- * be the same array). Same results, faster: four indices go through the Feistel rounds in
- * lockstep, so the CPU overlaps four independent multiply chains (one image is a ~150-cycle
- * dependency chain, most of it multiply latency).
+ * be the same array). Same results, faster: one image is a ~150-cycle dependency chain, most
+ * of it multiply latency, so indices go through the Feistel rounds together: 32 at a time as
+ * AVX-512 lanes where the CPU has it (about 3x faster than one by one), otherwise four in
+ * lockstep so the CPU overlaps four independent chains.
  */
 void pps_perm_apply_burst(const struct pps_perm *p, const uint64_t *in, uint64_t *out,
 			  unsigned n);

@@ -109,8 +109,9 @@ static inline uint16_t pps_scan_fill(const struct pps_scan *s, uint64_t i, uint8
 /**
  * pps_scan_fill_burst - writes probes @j0, @j0 + @stride, ... (@n of them, each < s->total)
  * into @bufs[0..n) (caller-owned, each >= s->tmpl.len bytes). Byte for byte what @n calls of
- * pps_scan_fill() write, computed a burst at a time: the permutation four indices in
- * lockstep, the cookies eight per vector (pps_siphash24_4tuple_burst()). Returns the frame
+ * pps_scan_fill() write, computed a burst at a time: the permutation 32 indices per AVX-512
+ * call (pps_perm_apply_burst()), the cookies eight per vector (pps_siphash24_4tuple_burst()),
+ * so the TX loop should pass bursts of 32 or more. Returns the frame
  * length in bytes (the same for every probe).
  */
 uint16_t pps_scan_fill_burst(const struct pps_scan *s, uint64_t j0, uint64_t stride, unsigned n,

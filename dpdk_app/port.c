@@ -54,7 +54,7 @@ int app_port_init(struct app *a)
 	}
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
-	if ((rc = rte_eth_dev_configure(a->port_id, 1, 1, &conf)) < 0 ||
+	if ((rc = rte_eth_dev_configure(a->port_id, 1, (uint16_t)a->n_tx, &conf)) < 0 ||
 	    (rc = rte_eth_dev_adjust_nb_rx_tx_desc(a->port_id, &nb_rxd, &nb_txd)) < 0 ||
 	    (rc = rte_eth_rx_queue_setup(a->port_id, 0, nb_rxd,
 					 rte_eth_dev_socket_id(a->port_id), NULL, a->pool)) < 0 ||

@@ -386,6 +386,10 @@ Test(scan, fill_burst_matches_fill)
 			      "198.18.0.8/31"),
 			 1);
 	check_fill_burst(ARGV(DRY_NOBL, "--seed", "6", "-p", "80", "198.18.0.1"), 1);
+	/* the largest space: 2^32 addresses x 65535 ports, a and b near 2^24 (first 3000) */
+	check_fill_burst(ARGV(DRY_NOBL, "--seed", "7", "-n", "3000", "-p", "1-65535",
+			      "0.0.0.0/0"),
+			 1);
 }
 
 Test(scan, rx_burst_matches_rx)
