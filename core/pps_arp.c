@@ -37,7 +37,7 @@ uint16_t pps_arp_build(uint8_t *buf, uint16_t op_h, const uint8_t sha[6], uint32
 	return PPS_ARP_FRAME_LEN;
 }
 
-static int hexval(char c)
+int pps_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -55,7 +55,7 @@ int pps_parse_mac(const char *s, uint8_t mac[6])
 	if (!s)
 		return -EINVAL;
 	for (int i = 0; i < 6; i++) {
-		int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
+		int hi = pps_hexval(s[0]), lo = hi < 0 ? -1 : pps_hexval(s[1]);
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
 		mac[i] = (uint8_t)(hi << 4 | lo);

@@ -23,6 +23,9 @@ uint16_t pps_arp_build(uint8_t *buf, uint16_t op_h, const uint8_t sha[6], uint32
  */
 int pps_parse_mac(const char *s, uint8_t mac[6]);
 
+/** pps_hexval - the value of hex digit @c (0-15), or -1. */
+int pps_hexval(int c);
+
 /** pps_format_mac - "aa:bb:cc:dd:ee:ff" into @buf (18 bytes with the NUL). */
 void pps_format_mac(const uint8_t mac[6], char buf[18]);
 

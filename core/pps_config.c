@@ -207,7 +207,7 @@ static const char *opt_label(int val, char *buf, size_t len)
 }
 
 /* Strict number parsers: the whole string must be consumed. */
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+int pps_parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
@@ -222,7 +222,7 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-static int parse_double(const char *s, double lo, double hi, double *out)
+int pps_parse_double(const char *s, double lo, double hi, double *out)
 {
 	char *end;
 	double v;
@@ -257,7 +257,7 @@ static int parse_bandwidth(const char *s, double *bps)
 	}
 	if (mul != 1)
 		buf[n - 1] = '\0';
-	if (parse_double(buf, 1e-9, 1e13, &v))
+	if (pps_parse_double(buf, 1e-9, 1e13, &v))
 		return -EINVAL;
 	*bps = v * mul;
 	return 0;
@@ -275,10 +275,10 @@ static int parse_sport_range(const char *s, uint16_t *first, uint16_t *last)
 	dash = strchr(buf, '-');
 	if (dash) {
 		*dash = '\0';
-		if (parse_u64(buf, 65535, &a) || parse_u64(dash + 1, 65535, &b))
+		if (pps_parse_u64(buf, 65535, &a) || pps_parse_u64(dash + 1, 65535, &b))
 			return -EINVAL;
 	} else {
-		if (parse_u64(buf, 65535, &a))
+		if (pps_parse_u64(buf, 65535, &a))
 			return -EINVAL;
 		b = a;
 	}
@@ -631,7 +631,7 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 			ports_spec = optarg;
 			break;
 		case OPT_TOP_PORTS:
-			if (parse_u64(optarg, pps_top_ports_n, &u) || u < 1)
+			if (pps_parse_u64(optarg, pps_top_ports_n, &u) || u < 1)
 				BAD("invalid port count '%s' (from %s): expected 1-%u", optarg,
 				    opt_label(c, label, sizeof(label)), pps_top_ports_n);
 			cfg->top_ports = (unsigned)u;
@@ -646,7 +646,7 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 			cfg->list_of_ips_file = optarg;
 			break;
 		case 'r':
-			if (parse_double(optarg, 0, 1e10, &cfg->rate_pps))
+			if (pps_parse_double(optarg, 0, 1e10, &cfg->rate_pps))
 				BAD("invalid rate '%s' (from %s): expected probes per second, 0 to 1e10",
 				    optarg, opt_label(c, label, sizeof(label)));
 			have_rate = 1;
@@ -665,12 +665,12 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 					    opt_label(c, label, sizeof(label)));
 				memcpy(num, optarg, l - 1);
 				num[l - 1] = '\0';
-				if (parse_double(num, 1e-12, 100, &max_targets_pct))
+				if (pps_parse_double(num, 1e-12, 100, &max_targets_pct))
 					BAD("invalid target count '%s' (from %s): expected N or a percentage above 0 and up to 100%%",
 					    optarg, opt_label(c, label, sizeof(label)));
 				cfg->max_targets = 0;
 			} else {
-				if (parse_u64(optarg, UINT64_MAX, &cfg->max_targets) ||
+				if (pps_parse_u64(optarg, UINT64_MAX, &cfg->max_targets) ||
 				    cfg->max_targets == 0)
 					BAD("invalid target count '%s' (from %s): expected N >= 1 or a percentage",
 					    optarg, opt_label(c, label, sizeof(label)));
@@ -679,12 +679,12 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 			break;
 		}
 		case 't':
-			if (parse_double(optarg, 1e-3, 1e9, &cfg->max_runtime_s))
+			if (pps_parse_double(optarg, 1e-3, 1e9, &cfg->max_runtime_s))
 				BAD("invalid runtime '%s' (from %s): expected seconds above 0", optarg,
 				    opt_label(c, label, sizeof(label)));
 			break;
 		case 'N':
-			if (parse_u64(optarg, UINT64_MAX, &cfg->max_results) || !cfg->max_results)
+			if (pps_parse_u64(optarg, UINT64_MAX, &cfg->max_results) || !cfg->max_results)
 				BAD("invalid result count '%s' (from %s): expected N >= 1", optarg,
 				    opt_label(c, label, sizeof(label)));
 			break;
@@ -729,7 +729,7 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 			cfg->iface = optarg;
 			break;
 		case OPT_PCAP_BUFFER:
-			if (parse_u64(optarg, 1u << 30, &u) || u < (1u << 16))
+			if (pps_parse_u64(optarg, 1u << 30, &u) || u < (1u << 16))
 				BAD("invalid buffer size '%s' (from %s): expected bytes, 65536 to 1073741824",
 				    optarg, opt_label(c, label, sizeof(label)));
 			cfg->pcap_buffer = (uint32_t)u;
@@ -746,7 +746,7 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 				    optarg, opt_label(c, label, sizeof(label)));
 			break;
 		case OPT_PROBE_TTL:
-			if (parse_u64(optarg, 255, &u) || u < 1)
+			if (pps_parse_u64(optarg, 255, &u) || u < 1)
 				BAD("invalid TTL '%s' (from %s): expected 1-255", optarg,
 				    opt_label(c, label, sizeof(label)));
 			cfg->ttl = (uint8_t)u;
@@ -765,13 +765,13 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 				    optarg, opt_label(c, label, sizeof(label)));
 			break;
 		case 'e':
-			if (parse_u64(optarg, UINT64_MAX, &cfg->seed))
+			if (pps_parse_u64(optarg, UINT64_MAX, &cfg->seed))
 				BAD("invalid seed '%s' (from %s): expected an unsigned 64-bit integer",
 				    optarg, opt_label(c, label, sizeof(label)));
 			cfg->seed_given = 1;
 			break;
 		case 'c':
-			if (parse_double(optarg, 0, 86400, &cfg->cooldown_s))
+			if (pps_parse_double(optarg, 0, 86400, &cfg->cooldown_s))
 				BAD("invalid cooldown '%s' (from %s): expected seconds, 0 to 86400",
 				    optarg, opt_label(c, label, sizeof(label)));
 			break;
@@ -845,7 +845,7 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 			cfg->scan_id_given = 1;
 			break;
 		case OPT_REDIS_MAXLEN:
-			if (parse_u64(optarg, UINT64_MAX, &cfg->redis_maxlen))
+			if (pps_parse_u64(optarg, UINT64_MAX, &cfg->redis_maxlen))
 				BAD("invalid stream length '%s' (from %s): expected N (0 = keep all)",
 				    optarg, opt_label(c, label, sizeof(label)));
 			break;
@@ -855,31 +855,31 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 			cfg->redis_journal = optarg;
 			break;
 		case OPT_REDIS_BUFFER:
-			if (parse_u64(optarg, 1u << 26, &u) || u < 1)
+			if (pps_parse_u64(optarg, 1u << 26, &u) || u < 1)
 				BAD("invalid buffer size '%s' (from %s): expected 1 to 67108864 results",
 				    optarg, opt_label(c, label, sizeof(label)));
 			cfg->redis_buffer = (uint32_t)u;
 			break;
 		case 'P':
-			if (parse_u64(optarg, 1000, &u) || u < 1)
+			if (pps_parse_u64(optarg, 1000, &u) || u < 1)
 				BAD("invalid probe count '%s' (from %s): expected 1-1000", optarg,
 				    opt_label(c, label, sizeof(label)));
 			cfg->probes = (uint32_t)u;
 			break;
 		case OPT_SHARDS:
-			if (parse_u64(optarg, 65535, &u) || u < 1)
+			if (pps_parse_u64(optarg, 65535, &u) || u < 1)
 				BAD("invalid shard count '%s' (from %s): expected 1-65535", optarg,
 				    opt_label(c, label, sizeof(label)));
 			cfg->shards = (uint32_t)u;
 			break;
 		case OPT_SHARD:
-			if (parse_u64(optarg, 65534, &u))
+			if (pps_parse_u64(optarg, 65534, &u))
 				BAD("invalid shard '%s' (from %s): expected 0-65534", optarg,
 				    opt_label(c, label, sizeof(label)));
 			cfg->shard = (uint32_t)u;
 			break;
 		case 'T':
-			if (parse_u64(optarg, PPS_MAX_SENDERS, &u) || u < 1)
+			if (pps_parse_u64(optarg, PPS_MAX_SENDERS, &u) || u < 1)
 				BAD("invalid sender thread count '%s' (from %s): expected 1-%d", optarg,
 				    opt_label(c, label, sizeof(label)), PPS_MAX_SENDERS);
 			cfg->sender_threads = (uint32_t)u;

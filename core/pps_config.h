@@ -136,6 +136,18 @@ struct pps_config {
 int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc, char **argv,
 		     FILE *err);
 
+/**
+ * pps_parse_u64 - strict unsigned decimal: digits only (no sign, space, hex), at most @max.
+ * Returns 0 with the value in @out, or -EINVAL. Shared by every option parser.
+ */
+int pps_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+/**
+ * pps_parse_double - strict non-negative decimal number (digits, '.', exponent; no sign, hex,
+ * inf or nan) within [@lo, @hi]. Returns 0 with the value in @out, or -EINVAL.
+ */
+int pps_parse_double(const char *s, double lo, double hi, double *out);
+
 /** pps_config_free - frees what pps_config_parse() allocated; @cfg itself is the caller's. */
 void pps_config_free(struct pps_config *cfg);
 

@@ -15,6 +15,7 @@
 #include "output/pps_redis_url.h"
 #include "pps_cidrfile.h"
 #include "pps_config.h"
+#include "pps_config.h"
 #include "pps_data.h"
 #include "pps_ports.h"
 #include "pps_targets.h"
@@ -112,31 +113,11 @@ void tls_config_usage(FILE *out)
 
 static int parse_uint(const char *s, unsigned long max, unsigned *out)
 {
-	char *end;
-	unsigned long v;
+	uint64_t v;
 
-	if (!s || !*s || !isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > max)
+	if (pps_parse_u64(s, max, &v))
 		return -EINVAL;
 	*out = (unsigned)v;
-	return 0;
-}
-
-static int parse_double(const char *s, double lo, double hi, double *out)
-{
-	char *end;
-	double v;
-
-	if (!s || !*s || isspace((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || !isfinite(v) || v < lo || v > hi)
-		return -EINVAL;
-	*out = v;
 	return 0;
 }
 
@@ -235,17 +216,17 @@ int tls_config_parse(struct tls_config *cfg, int argc, char **argv, FILE *err)
 				    optname);
 			break;
 		case 'r':
-			if (parse_double(optarg, 0, 1e7, &cfg->rate))
+			if (pps_parse_double(optarg, 0, 1e7, &cfg->rate))
 				BAD("invalid rate '%s' (from %s): expected connections per second, 0 to 1e7",
 				    optarg, optname);
 			break;
 		case OPT_CONNECT_TIMEOUT:
-			if (parse_double(optarg, 0.001, 3600, &cfg->connect_timeout_s))
+			if (pps_parse_double(optarg, 0.001, 3600, &cfg->connect_timeout_s))
 				BAD("invalid timeout '%s' (from %s): expected seconds, 0.001 to 3600",
 				    optarg, optname);
 			break;
 		case 't':
-			if (parse_double(optarg, 0.001, 3600, &cfg->timeout_s))
+			if (pps_parse_double(optarg, 0.001, 3600, &cfg->timeout_s))
 				BAD("invalid timeout '%s' (from %s): expected seconds, 0.001 to 3600",
 				    optarg, optname);
 			break;
@@ -334,7 +315,7 @@ int tls_config_parse(struct tls_config *cfg, int argc, char **argv, FILE *err)
 			snprintf(cfg->consumer, sizeof(cfg->consumer), "%s", optarg);
 			break;
 		case OPT_FOLLOW_TIMEOUT:
-			if (parse_double(optarg, 0, 1e6, &cfg->follow_timeout_s))
+			if (pps_parse_double(optarg, 0, 1e6, &cfg->follow_timeout_s))
 				BAD("invalid timeout '%s' (from %s): expected seconds, 0 to 1e6", optarg,
 				    optname);
 			break;

@@ -9,6 +9,8 @@
  */
 #include "pps_redis_url.h"
 
+#include "../pps_arp.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,17 +32,6 @@ void pps_redis_url_mask(const char *url, char *buf, size_t len)
 	snprintf(buf, len, "%.*s***%s", (int)((colon ? colon + 1 : a) - url), url, at);
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes [s, s + n) into @out (size @cap). Returns 0, or -1 if bad or too long. */
 static int decode(const char *s, size_t n, char *out, size_t cap)
 {
@@ -54,8 +45,8 @@ static int decode(const char *s, size_t n, char *out, size_t cap)
 
 			if (i + 2 >= n)
 				return -1;
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
+			hi = pps_hexval(s[i + 1]);
+			lo = pps_hexval(s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = hi * 16 + lo;
