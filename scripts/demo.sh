@@ -16,7 +16,9 @@ scripts/netlab.sh up >&2
 eval "$(scripts/netlab.sh env)"
 
 echo "demo: scanning ${PPS_TARGETS} x ports ${PPS_PORTS} from ${PPS_SRC_IP} in namespace ${PPS_SCAN_NS}" >&2
-ip netns exec "$PPS_SCAN_NS" "$PWD/${PPS_BUILD_DIR:-build}/dpdk_app/ppscan" \
+BUILD=${PPS_BUILD_DIR:-build}
+[[ $BUILD == /* ]] || BUILD=$PWD/$BUILD
+ip netns exec "$PPS_SCAN_NS" "$BUILD/dpdk_app/ppscan" \
 	--in-memory --no-telemetry --no-pci -l 0-1 --vdev "$PPS_VDEV" -- \
 	-b "$PPS_BLOCKLIST" -S "$PPS_SRC_IP" --gateway-ip "$PPS_GW_IP" -p "$PPS_PORTS" -r 20000 -c 4 \
 	"$@" "$PPS_TARGETS"
