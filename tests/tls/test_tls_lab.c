@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lab/lab_util.h"
+
 #define LAB "ppst7t"
 #define NS_CLI LAB "-cli"
 #define NS_SCAN LAB "-scan"
@@ -32,33 +34,6 @@
 
 static char dir[] = "/tmp/ppscan-tls-lab-XXXXXX";
 static int redis_up;
-
-/* Runs @fmt (printf-style) with /bin/sh; returns the exit status (or -1). */
-static int lab_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int lab_sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	if (rc == -1 || !WIFEXITED(rc))
-		return -1;
-	return WEXITSTATUS(rc);
-}
-
-static int lab_up(const char *name)
-{
-	return lab_sh("PPS_LAB=%s %s/scripts/netlab.sh up >/dev/null 2>&1", name, PPS_SOURCE_DIR);
-}
-
-static void lab_down(const char *name)
-{
-	lab_sh("PPS_LAB=%s %s/scripts/netlab.sh down >/dev/null 2>&1", name, PPS_SOURCE_DIR);
-}
 
 static void setup(void)
 {
