@@ -11,7 +11,8 @@
 
 #include <string.h>
 
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+/* no cast: the same macros serve uint64_t and the 8-lane vectors below */
+#define ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
 
 #define SIPROUND(v0, v1, v2, v3)                                                                   \
 	do {                                                                                       \
@@ -116,24 +117,7 @@ uint64_t pps_siphash24_4tuple(const struct pps_siphash_key *key, uint32_t dst_ip
  */
 typedef uint64_t pps_u64x8 __attribute__((vector_size(64)));
 
-#define VROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
-#define VSIPROUND(v0, v1, v2, v3)                                                                  \
-	do {                                                                                       \
-		v0 += v1;                                                                          \
-		v1 = VROTL(v1, 13);                                                                \
-		v1 ^= v0;                                                                          \
-		v0 = VROTL(v0, 32);                                                                \
-		v2 += v3;                                                                          \
-		v3 = VROTL(v3, 16);                                                                \
-		v3 ^= v2;                                                                          \
-		v0 += v3;                                                                          \
-		v3 = VROTL(v3, 21);                                                                \
-		v3 ^= v0;                                                                          \
-		v2 += v1;                                                                          \
-		v1 = VROTL(v1, 17);                                                                \
-		v1 ^= v2;                                                                          \
-		v2 = VROTL(v2, 32);                                                                \
-	} while (0)
+/* The lanes reuse SIPROUND: GCC vector extensions give the same operators lane by lane. */
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define PPS_SIP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -152,18 +136,18 @@ static void siphash_x8(uint64_t k0, uint64_t k1, const pps_u64x8 *m, const pps_u
 	pps_u64x8 v3 = (pps_u64x8){ 0 } + (uint64_t)(0x7465646279746573ULL ^ k1);
 
 	v3 ^= *m;
-	VSIPROUND(v0, v1, v2, v3);
-	VSIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
 	v0 ^= *m;
 	v3 ^= *b;
-	VSIPROUND(v0, v1, v2, v3);
-	VSIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
 	v0 ^= *b;
 	v2 ^= 0xff;
-	VSIPROUND(v0, v1, v2, v3);
-	VSIPROUND(v0, v1, v2, v3);
-	VSIPROUND(v0, v1, v2, v3);
-	VSIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
+	SIPROUND(v0, v1, v2, v3);
 	*out = v0 ^ v1 ^ v2 ^ v3;
 }
 
