@@ -38,7 +38,6 @@ struct app {
 	uint8_t src_mac[6];
 	uint8_t gw_mac[6];
 
-	unsigned n_tx;	    /* TX lcores = TX queues */
 	struct pps_run run; /* counters, resume positions, stop flags (core) */
 
 	uint64_t tsc_hz;
@@ -50,8 +49,8 @@ struct app {
 };
 
 /**
- * app_port_init - configures @a->port_id with one RX and one TX queue, creates the mbuf
- * pool and the control ring, starts the port. Returns 0 or -errno (message on stderr).
+ * app_port_init - configures @a->port_id with one RX queue and one TX queue per sender
+ * (cfg.sender_threads), creates the mbuf pool and the control ring, starts the port. Returns 0 or -errno (message on stderr).
  */
 int app_port_init(struct app *a);
 

@@ -136,7 +136,7 @@ int app_worker(void *arg)
 	while (!LD(a->ready))
 		rte_pause();
 	pps_scan_slice(&a->scan, q, &sl); /* checked by main before launch */
-	pps_pacer_init(&pacer, a->tsc_hz, a->cfg.rate_pps / a->n_tx, APP_BURST, rte_rdtsc());
+	pps_pacer_init(&pacer, a->tsc_hz, a->cfg.rate_pps / a->cfg.sender_threads, APP_BURST, rte_rdtsc());
 
 	/* Sending phase. */
 	if (do_tx) {

@@ -124,11 +124,10 @@ int main(int argc, char **argv)
 		goto out_eal;
 	}
 	/* Roles: T TX lcores then one RX lcore; one worker for T = 1 runs both. */
-	a->n_tx = a->cfg.sender_threads;
-	if (a->n_tx > APP_MAX_TX || (a->n_tx > 1 && n_workers < a->n_tx + 1)) {
+	if (a->cfg.sender_threads > APP_MAX_TX || (a->cfg.sender_threads > 1 && n_workers < a->cfg.sender_threads + 1)) {
 		fprintf(stderr,
 			"ppscan: %u sender threads (from -T/--sender-threads) need %u worker lcores, EAL gave %u (use -l 0-%u)\n",
-			a->n_tx, a->n_tx + 1, n_workers, a->n_tx + 1);
+			a->cfg.sender_threads, a->cfg.sender_threads + 1, n_workers, a->cfg.sender_threads + 1);
 		exit_code = 2;
 		goto out_eal;
 	}
@@ -137,13 +136,13 @@ int main(int argc, char **argv)
 		RTE_LCORE_FOREACH_WORKER(lcore) {
 			if (n_workers == 1)
 				app_lcore_role[lcore] = APP_ROLE_TX | APP_ROLE_RX;
-			else if (k < a->n_tx)
+			else if (k < a->cfg.sender_threads)
 				app_lcore_role[lcore] = APP_ROLE_TX;
-			else if (k == a->n_tx)
+			else if (k == a->cfg.sender_threads)
 				app_lcore_role[lcore] = APP_ROLE_RX;
 			else
 				app_lcore_role[lcore] = 0;
-			app_lcore_txq[lcore] = (uint16_t)(k < a->n_tx ? k : 0);
+			app_lcore_txq[lcore] = (uint16_t)(k < a->cfg.sender_threads ? k : 0);
 			k++;
 		}
 	}
@@ -174,7 +173,7 @@ int main(int argc, char **argv)
 		"%s, %u TX lcore(s), %u worker lcore(s)\n",
 		a->port_id, ip, mac, a->cfg.targets->n_addresses, a->cfg.ports->n, a->scan.n,
 		a->scan.probes, a->cfg.shard, a->cfg.shards, a->cfg.rate_pps, a->cfg.seed,
-		a->cfg.seed_given ? "" : " (random)", a->n_tx, n_workers);
+		a->cfg.seed_given ? "" : " (random)", a->cfg.sender_threads, n_workers);
 
 	pps_run_catch_signals(&a->run);
 
@@ -203,7 +202,7 @@ int main(int argc, char **argv)
 					   ? (double)(done - a->start_tsc) / (double)a->tsc_hz
 					   : 0;
 
-			pps_totals_sum(&t, a->run.tx_c, a->n_tx);
+			pps_totals_sum(&t, a->run.tx_c, a->cfg.sender_threads);
 			fprintf(stderr, "ppscan:   send phase %.6f s, %" PRIu64 " probes, %.0f probes/s\n",
 				s, t.sent, s > 0 ? (double)t.sent / s : 0);
 		}

@@ -13,7 +13,7 @@
 
 static int setup_tx_queues(struct app *a, uint16_t nb_txd)
 {
-	for (unsigned q = 0; q < a->n_tx; q++) {
+	for (unsigned q = 0; q < a->cfg.sender_threads; q++) {
 		int rc = rte_eth_tx_queue_setup(a->port_id, (uint16_t)q, nb_txd,
 						rte_eth_dev_socket_id(a->port_id), NULL);
 		if (rc < 0)
@@ -46,15 +46,15 @@ int app_port_init(struct app *a)
 			strerror(-rc));
 		return rc;
 	}
-	if (a->n_tx > info.max_tx_queues) {
+	if (a->cfg.sender_threads > info.max_tx_queues) {
 		fprintf(stderr,
 			"ppscan: port %u (%s) has %u TX queue(s), %u sender threads asked for (af_packet: add qpairs=%u to the --vdev)\n",
-			a->port_id, info.driver_name, info.max_tx_queues, a->n_tx, a->n_tx);
+			a->port_id, info.driver_name, info.max_tx_queues, a->cfg.sender_threads, a->cfg.sender_threads);
 		return -EINVAL;
 	}
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
-	if ((rc = rte_eth_dev_configure(a->port_id, 1, (uint16_t)a->n_tx, &conf)) < 0 ||
+	if ((rc = rte_eth_dev_configure(a->port_id, 1, (uint16_t)a->cfg.sender_threads, &conf)) < 0 ||
 	    (rc = rte_eth_dev_adjust_nb_rx_tx_desc(a->port_id, &nb_rxd, &nb_txd)) < 0 ||
 	    (rc = rte_eth_rx_queue_setup(a->port_id, 0, nb_rxd,
 					 rte_eth_dev_socket_id(a->port_id), NULL, a->pool)) < 0 ||
