@@ -26,6 +26,18 @@ static inline uint16_t pps_csum_fold(uint64_t sum)
 }
 
 /**
+ * pps_csum_fold32 - pps_csum_fold() for a sum below 2^32 (the per-probe sums: a folded
+ * 16-bit partial plus at most a few 16-bit words): two folding steps are enough, because
+ * after the first the sum is at most 0x1fffe.
+ */
+static inline uint16_t pps_csum_fold32(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/**
  * pps_csum_ipv4_header - full checksum of an IPv4 header of @ihl_bytes at @hdr, computed
  * with the checksum field taken as zero. Host-order result. Used by tests and the ARP/reply
  * paths, not per probe.

@@ -31,13 +31,12 @@ static inline uint64_t pps_fastdiv_divmod(const struct pps_fastdiv *f, uint64_t 
 {
 	uint64_t q = (uint64_t)(((unsigned __int128)x * f->m) >> 64);
 	uint64_t r = x - q * f->d;
+	/* branch-free: the correction is needed for a data-dependent share of x (a quarter of
+	 * all x for d = 4), so a branch here would be mispredicted that often */
+	uint64_t c = r >= f->d;
 
-	if (r >= f->d) {
-		q++;
-		r -= f->d;
-	}
-	*rem = r;
-	return q;
+	*rem = r - (f->d & (0 - c));
+	return q + c;
 }
 
 /** pps_fastdiv_mod - @x mod d. */

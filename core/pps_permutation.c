@@ -10,6 +10,7 @@
  * Worked example: n = 10 -> a = 4, b = 3 (12 >= 10); indices 10 and 11 are walked past.
  */
 #include "pps_permutation.h"
+#include "pps_fastdiv_avx512.h"
 
 #include <errno.h>
 #include <math.h>
@@ -46,17 +47,27 @@ int pps_perm_init(struct pps_perm *p, uint64_t n, uint64_t seed)
 	for (int j = 0; j < PPS_PERM_ROUNDS; j++)
 		p->round_key[j] = pps_splitmix64(&st);
 	pps_fastdiv_init(&p->div_a, p->a);
-	pps_fastdiv_init(&p->div_b, p->b ? p->b : 1);
 	return 0;
 }
 
-/* Round function: a keyed 64-bit mix (Stafford's variant 13 finaliser, as in SplitMix64). */
-static inline uint64_t round_f(uint64_t key, uint64_t r)
+/*
+ * Round function F_j(R) for radix d: MurmurHash3's 32-bit finaliser (fmix32, Appleby) of R
+ * with the round key k_j xored in after its first xorshift, scaled into [0, d) by a multiply
+ * and a shift ((z * d) >> 32, Lemire, "Fast Random Integer Generation in an Interval", ACM
+ * TOMACS 2019) instead of a remainder. R < 2^32 and d < 2^32 always (n <= 2^62, so
+ * a <= 2^31 and b <= a + 2), and a Feistel network is a bijection whatever F is, so F need
+ * not be uniform: only well mixed. Two 32-bit multiplies and one 32x32->64 multiply a round,
+ * where a 64-bit mix and a reciprocal division took ten.
+ */
+static inline uint64_t round_f(uint64_t key, uint64_t r, uint64_t d)
 {
-	uint64_t z = r ^ key;
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	uint32_t z = (uint32_t)r ^ (uint32_t)r >> 16 ^ (uint32_t)key;
+
+	z *= 0x85ebca6bu;
+	z ^= z >> 13;
+	z *= 0xc2b2ae35u;
+	z ^= z >> 16;
+	return ((uint64_t)z * d) >> 32;
 }
 
 static inline uint64_t encrypt(const struct pps_perm *p, uint64_t m)
@@ -64,14 +75,14 @@ static inline uint64_t encrypt(const struct pps_perm *p, uint64_t m)
 	uint64_t L, R = pps_fastdiv_divmod(&p->div_a, m, &L);
 
 	for (int j = 0; j < PPS_PERM_ROUNDS; j += 2) {
-		/* odd round (1-based j+1): mod a. L < a and F mod a < a, so one subtraction */
-		uint64_t t = L + pps_fastdiv_mod(&p->div_a, round_f(p->round_key[j], R));
+		/* odd round (1-based j+1): mod a. L < a and F < a, so one subtraction */
+		uint64_t t = L + round_f(p->round_key[j], R, p->a);
 		if (t >= p->a)
 			t -= p->a;
 		L = R;
 		R = t;
 		/* even round: mod b */
-		t = L + pps_fastdiv_mod(&p->div_b, round_f(p->round_key[j + 1], R));
+		t = L + round_f(p->round_key[j + 1], R, p->b);
 		if (t >= p->b)
 			t -= p->b;
 		L = R;
@@ -102,15 +113,14 @@ static inline void encrypt4(const struct pps_perm *p, uint64_t m[4])
 	for (int j = 0; j < PPS_PERM_ROUNDS; j += 2) {
 #pragma GCC unroll 4
 		for (int k = 0; k < 4; k++) {
-			uint64_t t = L[k] + pps_fastdiv_mod(&p->div_a, round_f(p->round_key[j], R[k]));
+			uint64_t t = L[k] + round_f(p->round_key[j], R[k], p->a);
 			t = t >= p->a ? t - p->a : t;
 			L[k] = R[k];
 			R[k] = t;
 		}
 #pragma GCC unroll 4
 		for (int k = 0; k < 4; k++) {
-			uint64_t t =
-				L[k] + pps_fastdiv_mod(&p->div_b, round_f(p->round_key[j + 1], R[k]));
+			uint64_t t = L[k] + round_f(p->round_key[j + 1], R[k], p->b);
 			t = t >= p->b ? t - p->b : t;
 			L[k] = R[k];
 			R[k] = t;
@@ -123,129 +133,80 @@ static inline void encrypt4(const struct pps_perm *p, uint64_t m[4])
 /*
  * 32 encryptions at once with AVX-512 (four vectors of eight lanes in lockstep, so the
  * multiply latencies overlap): the same arithmetic as encrypt() lane by lane, built from
- * 32x32 -> 64 multiplies (vpmuludq): the high half of x * M (the reciprocal division) from
- * four of them (exact: the middle sum fits in 34 bits), a 64-bit product with a constant
- * from three, and q * d from two (d = a or b < 2^32, as n <= 2^62).
+ * 32x32 -> 64 multiplies (vpmuludq): the high half of x * M (the reciprocal division that
+ * splits m into L and R) from four of them (exact: the middle sum fits in 34 bits), q * a
+ * from two, and three a round (d = a or b < 2^32, as n <= 2^62).
  */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#include <immintrin.h>
-
-#define PPS_AVX512 __attribute__((target("avx512f"), always_inline)) static inline
-
-PPS_AVX512 __m512i mulhi64(__m512i x, __m512i mlo, __m512i mhi)
+#if PPS_HAVE_AVX512_CODE
+/*
+ * one Feistel round on a vector: round_f() lane by lane. The lanes are 64-bit with R < 2^32;
+ * vpmuludq reads only the low 32 bits of each lane, and the 32-bit shifts keep whatever a
+ * product left in the high half out of the low half, so no masking is needed.
+ */
+PPS_AVX512 __m512i round_v(__m512i L, __m512i R, uint64_t key, __m512i d)
 {
-	const __m512i lo = _mm512_set1_epi64(0xffffffffLL);
-	__m512i xh = _mm512_srli_epi64(x, 32);
-	__m512i ll = _mm512_mul_epu32(x, mlo), lh = _mm512_mul_epu32(x, mhi);
-	__m512i hl = _mm512_mul_epu32(xh, mlo), hh = _mm512_mul_epu32(xh, mhi);
-	__m512i mid = _mm512_add_epi64(_mm512_srli_epi64(ll, 32),
-				       _mm512_add_epi64(_mm512_and_si512(lh, lo),
-							_mm512_and_si512(hl, lo)));
+	const __m512i c1 = _mm512_set1_epi64(0x85ebca6bLL), c2 = _mm512_set1_epi64(0xc2b2ae35LL);
+	__m512i z, t;
 
-	return _mm512_add_epi64(_mm512_add_epi64(hh, _mm512_srli_epi64(lh, 32)),
-				_mm512_add_epi64(_mm512_srli_epi64(hl, 32),
-						 _mm512_srli_epi64(mid, 32)));
+	/* R ^ (R >> 16) ^ key in one three-input xor (vpternlogq, truth table 0x96) */
+	z = _mm512_ternarylogic_epi64(R, _mm512_srli_epi32(R, 16),
+				      _mm512_set1_epi64((long long)(uint32_t)key), 0x96);
+	z = _mm512_mul_epu32(z, c1);
+	z = _mm512_mul_epu32(_mm512_xor_si512(z, _mm512_srli_epi32(z, 13)), c2);
+	z = _mm512_xor_si512(z, _mm512_srli_epi32(z, 16));
+	t = _mm512_add_epi64(L, _mm512_srli_epi64(_mm512_mul_epu32(z, d), 32));
+	/* t mod d for t < 2d: t - d wraps above t when t < d, so the smaller of the two */
+	return _mm512_min_epu64(t, _mm512_sub_epi64(t, d));
 }
 
-/* low 64 bits of x * c, c given as its 32-bit halves */
-PPS_AVX512 __m512i mullo64(__m512i x, __m512i clo, __m512i chi)
+/* Returns a mask of the lanes whose image is >= n (they need cycle walking). */
+__attribute__((target("avx512f"))) static uint32_t encrypt32_avx512(const struct pps_perm *p,
+								      const uint64_t *in, uint64_t *out)
 {
-	__m512i cross = _mm512_add_epi64(_mm512_mul_epu32(x, chi),
-					 _mm512_mul_epu32(_mm512_srli_epi64(x, 32), clo));
-
-	return _mm512_add_epi64(_mm512_mul_epu32(x, clo), _mm512_slli_epi64(cross, 32));
-}
-
-struct div_v {
-	__m512i d, mlo, mhi;
-};
-
-PPS_AVX512 struct div_v div_v_init(const struct pps_fastdiv *f)
-{
-	struct div_v v = { _mm512_set1_epi64((long long)f->d),
-			   _mm512_set1_epi64((long long)(f->m & 0xffffffffULL)),
-			   _mm512_set1_epi64((long long)(f->m >> 32)) };
-	return v;
-}
-
-/* pps_fastdiv_divmod() for d < 2^32: quotient returned, remainder in *r */
-PPS_AVX512 __m512i divmod_v(__m512i x, const struct div_v *f, __m512i *r)
-{
-	__m512i q = mulhi64(x, f->mlo, f->mhi);
-	__m512i qd = _mm512_add_epi64(_mm512_mul_epu32(q, f->d),
-				      _mm512_slli_epi64(_mm512_mul_epu32(_mm512_srli_epi64(q, 32),
-									 f->d),
-							32));
-	__m512i rem = _mm512_sub_epi64(x, qd);
-	__mmask8 fix = _mm512_cmpge_epu64_mask(rem, f->d);
-
-	*r = _mm512_mask_sub_epi64(rem, fix, rem, f->d);
-	return _mm512_mask_add_epi64(q, fix, q, _mm512_set1_epi64(1));
-}
-
-/* one Feistel round on a vector: round_f, mod d, add to L mod d */
-PPS_AVX512 __m512i round_v(__m512i L, __m512i R, uint64_t key, const struct div_v *f)
-{
-	const __m512i c1lo = _mm512_set1_epi64(0x1ce4e5b9LL), c1hi = _mm512_set1_epi64(0xbf58476dLL);
-	const __m512i c2lo = _mm512_set1_epi64(0x133111ebLL), c2hi = _mm512_set1_epi64(0x94d049bbLL);
-	__m512i z = _mm512_xor_si512(R, _mm512_set1_epi64((long long)key)), m, t;
-
-	z = mullo64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)), c1lo, c1hi);
-	z = mullo64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)), c2lo, c2hi);
-	z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
-	(void)divmod_v(z, f, &m);
-	t = _mm512_add_epi64(L, m);
-	return _mm512_mask_sub_epi64(t, _mm512_cmpge_epu64_mask(t, f->d), t, f->d);
-}
-
-__attribute__((target("avx512f"))) static void encrypt32_avx512(const struct pps_perm *p,
-								  const uint64_t *in, uint64_t *out)
-{
-	struct div_v da = div_v_init(&p->div_a), db = div_v_init(&p->div_b);
+	struct pps_div_v da = pps_div_v_init(&p->div_a);
+	const __m512i db = _mm512_set1_epi64((long long)p->b);
 	__m512i L[4], R[4], t[4];
 
 	for (int v = 0; v < 4; v++)
-		R[v] = divmod_v(_mm512_loadu_si512(in + 8 * v), &da, &L[v]);
+		R[v] = pps_divmod_v(_mm512_loadu_si512(in + 8 * v), &da, &L[v]);
 	for (int j = 0; j < PPS_PERM_ROUNDS; j += 2) {
 		for (int v = 0; v < 4; v++)
-			t[v] = round_v(L[v], R[v], p->round_key[j], &da);
+			t[v] = round_v(L[v], R[v], p->round_key[j], da.d);
 		for (int v = 0; v < 4; v++) {
 			L[v] = R[v];
 			R[v] = t[v];
 		}
 		for (int v = 0; v < 4; v++)
-			t[v] = round_v(L[v], R[v], p->round_key[j + 1], &db);
+			t[v] = round_v(L[v], R[v], p->round_key[j + 1], db);
 		for (int v = 0; v < 4; v++) {
 			L[v] = R[v];
 			R[v] = t[v];
 		}
 	}
-	for (int v = 0; v < 4; v++) /* a * R + L: both factors < 2^32 */
-		_mm512_storeu_si512(out + 8 * v,
-				    _mm512_add_epi64(_mm512_mul_epu32(R[v], da.d), L[v]));
+	const __m512i n = _mm512_set1_epi64((long long)p->n);
+	uint32_t walk = 0;
+
+	for (int v = 0; v < 4; v++) { /* a * R + L: both factors < 2^32 */
+		__m512i c = _mm512_add_epi64(_mm512_mul_epu32(R[v], da.d), L[v]);
+
+		_mm512_storeu_si512(out + 8 * v, c);
+		walk |= (uint32_t)_mm512_cmpge_epu64_mask(c, n) << (8 * v);
+	}
+	return walk;
 }
 
-static int have_avx512(void)
-{
-	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx512f");
-}
 #else
-static void encrypt32_avx512(const struct pps_perm *p, const uint64_t *in, uint64_t *out)
+static uint32_t encrypt32_avx512(const struct pps_perm *p, const uint64_t *in, uint64_t *out)
 {
 	(void)p, (void)in, (void)out;
-}
-
-static int have_avx512(void)
-{
 	return 0;
 }
+
 #endif
 
 void pps_perm_apply_burst(const struct pps_perm *p, const uint64_t *in, uint64_t *out,
 			  unsigned n)
 {
-	static int simd = -1; /* idempotent: a race only repeats the same answer */
 	unsigned k = 0;
 
 	if (p->n <= 1) {
@@ -253,15 +214,16 @@ void pps_perm_apply_burst(const struct pps_perm *p, const uint64_t *in, uint64_t
 			out[k] = 0;
 		return;
 	}
-	if (simd < 0)
-		simd = have_avx512();
-	if (simd)
-		for (; k + 32 <= n; k += 32) {
-			encrypt32_avx512(p, in + k, out + k);
-			for (int l = 0; l < 32; l++)
-				while (out[k + l] >= p->n) /* cycle walking: rare */
-					out[k + l] = encrypt(p, out[k + l]);
-		}
+	if (pps_cpu_has_avx512())
+		for (; k + 32 <= n; k += 32)
+			for (uint32_t walk = encrypt32_avx512(p, in + k, out + k); walk;
+			     walk &= walk - 1) { /* cycle walking: rare */
+				uint64_t *o = out + k + __builtin_ctz(walk);
+
+				do
+					*o = encrypt(p, *o);
+				while (*o >= p->n);
+			}
 	for (; k + 4 <= n; k += 4) {
 		uint64_t m[4] = { in[k], in[k + 1], in[k + 2], in[k + 3] };
 

@@ -25,8 +25,7 @@ struct pps_perm {
 	uint64_t a; /* a*b >= n, a ~ sqrt(n) */
 	uint64_t b;
 	uint64_t round_key[PPS_PERM_ROUNDS];
-	struct pps_fastdiv div_a; /* reciprocals: no divide instruction per round */
-	struct pps_fastdiv div_b;
+	struct pps_fastdiv div_a; /* reciprocal of a: m -> (m mod a, m div a) without a divide */
 };
 
 /**
@@ -38,17 +37,18 @@ int pps_perm_init(struct pps_perm *p, uint64_t n, uint64_t seed);
 
 /**
  * pps_perm_apply - the image of @i (0 <= i < n) under the permutation; always < n.
- * Cost: 6 Feistel rounds (a multiply-xorshift mix and a reciprocal-multiply remainder each,
- * no divide instruction), repeated only while the result falls in [n, a*b).
+ * Cost: one reciprocal-multiply split of i into (i mod a, i div a), then 6 Feistel rounds of
+ * three multiplies each (a 32-bit multiply-xorshift mix scaled into the radix by a
+ * multiply-shift: no divide instruction), repeated only while the result falls in [n, a*b).
  */
 uint64_t pps_perm_apply(const struct pps_perm *p, uint64_t i);
 
 /**
  * pps_perm_apply_burst - @out[k] = pps_perm_apply(@p, @in[k]) for k < @n (@in and @out may
- * be the same array). Same results, faster: one image is a ~150-cycle dependency chain, most
+ * be the same array). Same results, faster: one image is a ~130-cycle dependency chain, most
  * of it multiply latency, so indices go through the Feistel rounds together: 32 at a time as
- * AVX-512 lanes where the CPU has it (about 3x faster than one by one), otherwise four in
- * lockstep so the CPU overlaps four independent chains.
+ * AVX-512 lanes where the CPU has it (about 8 TSC cycles an index on the lab machine, see
+ * bench/bench_core), otherwise four in lockstep so the CPU overlaps four independent chains.
  */
 void pps_perm_apply_burst(const struct pps_perm *p, const uint64_t *in, uint64_t *out,
 			  unsigned n);

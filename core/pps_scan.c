@@ -1,5 +1,6 @@
 #include "pps_scan.h"
 
+#include "pps_fastdiv_avx512.h"
 #include "pps_shard.h"
 
 #include <errno.h>
@@ -66,39 +67,120 @@ void pps_scan_fini(struct pps_scan *s)
 	s->dedup = NULL;
 }
 
+#if PPS_HAVE_AVX512_CODE
+/*
+ * The split of pps_scan_fill_burst() for one target block, eight lanes a vector: t[k] ->
+ * address first_h + t[k] div n_ports and port plist[t[k] mod n_ports] (pps_divmod_v(), the
+ * same exact division as the scalar loop). Only called where pps_cpu_has_avx512().
+ */
+__attribute__((target("avx512f"))) static void split_one_range_avx512(
+	const uint64_t *t, unsigned w, const struct pps_fastdiv *div_ports, uint32_t first_h,
+	const uint16_t *plist, uint32_t *dip, uint16_t *dport)
+{
+	const struct pps_div_v d = pps_div_v_init(div_ports);
+	const __m512i first = _mm512_set1_epi64(first_h);
+	unsigned k = 0;
+
+	for (; k + 8 <= w; k += 8) {
+		__m512i rem, q = pps_divmod_v(_mm512_loadu_si512(t + k), &d, &rem);
+		uint64_t r[8];
+
+		_mm256_storeu_si256((__m256i *)(dip + k),
+				    _mm512_cvtepi64_epi32(_mm512_add_epi64(q, first)));
+		_mm512_storeu_si512(r, rem);
+		for (int l = 0; l < 8; l++)
+			dport[k + l] = plist[r[l]];
+	}
+	for (; k < w; k++) {
+		uint64_t port_idx, a = pps_fastdiv_divmod(div_ports, t[k], &port_idx);
+
+		dip[k] = first_h + (uint32_t)a;
+		dport[k] = plist[port_idx];
+	}
+}
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 uint16_t pps_scan_fill_burst(const struct pps_scan *s, uint64_t j0, uint64_t stride, unsigned n,
 			     uint8_t *const *bufs)
 {
 	uint64_t i[PPS_SCAN_BURST], r[PPS_SCAN_BURST], t[PPS_SCAN_BURST], h[PPS_SCAN_BURST];
 	uint32_t dip[PPS_SCAN_BURST], sip[PPS_SCAN_BURST];
 	uint16_t dport[PPS_SCAN_BURST], sport[PPS_SCAN_BURST];
+	uint16_t ipcs[PPS_SCAN_BURST], tcpcs[PPS_SCAN_BURST];
+	/* read once: the stores into the arrays above would otherwise make the compiler reload
+	 * these from *s in every iteration */
+	const struct pps_fastdiv div_ports = s->div_ports, div_sports = s->div_sports;
+	const uint16_t *plist = s->ports->list;
+	const int one_range = s->targets->n_ranges == 1;
+	const uint32_t first_h = one_range ? s->targets->ranges[0].first_h : 0;
+	const uint32_t src_ip_h = s->src_ip_h;
+	const uint16_t sport_first_h = s->sport_first_h;
 
 	while (n) {
 		unsigned w = n < PPS_SCAN_BURST ? n : PPS_SCAN_BURST;
 
 		/* the steps of pps_scan_probe_at(), each over the whole burst */
-		for (unsigned k = 0; k < w; k++) {
-			uint64_t j = j0 + k * stride;
-
-			i[k] = j;
-			r[k] = s->probes == 1 ? 0 : pps_fastdiv_divmod(&s->div_sel, j, &i[k]);
-		}
+		if (s->probes == 1)
+			for (unsigned k = 0; k < w; k++)
+				i[k] = j0 + k * stride;
+		else
+			for (unsigned k = 0; k < w; k++)
+				r[k] = pps_fastdiv_divmod(&s->div_sel, j0 + k * stride, &i[k]);
 		pps_perm_apply_burst(&s->perm, i, t, w);
-		for (unsigned k = 0; k < w; k++) {
-			uint64_t port_idx, a = pps_fastdiv_divmod(&s->div_ports, t[k], &port_idx);
+#if PPS_HAVE_AVX512_CODE
+		if (one_range && pps_cpu_has_avx512())
+			split_one_range_avx512(t, w, &div_ports, first_h, plist, dip, dport);
+		else
+#endif
+		if (one_range) /* one target block: the address is a sum, no search */
+			for (unsigned k = 0; k < w; k++) {
+				uint64_t port_idx, a = pps_fastdiv_divmod(&div_ports, t[k], &port_idx);
 
-			dip[k] = pps_targets_at(s->targets, a);
-			dport[k] = s->ports->list[port_idx];
-			sport[k] = (uint16_t)(s->sport_first_h +
-					      (uint32_t)pps_fastdiv_mod(&s->div_sports, i[k] + r[k]));
-			sip[k] = s->n_sources == 1 ? s->src_ip_h
-						   : pps_targets_at(s->sources,
-								    pps_fastdiv_mod(&s->div_sources, i[k]));
+				dip[k] = first_h + (uint32_t)a;
+				dport[k] = plist[port_idx];
+			}
+		else
+			for (unsigned k = 0; k < w; k++) {
+				uint64_t port_idx, a = pps_fastdiv_divmod(&div_ports, t[k], &port_idx);
+
+				dip[k] = pps_targets_at(s->targets, a);
+				dport[k] = plist[port_idx];
+			}
+		if (s->probes == 1) { /* i[k] = j0 + k * stride: step the remainder, no division */
+			uint64_t m = pps_fastdiv_mod(&div_sports, j0);
+			uint64_t step = pps_fastdiv_mod(&div_sports, stride);
+
+			for (unsigned k = 0; k < w; k++) {
+				sport[k] = (uint16_t)(sport_first_h + (uint32_t)m);
+				m += step;
+				m = m >= div_sports.d ? m - div_sports.d : m;
+			}
+		} else {
+			for (unsigned k = 0; k < w; k++)
+				sport[k] = (uint16_t)(sport_first_h +
+						      (uint32_t)pps_fastdiv_mod(&div_sports, i[k] + r[k]));
 		}
+		if (s->n_sources == 1)
+			for (unsigned k = 0; k < w; k++)
+				sip[k] = src_ip_h;
+		else
+			for (unsigned k = 0; k < w; k++)
+				sip[k] = pps_targets_at(s->sources,
+							pps_fastdiv_mod(&s->div_sources, i[k]));
 		pps_siphash24_4tuple_burst(&s->key, dip, sip, dport, sport, h, w);
+		/* checksums lane-parallel (a loop the compiler vectorises), then the stores */
+		for (unsigned k = 0; k < w; k++) {
+			ipcs[k] = pps_template_ip_csum(&s->tmpl, sip[k], dip[k], (uint16_t)(h[k] >> 32));
+			tcpcs[k] = pps_template_tcp_csum(&s->tmpl, sip[k], dip[k], dport[k], sport[k],
+							 (uint32_t)h[k]);
+		}
 		for (unsigned k = 0; k < w; k++)
-			pps_template_fill_src(&s->tmpl, bufs[k], sip[k], dip[k], dport[k], sport[k],
-					      (uint32_t)h[k], (uint16_t)(h[k] >> 32));
+			pps_template_fill_csum(&s->tmpl, bufs[k], sip[k], dip[k], dport[k], sport[k],
+					       (uint32_t)h[k], (uint16_t)(h[k] >> 32), ipcs[k],
+					       tcpcs[k]);
 		j0 += w * stride;
 		bufs += w;
 		n -= w;

@@ -32,9 +32,11 @@ uint64_t pps_siphash24(const struct pps_siphash_key *key, const void *data, size
 
 /**
  * pps_siphash24_4tuple - SipHash-2-4 of the 12-byte message
- *   dst_ip (4, network order) | src_ip (4, network order) | dst_port (2, network order) |
- *   src_port (2, network order)
- * Arguments are in host order; the result equals pps_siphash24() of those 12 bytes.
+ *   dst_ip (4, little-endian) | src_ip (4, little-endian) | dst_port (2, little-endian) |
+ *   src_port (2, little-endian)
+ * Arguments are numbers (host order); the result equals pps_siphash24() of those 12 bytes.
+ * Little-endian because SipHash reads its message as little-endian words: the two words are
+ * then plain shifts and ors of the numbers, with no byte swap in the per-probe path.
  * This is the per-probe and per-response cookie function; it is specialised for the
  * fixed length (one compression round plus the final block), no loop, no branch.
  */
@@ -46,7 +48,7 @@ uint64_t pps_siphash24_4tuple(const struct pps_siphash_key *key, uint32_t dst_ip
  * @src_ip_h[k], @dst_port_h[k], @src_port_h[k]) for k < @n. Bit-identical to the scalar
  * function; eight messages go through the SipRounds as the lanes of one vector (AVX-512,
  * AVX2 or SSE2, picked at run time for the CPU), so a burst of probes or responses costs
- * a fraction of @n scalar calls.
+ * a fraction of @n scalar calls (32 lanes a call; a shorter tail is padded).
  */
 void pps_siphash24_4tuple_burst(const struct pps_siphash_key *key, const uint32_t *dst_ip_h,
 				const uint32_t *src_ip_h, const uint16_t *dst_port_h,

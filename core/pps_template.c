@@ -95,9 +95,9 @@ int pps_template_build(struct pps_template *t, const struct pps_template_params 
 		t->len = PPS_ETH_MIN_FRAME;
 
 	/* ip[4..5] id, ip[10..11] checksum, ip[12..19] addresses are zero here. */
-	t->ip_sum = pps_csum_partial(ip, 20, 0);
+	/* both folded to 16 bits (not complemented) so that a probe's sums stay below 2^32 */
+	t->ip_sum = (uint16_t)~pps_csum_fold(pps_csum_partial(ip, 20, 0));
 	/* pseudo header without addresses; TCP with zero ports, seq and checksum */
-	t->tcp_sum = 6 + t->tcp_len;
-	t->tcp_sum = pps_csum_partial(tcp, t->tcp_len, t->tcp_sum);
+	t->tcp_sum = (uint16_t)~pps_csum_fold(pps_csum_partial(tcp, t->tcp_len, 6 + t->tcp_len));
 	return 0;
 }

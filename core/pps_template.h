@@ -48,9 +48,10 @@ struct pps_template {
 	uint16_t tcp_off; /* offset of the TCP header */
 	uint16_t tcp_len; /* TCP header + options */
 	uint32_t src_ip_h; /* default source address (host order) */
-	uint64_t ip_sum;   /* partial sum of the IPv4 header without addresses, id, checksum */
-	uint64_t tcp_sum;  /* partial sum of pseudo header without addresses + TCP without ports,
-			      seq, checksum */
+	uint32_t ip_sum;   /* partial sum of the IPv4 header without addresses, id, checksum;
+			      folded to 16 bits, not complemented */
+	uint32_t tcp_sum;  /* the same for the pseudo header without addresses + TCP without
+			      ports, seq, checksum */
 };
 
 /**
@@ -59,12 +60,6 @@ struct pps_template {
  */
 int pps_template_build(struct pps_template *t, const struct pps_template_params *prm);
 
-/**
- * pps_template_fill_src - writes one probe from source address @src_ip_h into @buf (at least
- * t->len bytes, caller-owned) and returns its length in bytes. All arguments are host order;
- * they are stored big-endian. Per-probe work: one 60-80 byte copy, a few stores and two
- * checksum folds from the precomputed partial sums (RFC 1624); no allocation.
- */
 static inline void pps_put_be16(uint8_t *p, uint16_t v_h)
 {
 	v_h = __builtin_bswap16(v_h);
@@ -97,28 +92,70 @@ static inline void pps_template_copy(const struct pps_template *t, uint8_t *buf)
 	}
 }
 
+/**
+ * pps_template_ip_csum, pps_template_tcp_csum - the IPv4 header checksum and the TCP checksum
+ * (host order, ready to store) of the probe with these fields, from the template's partial
+ * sums (RFC 1624): a few 16-bit additions and two folds, no memory touched but @t. Pure
+ * functions of their arguments, so a burst computes them lane-parallel (pps_scan_fill_burst).
+ */
+static inline uint16_t pps_template_ip_csum(const struct pps_template *t, uint32_t src_ip_h,
+					    uint32_t dst_ip_h, uint16_t ipid_h)
+{
+	return pps_csum_fold32(t->ip_sum + (src_ip_h >> 16) + (src_ip_h & 0xffff) +
+			       (dst_ip_h >> 16) + (dst_ip_h & 0xffff) + ipid_h);
+}
+
+static inline uint16_t pps_template_tcp_csum(const struct pps_template *t, uint32_t src_ip_h,
+					     uint32_t dst_ip_h, uint16_t dst_port_h,
+					     uint16_t src_port_h, uint32_t seq_h)
+{
+	return pps_csum_fold32(t->tcp_sum + (src_ip_h >> 16) + (src_ip_h & 0xffff) +
+			       (dst_ip_h >> 16) + (dst_ip_h & 0xffff) + src_port_h + dst_port_h +
+			       (seq_h >> 16) + (seq_h & 0xffff));
+}
+
+/**
+ * pps_template_fill_csum - writes one probe into @buf (at least t->len bytes, caller-owned)
+ * with checksums already computed by pps_template_ip_csum() and pps_template_tcp_csum() for
+ * the same fields; returns its length in bytes. All arguments are host order; they are
+ * stored big-endian. One 60-80 byte copy and seven stores; no allocation.
+ */
+static inline uint16_t pps_template_fill_csum(const struct pps_template *t, uint8_t *buf,
+					      uint32_t src_ip_h, uint32_t dst_ip_h,
+					      uint16_t dst_port_h, uint16_t src_port_h,
+					      uint32_t seq_h, uint16_t ipid_h, uint16_t ip_csum_h,
+					      uint16_t tcp_csum_h)
+{
+	uint8_t *ip = buf + t->ip_off;
+	uint8_t *tcp = buf + t->tcp_off;
+
+	pps_template_copy(t, buf);
+	pps_put_be16(ip + 4, ipid_h);
+	pps_put_be16(ip + 10, ip_csum_h);
+	pps_put_be32(ip + 12, src_ip_h);
+	pps_put_be32(ip + 16, dst_ip_h);
+	pps_put_be16(tcp, src_port_h);
+	pps_put_be16(tcp + 2, dst_port_h);
+	pps_put_be32(tcp + 4, seq_h);
+	pps_put_be16(tcp + 16, tcp_csum_h);
+	return t->len;
+}
+
+/**
+ * pps_template_fill_src - writes one probe from source address @src_ip_h into @buf (at least
+ * t->len bytes, caller-owned) and returns its length in bytes. All arguments are host order;
+ * they are stored big-endian. Per-probe work: one 60-80 byte copy, a few stores and two
+ * checksum folds from the precomputed partial sums (RFC 1624); no allocation.
+ */
 static inline uint16_t pps_template_fill_src(const struct pps_template *t, uint8_t *buf,
 					     uint32_t src_ip_h, uint32_t dst_ip_h,
 					     uint16_t dst_port_h, uint16_t src_port_h, uint32_t seq_h,
 					     uint16_t ipid_h)
 {
-	uint8_t *ip = buf + t->ip_off;
-	uint8_t *tcp = buf + t->tcp_off;
-	uint64_t addr = (uint64_t)(src_ip_h >> 16) + (src_ip_h & 0xffff) + (dst_ip_h >> 16) +
-			(dst_ip_h & 0xffff);
-
-	pps_template_copy(t, buf);
-	pps_put_be16(ip + 4, ipid_h);
-	pps_put_be32(ip + 12, src_ip_h);
-	pps_put_be32(ip + 16, dst_ip_h);
-	pps_put_be16(ip + 10, pps_csum_fold(t->ip_sum + addr + ipid_h));
-
-	pps_put_be16(tcp, src_port_h);
-	pps_put_be16(tcp + 2, dst_port_h);
-	pps_put_be32(tcp + 4, seq_h);
-	pps_put_be16(tcp + 16, pps_csum_fold(t->tcp_sum + addr + src_port_h + dst_port_h +
-					     (seq_h >> 16) + (seq_h & 0xffff)));
-	return t->len;
+	return pps_template_fill_csum(
+		t, buf, src_ip_h, dst_ip_h, dst_port_h, src_port_h, seq_h, ipid_h,
+		pps_template_ip_csum(t, src_ip_h, dst_ip_h, ipid_h),
+		pps_template_tcp_csum(t, src_ip_h, dst_ip_h, dst_port_h, src_port_h, seq_h));
 }
 
 /**

@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "pps_permutation.h"
+#include "unit_util.h"
 
 static const uint64_t seeds[] = { 1, 2, 42, 0xdeadbeef };
 static const uint64_t sizes[] = {
@@ -154,4 +155,31 @@ Test(perm, splitmix64_reference)
 	cr_assert_eq(pps_splitmix64(&st), 0x6e789e6aa1b965f4ULL);
 	cr_assert_eq(pps_splitmix64(&st), 0x06c45d188009454fULL);
 	cr_assert_eq(st, 3 * 0x9e3779b97f4a7c15ULL);
+}
+
+Test(perm, burst_matches_apply)
+{
+	/* up to 2^62 (a near 2^31: the vector lanes' 32-bit arithmetic at its widest), bursts
+	 * of every length 1..100 (the 32-lane vector path, the 4-lane path and the tail) */
+	static const uint64_t big[] = { 2, 10, 65537, 1000003, (1ULL << 32) + 15,
+					(1ULL << 40) + 7, 281470681743360ULL, (1ULL << 62) - 1,
+					1ULL << 62 };
+	struct ut_rng r;
+
+	ut_rng_seed(&r, 77);
+	for (size_t ni = 0; ni < sizeof(big) / sizeof(big[0]); ni++) {
+		struct pps_perm p;
+		uint64_t in[100], out[100];
+
+		cr_assert_eq(pps_perm_init(&p, big[ni], ut_rand64(&r)), 0);
+		for (unsigned len = 1; len <= 100; len++) {
+			for (unsigned k = 0; k < len; k++)
+				in[k] = k % 3 == 0 ? big[ni] - 1 - k % big[ni] : ut_below(&r, big[ni]);
+			pps_perm_apply_burst(&p, in, out, len);
+			for (unsigned k = 0; k < len; k++)
+				cr_assert_eq(out[k], pps_perm_apply(&p, in[k]),
+					     "n %llu len %u lane %u", (unsigned long long)big[ni], len,
+					     k);
+		}
+	}
 }
