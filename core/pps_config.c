@@ -32,6 +32,7 @@ enum {
 	OPT_SOURCE_MAC,
 	OPT_PROBE_TTL,
 	OPT_OUTPUT_CLOSED,
+	OPT_NO_RST,
 	OPT_TCP_OPTIONS,
 	OPT_DRYRUN,
 	OPT_SHARDS,
@@ -124,6 +125,8 @@ static const struct opt_desc opts[] = {
 	  "comma-separated fields (default saddr,sport,classification)" },
 	{ { "output-closed", no_argument, NULL, OPT_OUTPUT_CLOSED }, BOTH, NULL,
 	  "also report closed ports (RST responses)" },
+	{ { "no-rst", no_argument, NULL, OPT_NO_RST }, BOTH, NULL,
+	  "do not answer SYN-ACKs with a RST (default: close each half-open connection)" },
 	{ { "status-updates-file", required_argument, NULL, 'u' }, BOTH, "FILE",
 	  "write progress as CSV, one line a second" },
 	{ { "status-json", required_argument, NULL, OPT_STATUS_JSON }, BOTH, "FILE",
@@ -800,6 +803,9 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 			break;
 		case OPT_OUTPUT_CLOSED:
 			cfg->output_closed = 1;
+			break;
+		case OPT_NO_RST:
+			cfg->no_rst = 1;
 			break;
 		case 'u':
 			if (!*optarg)

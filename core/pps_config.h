@@ -71,6 +71,7 @@ struct pps_config {
 	enum pps_output_format output_format;
 	char output_fields[256]; /* -f, comma-separated */
 	int output_closed;	 /* --output-closed */
+	int no_rst;		 /* --no-rst: SYN-ACKs are not answered with a RST */
 
 	const char *iface; /* -i, ppscan-pcap */
 	uint32_t pcap_buffer; /* --pcap-buffer: libpcap receive buffer, bytes (ppscan-pcap) */

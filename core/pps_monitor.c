@@ -71,13 +71,14 @@ static void write_status_files(struct pps_monitor *m, const struct pps_totals *n
 		fflush(m->status_csv);
 	}
 	if (m->status_json) {
-		json_t *o = json_pack("{s:s, s:f, s:f, s:f, s:f, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+		json_t *o = json_pack("{s:s, s:f, s:f, s:f, s:f, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
 				      "real_time", ts, "time_elapsed", elapsed, "time_remaining", left,
 				      "percent_complete", pct, "hit_rate", hit,
 				      "sent", (json_int_t)now->sent, "send_rate", (double)(now->sent - prev->sent) / d,
 				      "recv", (json_int_t)now->recv, "open", (json_int_t)now->open,
 				      "closed", (json_int_t)now->closed, "invalid", (json_int_t)now->invalid,
 				      "duplicates", (json_int_t)now->dup, "drops", (json_int_t)now->nic_drops,
+				      "rst_sent", (json_int_t)now->rst,
 				      "results", (json_int_t)m->written,
 				      "phase", m->done_at >= 0 ? "cooldown" : "sending");
 		if (o) {
@@ -392,7 +393,7 @@ static int write_metadata(struct pps_monitor *m, const struct pps_totals *t,
 			free(buf);
 		}
 	}
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:s?}",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:s?}",
 		      "program", cfg->prog, "version", PPS_VERSION, "seed", seed,
 		      "start_time", start, "end_time", end, "duration_s", m->elapsed_s,
 		      "options", opts, "counters",
@@ -402,6 +403,7 @@ static int write_metadata(struct pps_monitor *m, const struct pps_totals *t,
 		      "duplicates", (json_int_t)t->dup, "malformed", (json_int_t)t->malformed,
 		      "not_ours", (json_int_t)t->other, "nic_drops", (json_int_t)t->nic_drops,
 		      "ring_full", (json_int_t)t->ring_full, "tx_full", (json_int_t)t->tx_full,
+		      "rst_sent", (json_int_t)t->rst, "rst_not_sent", (json_int_t)t->rst_lost,
 		      "results_written", (json_int_t)m->written,
 		      "target_space", (json_int_t)cfg->n_probes,
 		      "targets_addresses", (json_int_t)cfg->targets->n_addresses,

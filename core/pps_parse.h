@@ -46,6 +46,8 @@ struct pps_arp_pkt {
 /** The parsed frame: kind and the matching fields. */
 struct pps_pkt {
 	enum pps_parse_kind kind;
+	uint8_t verdict; /* set by pps_scan_rx() / pps_scan_rx_burst(): the enum pps_verdict of
+			    a TCP frame, PPS_V_NONE (0xff) for any other (not set by parsing) */
 	union {
 		struct pps_tcp_pkt tcp;
 		struct pps_arp_pkt arp;

@@ -54,6 +54,9 @@ int pps_scan_init(struct pps_scan *s, const struct pps_config *cfg, const uint8_
 	prm.options = cfg->tcpopt;
 	if ((rc = pps_template_build(&s->tmpl, &prm)) < 0)
 		return rc;
+	prm.rst = 1;
+	if ((rc = pps_template_build(&s->rst_tmpl, &prm)) < 0)
+		return rc;
 
 	s->dedup = pps_dedup_new(s->n);
 	if (!s->dedup)
@@ -283,6 +286,7 @@ enum pps_parse_kind pps_scan_rx(struct pps_scan *s, const uint8_t *frame, uint32
 	enum pps_verdict v;
 
 	pps_counter_add(&c->recv, 1);
+	pkt->verdict = PPS_V_NONE;
 	if (k == PPS_PKT_MALFORMED) {
 		pps_counter_add(&c->malformed, 1);
 		return k;
@@ -292,6 +296,7 @@ enum pps_parse_kind pps_scan_rx(struct pps_scan *s, const uint8_t *frame, uint32
 		return k;
 	}
 	v = pps_scan_validate(s, &pkt->tcp, &idx); /* sets idx: call it before reading idx */
+	pkt->verdict = (uint8_t)v;
 	rx_judged(s, &pkt->tcp, v, idx, now_ns, cooldown, c, ring);
 	return k;
 }
@@ -314,7 +319,7 @@ uint64_t pps_scan_rx_burst(struct pps_scan *s, const uint8_t *const *frames, con
 		enum pps_parse_kind kind = pps_parse_frame(frames[k], lens[k], with_ethernet, &pkts[k]);
 		const struct pps_tcp_pkt *t = &pkts[k].tcp;
 
-		verdict[k] = 0xff; /* not TCP: counted in step 1 */
+		verdict[k] = PPS_V_NONE; /* not TCP: counted in step 1 */
 		if (kind == PPS_PKT_MALFORMED) {
 			pps_counter_add(&c->malformed, 1);
 			continue;
@@ -341,10 +346,12 @@ uint64_t pps_scan_rx_burst(struct pps_scan *s, const uint8_t *const *frames, con
 	for (unsigned q = 0; q < m; q++)
 		verdict[cand[q]] = (uint8_t)validate_cookie(&pkts[cand[q]].tcp, (uint32_t)h[q]);
 	/* 3: in frame order, so results enter the ring as pps_scan_rx() would push them */
-	for (unsigned k = 0; k < n; k++)
-		if (verdict[k] != 0xff)
+	for (unsigned k = 0; k < n; k++) {
+		pkts[k].verdict = verdict[k];
+		if (verdict[k] != PPS_V_NONE)
 			rx_judged(s, &pkts[k].tcp, (enum pps_verdict)verdict[k], idx[k], now_ns,
 				  cooldown, c, ring);
+	}
 	return arp;
 }
 

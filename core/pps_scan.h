@@ -33,6 +33,7 @@ struct pps_scan {
 	struct pps_perm perm;
 	struct pps_siphash_key key;
 	struct pps_template tmpl;
+	struct pps_template rst_tmpl; /* the RST that closes a half-open connection */
 	uint64_t n;	/* targets: n_addresses * n_ports */
 	uint64_t n_sel; /* targets selected: min(n, -n/--max-targets) */
 	uint64_t total; /* probes: n_sel * cfg->probes; the index space senders walk */
@@ -126,6 +127,7 @@ enum pps_verdict {
 	PPS_V_NOT_TARGET,  /* from an address or port we did not probe */
 	PPS_V_BAD_COOKIE,  /* ack does not match the SYN cookie */
 	PPS_V_BAD_FLAGS,   /* neither SYN-ACK nor RST */
+	PPS_V_NONE = 0xff, /* struct pps_pkt.verdict of a frame that is not TCP */
 };
 
 /**
@@ -141,7 +143,9 @@ enum pps_verdict pps_scan_validate(const struct pps_scan *s, const struct pps_tc
  * pps_scan_rx - the whole RX path for one frame: parse, validate, dedup, and on a new
  * result push it to @ring. Updates @c (owned by the calling RX thread). @now_ns is the
  * receive time (Unix ns); @cooldown marks results arriving after the last probe.
- * Returns the parse kind; for PPS_PKT_ARP the parsed ARP fields are in @pkt for the caller.
+ * Returns the parse kind; for PPS_PKT_ARP the parsed ARP fields are in @pkt for the caller;
+ * @pkt->verdict is the frame's enum pps_verdict (PPS_V_SYNACK for every genuine SYN-ACK,
+ * repeats included: the caller answers those with pps_scan_fill_rst()).
  */
 enum pps_parse_kind pps_scan_rx(struct pps_scan *s, const uint8_t *frame, uint32_t len,
 				int with_ethernet, uint64_t now_ns, int cooldown,
@@ -153,11 +157,29 @@ enum pps_parse_kind pps_scan_rx(struct pps_scan *s, const uint8_t *frame, uint32
  * into @pkts[k] (caller-owned, @n entries). Faster per frame: the frames are parsed and
  * pre-checked first, the dedup words of the candidates prefetched, their cookies computed
  * eight per vector, then judged in order. Returns a mask with bit k set where frame k is ARP
- * (its fields in @pkts[k].arp, for the caller to answer).
+ * (its fields in @pkts[k].arp, for the caller to answer); @pkts[k].verdict as pps_scan_rx().
  */
 uint64_t pps_scan_rx_burst(struct pps_scan *s, const uint8_t *const *frames, const uint32_t *lens,
 			   unsigned n, int with_ethernet, uint64_t now_ns, int cooldown,
 			   struct pps_counters *c, struct pps_ring *ring, struct pps_pkt *pkts);
+
+/**
+ * pps_scan_fill_rst - writes into @buf (caller-owned, >= s->rst_tmpl.len bytes) the RST that
+ * closes the half-open connection a genuine SYN-ACK @synack reports (verdict PPS_V_SYNACK),
+ * and returns its length in bytes. RFC 793 (3.4, reset generation): to a segment carrying an
+ * ACK the reset is <SEQ=SEG.ACK><CTL=RST>; so seq = @synack->ack_h (our cookie + 1), from
+ * the address and port the SYN-ACK was sent to, to the address and port it came from, TTL
+ * and next-hop MAC as the probes'. Without it the target keeps the connection half-open
+ * and retransmits its SYN-ACK (Linux: 5 times over ~1 min); masscan sends the same reset.
+ * Never call it for a frame that failed validation: that would make the scanner a reflector.
+ */
+static inline uint16_t pps_scan_fill_rst(const struct pps_scan *s, const struct pps_tcp_pkt *synack,
+					 uint8_t *buf)
+{
+	return pps_template_fill_src(&s->rst_tmpl, buf, synack->daddr_h, synack->saddr_h,
+				     synack->sport_h, synack->dport_h, synack->ack_h,
+				     (uint16_t)(synack->ack_h >> 16));
+}
 
 /**
  * pps_scan_slice - sender thread @thread's share of this scan (cfg shard/shards and

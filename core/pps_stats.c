@@ -23,6 +23,8 @@ void pps_totals_sum(struct pps_totals *t, const struct pps_counters *c, size_t n
 		t->malformed += LD(c[i].malformed);
 		t->other += LD(c[i].other);
 		t->ring_full += LD(c[i].ring_full);
+		t->rst += LD(c[i].rst);
+		t->rst_lost += LD(c[i].rst_lost);
 	}
 }
 
@@ -44,6 +46,8 @@ void pps_totals_collect(struct pps_totals *t, const struct pps_counters *tx, siz
 	t->malformed = r.malformed;
 	t->other = r.other;
 	t->ring_full = r.ring_full;
+	t->rst += r.rst; /* RSTs may leave from a sender's queue or from the receive loop */
+	t->rst_lost += r.rst_lost;
 }
 
 /* "240 Kp/s" style, as ZMap prints rates. */
@@ -137,7 +141,9 @@ void pps_summary_print(FILE *out, const char *prog, const struct pps_totals *t, 
 		"%s:   open %" PRIu64 ", closed %" PRIu64 ", invalid %" PRIu64
 		", duplicates %" PRIu64 "\n"
 		"%s:   malformed %" PRIu64 ", not ours %" PRIu64 ", NIC drops %" PRIu64
-		", results lost (ring full) %" PRIu64 "\n",
+		", results lost (ring full) %" PRIu64 "\n"
+		"%s:   RSTs sent to close half-open connections %" PRIu64 ", not sent %" PRIu64 "\n",
 		prog, seed, elapsed_s, prog, t->sent, t->recv, t->valid, prog, t->open, t->closed,
-		t->invalid, t->dup, prog, t->malformed, t->other, t->nic_drops, t->ring_full);
+		t->invalid, t->dup, prog, t->malformed, t->other, t->nic_drops, t->ring_full, prog,
+		t->rst, t->rst_lost);
 }

@@ -27,6 +27,8 @@ struct pps_counters {
 	_Atomic uint64_t malformed;	    /* truncated / inconsistent headers */
 	_Atomic uint64_t other;		    /* not for us: other hosts, protocols, our own probes */
 	_Atomic uint64_t ring_full;	    /* results lost because the output ring was full */
+	_Atomic uint64_t rst;		    /* RSTs sent to close half-open connections */
+	_Atomic uint64_t rst_lost;	    /* RSTs not sent (no buffer, queue or device room) */
 };
 
 /** pps_counter_add - owner-thread increment (relaxed). */
@@ -39,7 +41,7 @@ static inline void pps_counter_add(_Atomic uint64_t *c, uint64_t n)
 /** A plain snapshot of summed counters plus the device's drop count. */
 struct pps_totals {
 	uint64_t sent, tx_full, recv, valid, open, closed, dup, invalid, malformed, other,
-		ring_full;
+		ring_full, rst, rst_lost;
 	uint64_t nic_drops; /* rte_eth_stats imissed + rx_nombuf, or pcap ps_drop + ps_ifdrop */
 };
 

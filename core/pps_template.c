@@ -70,7 +70,7 @@ int pps_template_build(struct pps_template *t, const struct pps_template_params 
 		b[12] = 0x08;
 		b[13] = 0x00;
 	}
-	optlen = put_options(tcp + 20, prm);
+	optlen = prm->rst ? 0 : put_options(tcp + 20, prm);
 	t->ip_off = ip_off;
 	t->tcp_off = (uint16_t)(ip_off + 20);
 	t->tcp_len = (uint16_t)(20 + optlen);
@@ -86,9 +86,11 @@ int pps_template_build(struct pps_template *t, const struct pps_template_params 
 	t->src_ip_h = prm->src_ip_h;
 
 	tcp[12] = (uint8_t)((t->tcp_len / 4) << 4);
-	tcp[13] = 0x02; /* SYN */
-	tcp[14] = (uint8_t)(prm->window_h >> 8);
-	tcp[15] = (uint8_t)prm->window_h;
+	tcp[13] = prm->rst ? 0x04 : 0x02; /* RST or SYN */
+	if (!prm->rst) {
+		tcp[14] = (uint8_t)(prm->window_h >> 8);
+		tcp[15] = (uint8_t)prm->window_h;
+	}
 
 	t->len = (uint16_t)(ip_off + tot);
 	if (prm->with_ethernet && t->len < PPS_ETH_MIN_FRAME)

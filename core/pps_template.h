@@ -38,6 +38,8 @@ struct pps_template_params {
 	uint16_t mss_h;		/* default 1460 */
 	enum pps_tcp_options options;
 	int with_ethernet; /* 0: raw IP (tun-like links), frame starts at the IPv4 header */
+	int rst;	   /* 1: the RST that closes a half-open connection (RFC 793: flags RST,
+			      window 0, no options; options/window_h/mss_h ignored) */
 };
 
 /** A built template; read-only after pps_template_build(), shareable between threads. */

@@ -23,6 +23,7 @@
 #define APP_MAX_TX 16
 #define APP_POOL_SIZE 16383
 #define APP_POOL_CACHE 256
+#define APP_CTRL_RING 4096 /* control frames in flight: a RST per SYN-ACK of a few bursts */
 
 enum app_role {
 	APP_ROLE_TX = 1,
@@ -34,7 +35,7 @@ struct app {
 	struct pps_scan scan;
 	uint16_t port_id;
 	struct rte_mempool *pool;
-	struct rte_ring *ctrl; /* ARP replies built by RX, sent by the TX loop (MP/SC) */
+	struct rte_ring *ctrl; /* ARP replies and RSTs built by RX, sent by TX queue 0's loop (MP/SC) */
 	uint8_t src_mac[6];
 	uint8_t gw_mac[6];
 

@@ -2,7 +2,9 @@
  * The TX and RX loops. TX: bulk-allocate a burst of mbufs, fill them straight from the
  * template (pps_scan_fill_burst writes into the mbuf data areas), rte_eth_tx_burst, free the
  * unsent tail and give its pacing budget back; paced with TSC deadlines. RX: rte_eth_rx_burst,
- * prefetch, pps_scan_rx_burst (parse, validate, dedup, push to the results ring), bulk free.
+ * prefetch, pps_scan_rx_burst (parse, validate, dedup, push to the results ring), a RST for
+ * each genuine SYN-ACK (built in RX, queued on the control ring, sent by TX queue 0's loop;
+ * not paced: at most one per SYN-ACK), bulk free.
  * No allocation other than mbufs, no log call, no lock, no syscall in either loop.
  */
 #include <rte_cycles.h>
@@ -21,16 +23,40 @@ uint16_t app_lcore_txq[RTE_MAX_LCORE];
 
 #define LD(x) atomic_load_explicit(&(x), memory_order_acquire)
 
-/* Sends queued control frames (ARP replies) on the TX queue this loop owns. */
-static void drain_ctrl(struct app *a)
+/* 1 for an IPv4 frame (a RST), 0 for ARP: the two kinds of control frame. */
+static inline unsigned is_rst_frame(struct rte_mbuf *m)
 {
-	struct rte_mbuf *m[8];
-	unsigned n = rte_ring_dequeue_burst(a->ctrl, (void **)m, 8, NULL);
+	return rte_pktmbuf_mtod(m, const uint8_t *)[12] == 0x08 &&
+	       rte_pktmbuf_mtod(m, const uint8_t *)[13] == 0x00;
+}
 
-	if (n) {
-		uint16_t sent = rte_eth_tx_burst(a->port_id, 0, m, (uint16_t)n);
+/*
+ * Sends queued control frames (ARP replies, RSTs) on TX queue 0, which this loop owns: up to
+ * four bursts a call, so a receive loop queueing a RST per SYN-ACK is drained as fast as it
+ * fills. RSTs sent and refused are counted in @c (this loop's counters).
+ */
+static void drain_ctrl(struct app *a, struct pps_counters *c)
+{
+	for (int round = 0; round < 4; round++) {
+		struct rte_mbuf *m[APP_BURST];
+		unsigned n = rte_ring_dequeue_burst(a->ctrl, (void **)m, APP_BURST, NULL);
+		unsigned rst = 0, unsent = 0;
+		uint16_t sent;
+
+		if (!n)
+			return;
+		for (unsigned k = 0; k < n; k++) /* before the device owns (and may free) them */
+			rst += is_rst_frame(m[k]);
+		sent = rte_eth_tx_burst(a->port_id, 0, m, (uint16_t)n);
+		for (unsigned k = sent; k < n; k++)
+			unsent += is_rst_frame(m[k]);
+		pps_counter_add(&c->rst, rst - unsent);
+		if (unsent)
+			pps_counter_add(&c->rst_lost, unsent);
 		if (sent < n)
 			rte_pktmbuf_free_bulk(m + sent, n - sent);
+		if (n < APP_BURST)
+			return;
 	}
 }
 
@@ -50,6 +76,39 @@ static void answer_arp(struct app *a, const struct pps_arp_pkt *arp)
 						 arp->tpa_h, arp->sha, arp->spa_h);
 	if (rte_ring_enqueue(a->ctrl, m) != 0)
 		rte_pktmbuf_free(m);
+}
+
+/*
+ * Queues a RST for each genuine SYN-ACK among @pkt[0..n) (pps_scan_fill_rst: closes the
+ * target's half-open connection), for TX queue 0's loop to send; failures counted in @c.
+ */
+static void queue_rsts(struct app *a, const struct pps_pkt *pkt, uint16_t n, struct pps_counters *c)
+{
+	struct rte_mbuf *m[APP_BURST];
+	unsigned k = 0, q;
+
+	for (uint16_t i = 0; i < n; i++)
+		k += pkt[i].verdict == PPS_V_SYNACK;
+	if (!k)
+		return;
+	if (rte_pktmbuf_alloc_bulk(a->pool, m, k) != 0) {
+		pps_counter_add(&c->rst_lost, k);
+		return;
+	}
+	for (uint16_t i = 0, j = 0; i < n; i++)
+		if (pkt[i].verdict == PPS_V_SYNACK) {
+			uint16_t len = pps_scan_fill_rst(&a->scan, &pkt[i].tcp,
+							 rte_pktmbuf_mtod(m[j], uint8_t *));
+
+			m[j]->data_len = len;
+			m[j]->pkt_len = len;
+			j++;
+		}
+	q = rte_ring_enqueue_burst(a->ctrl, (void **)m, k, NULL);
+	if (q < k) {
+		pps_counter_add(&c->rst_lost, k - q);
+		rte_pktmbuf_free_bulk(m + q, k - q);
+	}
 }
 
 /* One RX burst; returns the number of frames received. */
@@ -78,6 +137,8 @@ static inline uint16_t rx_step(struct app *a, int cooldown)
 					a->run.results, pkt);
 		for (; arp; arp &= arp - 1)
 			answer_arp(a, &pkt[__builtin_ctzll(arp)].arp);
+		if (!a->cfg.no_rst)
+			queue_rsts(a, pkt, n, &a->run.rx_c);
 	}
 	rte_pktmbuf_free_bulk(m, n);
 	return n;
@@ -142,7 +203,7 @@ int app_worker(void *arg)
 	if (do_tx) {
 		while (sl.next < sl.end && !pps_run_stopping(&a->run)) {
 			if (q == 0)
-				drain_ctrl(a);
+				drain_ctrl(a, c);
 			unsigned sent = tx_step(a, q, c, &pacer, &sl);
 			if (do_rx) /* what arrived meanwhile: full bursts mean more is waiting */
 				for (int k = 0; k < 4 && rx_step(a, 0) == APP_BURST; k++)
@@ -162,11 +223,11 @@ int app_worker(void *arg)
 		if (do_rx)
 			n = rx_step(a, pps_run_done(&a->run));
 		if (do_tx && q == 0)
-			drain_ctrl(a);
+			drain_ctrl(a, c);
 		if (!n)
 			rte_pause();
 	}
 	if (do_tx && q == 0)
-		drain_ctrl(a);
+		drain_ctrl(a, c);
 	return 0;
 }

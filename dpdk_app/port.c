@@ -36,7 +36,7 @@ int app_port_init(struct app *a)
 		fprintf(stderr, "ppscan: cannot create mbuf pool: %s\n", rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
-	a->ctrl = rte_ring_create("ppscan_ctrl", 256, rte_socket_id(), RING_F_SC_DEQ);
+	a->ctrl = rte_ring_create("ppscan_ctrl", APP_CTRL_RING, rte_socket_id(), RING_F_SC_DEQ);
 	if (!a->ctrl) {
 		fprintf(stderr, "ppscan: cannot create control ring: %s\n", rte_strerror(rte_errno));
 		return -ENOMEM;

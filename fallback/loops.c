@@ -172,7 +172,32 @@ static void answer_arp(struct app *a, const struct pps_arp_pkt *arp)
 	(void)!pcap_inject(a->rx, buf, sizeof(buf));
 }
 
-/* Judges the frames collected so far as one burst (pps_scan_rx_burst), answers ARP. */
+/*
+ * Closes the half-open connection of each genuine SYN-ACK among @pkt[0..n) with a RST
+ * (pps_scan_fill_rst), sent on the receive handle. Not when the SYN-ACK went to this host's
+ * own address: its TCP stack finds no socket and sends that RST itself.
+ */
+static void answer_synacks(struct app *a, const struct pps_pkt *pkt, unsigned n)
+{
+	struct pps_counters *c = &a->run.rx_c;
+	uint8_t buf[PPS_TEMPLATE_MAX];
+
+	if (a->cfg.no_rst)
+		return;
+	for (unsigned k = 0; k < n; k++) {
+		if (pkt[k].verdict != PPS_V_SYNACK ||
+		    (a->src_is_local && pkt[k].tcp.daddr_h == a->cfg.src_ip_h))
+			continue;
+		uint16_t len = pps_scan_fill_rst(&a->scan, &pkt[k].tcp, buf);
+
+		if (pcap_inject(a->rx, buf, len) == (int)len)
+			pps_counter_add(&c->rst, 1);
+		else
+			pps_counter_add(&c->rst_lost, 1);
+	}
+}
+
+/* Judges the frames collected so far as one burst (pps_scan_rx_burst), answers ARP and SYN-ACKs. */
 static void rx_flush(struct app *a)
 {
 	struct app_rx_batch *b = &a->rxb;
@@ -185,6 +210,7 @@ static void rx_flush(struct app *a)
 				pps_run_done(&a->run), &a->run.rx_c, a->run.results, pkt);
 	for (; arp && a->answer_arp; arp &= arp - 1)
 		answer_arp(a, &pkt[__builtin_ctzll(arp)].arp);
+	answer_synacks(a, pkt, b->n);
 	b->n = 0;
 }
 
@@ -208,6 +234,7 @@ static void rx_one(u_char *user, const struct pcap_pkthdr *h, const u_char *byte
 				&pkt) == PPS_PKT_ARP &&
 		    a->answer_arp)
 			answer_arp(a, &pkt.arp);
+		answer_synacks(a, &pkt, 1);
 		return;
 	}
 	memcpy(b->slot[b->n], bytes, h->caplen);

@@ -449,10 +449,13 @@ Test(scan, rx_burst_matches_rx)
 			lens[nf++] = 60;
 		}
 	}
+	static uint8_t verdict1[4096];
+
 	for (unsigned k = 0; k < nf; k++) {
 		struct pps_pkt pkt;
 		if (pps_scan_rx(&s1, frames[k], lens[k], 1, 42, 0, &c1, r1, &pkt) == PPS_PKT_ARP)
 			arp1++;
+		verdict1[k] = pkt.verdict;
 	}
 	for (unsigned k = 0, w = 1; k < nf; k += w, w = w % 64 + 1) {
 		const uint8_t *f[64];
@@ -465,9 +468,12 @@ Test(scan, rx_burst_matches_rx)
 			f[q] = frames[k + q];
 		mask = pps_scan_rx_burst(&s2, f, lens + k, w, 1, 42, 0, &c2, r2, pkt);
 		arp2 += (unsigned)__builtin_popcountll(mask);
-		for (unsigned q = 0; q < w; q++)
+		for (unsigned q = 0; q < w; q++) {
 			if (mask >> q & 1)
 				cr_assert_eq(pkt[q].arp.tpa_h, 0xc0000201);
+			cr_assert_eq(pkt[q].verdict, verdict1[k + q], "frame %u: verdicts differ",
+				     k + q);
+		}
 	}
 	cr_assert_gt(arp1, 0);
 	cr_assert_eq(arp1, arp2);

@@ -247,6 +247,8 @@ Test(stats, summary)
 	t.other = 6;
 	t.nic_drops = 4;
 	t.ring_full = 5;
+	t.rst = 19;
+	t.rst_lost = 1;
 	pps_summary_print(f, "ppscan", &t, 12.5, 42);
 	fclose(f);
 	cr_assert_str_eq(text,
@@ -254,6 +256,7 @@ Test(stats, summary)
 			 "ppscan:   sent 1000, received 40, valid 30\n"
 			 "ppscan:   open 20, closed 8, invalid 3, duplicates 2\n"
 			 "ppscan:   malformed 1, not ours 6, NIC drops 4, "
-			 "results lost (ring full) 5\n");
+			 "results lost (ring full) 5\n"
+			 "ppscan:   RSTs sent to close half-open connections 19, not sent 1\n");
 	free(text);
 }

@@ -451,3 +451,57 @@ Test(validate, several_source_addresses)
 	pps_scan_fini(&s2);
 	pps_config_free(&cfg2);
 }
+
+/* The RST that answers a genuine SYN-ACK: RFC 793 <SEQ=SEG.ACK><CTL=RST>, back to the target. */
+Test(rx, rst_answers_genuine_synacks_only)
+{
+	static struct pps_counters c;
+	struct pps_ring *ring = pps_ring_new(64);
+	struct pps_probe p0, p1;
+	struct pps_pkt pkt;
+	uint8_t buf[256], rst[128];
+	size_t len;
+
+	cr_assert_not_null(ring);
+	pps_scan_probe_at(&s, 5, &p0);
+	pps_scan_probe_at(&s, 6, &p1);
+
+	len = frame_for(buf, &p0, SA, p0.seq_h + 1);
+	cr_assert_eq(pps_scan_rx(&s, buf, (uint32_t)len, 1, 1, 0, &c, ring, &pkt), PPS_PKT_TCP);
+	cr_assert_eq(pkt.verdict, PPS_V_SYNACK);
+	/* a retransmission is still a genuine SYN-ACK: it gets a RST too */
+	pps_scan_rx(&s, buf, (uint32_t)len, 1, 2, 0, &c, ring, &pkt);
+	cr_assert_eq(pkt.verdict, PPS_V_SYNACK);
+
+	uint16_t rl = pps_scan_fill_rst(&s, &pkt.tcp, rst);
+	const uint8_t *ip = rst + 14, *tcp = rst + 34;
+
+	cr_assert_eq(rl, 60); /* 14 + 20 + 20 = 54, padded to the Ethernet minimum */
+	cr_assert_eq(ut_get16(rst + 12), 0x0800);
+	cr_assert_eq(ip[0], 0x45);
+	cr_assert_eq(ut_get16(ip + 2), 40, "IP total length");
+	cr_assert_eq(ip[8], cfg.ttl);
+	cr_assert_eq(ip[9], 6);
+	cr_assert_eq(ut_get32(ip + 12), SRC_IP, "from the address the SYN-ACK was sent to");
+	cr_assert_eq(ut_get32(ip + 16), p0.dst_ip_h, "to the target");
+	cr_assert_eq(ut_get16(tcp), p0.src_port_h, "from our source port");
+	cr_assert_eq(ut_get16(tcp + 2), p0.dst_port_h, "to the target's port");
+	cr_assert_eq(ut_get32(tcp + 4), p0.seq_h + 1, "seq = the SYN-ACK's ack");
+	cr_assert_eq(ut_get32(tcp + 8), 0, "no ack number");
+	cr_assert_eq(tcp[12], 0x50, "data offset 5: no options");
+	cr_assert_eq(tcp[13], PPS_TCP_RST, "flags: RST only");
+	cr_assert_eq(ut_get16(tcp + 14), 0, "window 0");
+	cr_assert_eq(ut_csum(ip, 20, 0), 0, "IP checksum");
+	cr_assert_eq(ut_csum(tcp, 20, ut_pseudo(SRC_IP, p0.dst_ip_h, 6, 20)), 0, "TCP checksum");
+
+	/* closed ports, forged and foreign frames get no RST: their verdicts say so */
+	len = frame_for(buf, &p1, PPS_TCP_RST | PPS_TCP_ACK, p1.seq_h + 1);
+	pps_scan_rx(&s, buf, (uint32_t)len, 1, 3, 0, &c, ring, &pkt);
+	cr_assert_eq(pkt.verdict, PPS_V_RST);
+	len = frame_for(buf, &p1, SA, p1.seq_h + 7);
+	pps_scan_rx(&s, buf, (uint32_t)len, 1, 4, 0, &c, ring, &pkt);
+	cr_assert_eq(pkt.verdict, PPS_V_BAD_COOKIE);
+	cr_assert_eq(pps_scan_rx(&s, buf, 30, 1, 5, 0, &c, ring, &pkt), PPS_PKT_MALFORMED);
+	cr_assert_eq(pkt.verdict, PPS_V_NONE);
+	pps_ring_free(ring);
+}

@@ -105,6 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t lens[2] = { (uint32_t)size, (uint32_t)(size > 0 ? size - 1 : 0) };
 	struct pps_pkt pkts[2], pkt;
 	uint64_t arp_mask = 0, mask;
+	uint8_t verdict[2];
 
 	if (size > 65535)
 		return 0;
@@ -113,13 +114,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_parse(data, size, 0);
 	for (int with_ethernet = 0; with_ethernet <= 1; with_ethernet++) {
 		arp_mask = 0;
-		for (unsigned k = 0; k < 2; k++)
+		for (unsigned k = 0; k < 2; k++) {
 			if (pps_scan_rx(&single.scan, frames[k], lens[k], with_ethernet, 1000, 0,
 					&single.c, single.ring, &pkt) == PPS_PKT_ARP)
 				arp_mask |= 1ull << k;
+			verdict[k] = pkt.verdict;
+		}
 		mask = pps_scan_rx_burst(&burst.scan, frames, lens, 2, with_ethernet, 1000, 0,
 					 &burst.c, burst.ring, pkts);
 		CHECK(mask == arp_mask);
+		for (unsigned k = 0; k < 2; k++) {
+			uint8_t rst[PPS_TEMPLATE_MAX];
+
+			CHECK(pkts[k].verdict == verdict[k]);
+			/* a genuine SYN-ACK (the seeds hold some) gets a RST of the template's size */
+			if (verdict[k] == PPS_V_SYNACK)
+				CHECK(pps_scan_fill_rst(&burst.scan, &pkts[k].tcp, rst) ==
+				      burst.scan.rst_tmpl.len);
+		}
 		same_results();
 	}
 	return 0;

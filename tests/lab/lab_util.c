@@ -267,6 +267,32 @@ long long lab_summary_value(const char *path, const char *key)
 	return v;
 }
 
+long long lab_netstat(const char *ns, const char *key)
+{
+	char cmd[256], names[8192], values[8192];
+	long long v = -1;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "ip netns exec %s cat /proc/net/netstat", ns);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	/* pairs of lines: "TcpExt: Name1 Name2 ..." then "TcpExt: 1 2 ..." */
+	while (fgets(names, sizeof(names), p) && fgets(values, sizeof(values), p)) {
+		char *sn, *sv, *n = strtok_r(names, " \n", &sn), *val = strtok_r(values, " \n", &sv);
+
+		if (!n || strcmp(n, "TcpExt:"))
+			continue;
+		while ((n = strtok_r(NULL, " \n", &sn)) && (val = strtok_r(NULL, " \n", &sv)))
+			if (!strcmp(n, key)) {
+				v = atoll(val);
+				break;
+			}
+	}
+	pclose(p);
+	return v;
+}
+
 /* 1 if the "ip,port,status" line @l has a port in @ports (NULL = any). */
 static int port_in(const char *l, const char *const *ports)
 {

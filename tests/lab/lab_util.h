@@ -78,6 +78,13 @@ long long lab_summary_value(const char *path, const char *key);
 void lab_assert_truth(const char *path, const char *prefix, const char *const *ports,
 		      const char *extra, struct lab_set *got);
 
+/**
+ * lab_netstat - the TcpExt counter @key (e.g. "EmbryonicRsts": RSTs that closed a half-open
+ * connection; "TCPSynRetrans": SYN and SYN-ACK retransmissions) of network namespace @ns,
+ * read from its /proc/net/netstat. Returns -1 if it cannot be read.
+ */
+long long lab_netstat(const char *ns, const char *key);
+
 /** lab_capture_start - tcpdump in @ns on @iface into @pcap with @filter; returns its pid. */
 int lab_capture_start(const char *ns, const char *iface, const char *pcap, const char *filter);
 

@@ -309,3 +309,59 @@ Test(lab, several_source_addresses_each_answer_arp, .init = setup, .fini = teard
 		cr_assert_eq(lab_sh("ip -n %s neigh show 198.19.0.%d | grep -qv FAILED", NS_TGT, i), 0,
 			     "198.19.0.%d never resolved", i);
 }
+
+/* Asserts the RST counts of a finished scan (stderr @err) and the target's counters. */
+static void check_rsts(const char *tag, const char *err, long long embryonic_rsts,
+		       long long synack_retrans, int rst_on)
+{
+	long long open = lab_summary_value(err, "open"), dup = lab_summary_value(err, "duplicates");
+	long long rst = lab_summary_value(err, "connections");
+
+	cr_assert_gt(open, 10000, "%s: %lld open", tag, open);
+	cr_assert_eq(lab_summary_value(err, "not sent"), 0, "%s: RSTs not sent", tag);
+	if (!rst_on) {
+		cr_assert_eq(rst, 0, "%s: %lld RSTs sent with --no-rst", tag, rst);
+		cr_assert_eq(embryonic_rsts, 0, "%s: %lld half-open connections reset", tag,
+			     embryonic_rsts);
+		return;
+	}
+	/* one RST per genuine SYN-ACK (a repeat included), none for anything else */
+	cr_assert(rst >= open && rst <= open + dup, "%s: %lld RSTs for %lld open + %lld repeats",
+		  tag, rst, open, dup);
+	/* each closed a half-open connection on the target, before it retransmitted its SYN-ACK */
+	cr_assert_geq(embryonic_rsts * 1000, open * 999, "%s: the target reset %lld of %lld", tag,
+		      embryonic_rsts, open);
+	cr_assert_leq(synack_retrans * 100, open, "%s: %lld SYN-ACKs retransmitted", tag,
+		      synack_retrans);
+}
+
+/* Every genuine SYN-ACK is answered with a RST (RFC 793), so the target holds nothing half-open. */
+Test(lab, synacks_are_answered_with_rsts, .init = setup, .fini = teardown, .timeout = 240)
+{
+	char out[256], err[256];
+	struct lab_set got;
+	long long e0, r0, e1, r1, e2;
+	int rc;
+
+	snprintf(out, sizeof(out), "%s/rst.csv", dir);
+	snprintf(err, sizeof(err), "%s/rst.err", dir);
+	e0 = lab_netstat(NS_TGT, "EmbryonicRsts");
+	r0 = lab_netstat(NS_TGT, "TCPSynRetrans");
+	cr_assert(e0 >= 0 && r0 >= 0, "cannot read the target's /proc/net/netstat");
+	rc = run_scan(EAL_NOHUGE, "--seed 13", out, err);
+	cr_assert_eq(rc, 0, "ppscan exited %d; stderr in %s", rc, err);
+	e1 = lab_netstat(NS_TGT, "EmbryonicRsts");
+	r1 = lab_netstat(NS_TGT, "TCPSynRetrans");
+	check_against_truth(out, &got);
+	lab_set_free(&got);
+	check_rsts("default", err, e1 - e0, r1 - r0, 1);
+
+	snprintf(out, sizeof(out), "%s/norst.csv", dir);
+	snprintf(err, sizeof(err), "%s/norst.err", dir);
+	rc = run_scan(EAL_NOHUGE, "--seed 14 --no-rst", out, err);
+	cr_assert_eq(rc, 0, "ppscan --no-rst exited %d; stderr in %s", rc, err);
+	e2 = lab_netstat(NS_TGT, "EmbryonicRsts");
+	check_against_truth(out, &got);
+	lab_set_free(&got);
+	check_rsts("--no-rst", err, e2 - e1, 0, 0);
+}

@@ -46,7 +46,7 @@ static void teardown(void)
 static void scan_under_forgery(const char *tag, const char *scanner, const char *banner)
 {
 	char out[256], err[256], forged[256], control[64] = "";
-	long long invalid, sent;
+	long long invalid, sent, open, dup, rst;
 	struct lab_set got;
 	FILE *f;
 	int n = -1, rc;
@@ -78,6 +78,12 @@ static void scan_under_forgery(const char *tag, const char *scanner, const char 
 	invalid = lab_summary_value(err, "invalid");
 	cr_assert_eq(sent, 1024, "%s: sent %lld probes, expected 1024", tag, sent);
 	cr_assert_geq(invalid, n, "%s: %lld counted invalid, %d forged invalid", tag, invalid, n);
+	/* a RST for each genuine SYN-ACK (the control included), none for a forgery */
+	open = lab_summary_value(err, "open");
+	dup = lab_summary_value(err, "duplicates");
+	rst = lab_summary_value(err, "connections");
+	cr_assert(rst >= open && rst <= open + dup, "%s: %lld RSTs for %lld open + %lld repeats",
+		  tag, rst, open, dup);
 }
 
 Test(lab_forged, ppscan_ignores_and_counts_forgeries, .init = setup, .fini = teardown,

@@ -74,6 +74,43 @@ Test(lab_pcap, scan_matches_truth, .init = setup, .fini = teardown, .timeout = 2
 }
 
 /*
+ * Every genuine SYN-ACK is answered with a RST (198.19.0.2 is not the scan namespace's own
+ * address, so its kernel sends none): the target resets each half-open connection and does
+ * not retransmit; --no-rst sends none.
+ */
+Test(lab_pcap, synacks_are_answered_with_rsts, .init = setup, .fini = teardown, .timeout = 240)
+{
+	char err[256];
+	long long e0, r0, e1, r1, e2, open, dup, rst;
+	int rc;
+
+	path(err, sizeof(err), "rst.err");
+	e0 = lab_netstat(NS_TGT, "EmbryonicRsts");
+	r0 = lab_netstat(NS_TGT, "TCPSynRetrans");
+	cr_assert(e0 >= 0 && r0 >= 0, "cannot read the target's /proc/net/netstat");
+	rc = run_pcap(LAB_OPTS " --seed 13", "rst");
+	cr_assert_eq(rc, 0, "ppscan-pcap exited %d; stderr in %s", rc, err);
+	e1 = lab_netstat(NS_TGT, "EmbryonicRsts");
+	r1 = lab_netstat(NS_TGT, "TCPSynRetrans");
+	open = lab_summary_value(err, "open");
+	dup = lab_summary_value(err, "duplicates");
+	rst = lab_summary_value(err, "connections");
+	cr_assert_gt(open, 10000);
+	cr_assert(rst >= open && rst <= open + dup, "%lld RSTs for %lld open + %lld repeats", rst,
+		  open, dup);
+	cr_assert_eq(lab_summary_value(err, "not sent"), 0);
+	cr_assert_geq((e1 - e0) * 1000, open * 999, "the target reset %lld of %lld", e1 - e0, open);
+	cr_assert_leq((r1 - r0) * 100, open, "%lld SYN-ACKs retransmitted", r1 - r0);
+
+	path(err, sizeof(err), "norst.err");
+	rc = run_pcap(LAB_OPTS " --seed 14 --no-rst", "norst");
+	cr_assert_eq(rc, 0, "ppscan-pcap --no-rst exited %d; stderr in %s", rc, err);
+	e2 = lab_netstat(NS_TGT, "EmbryonicRsts");
+	cr_assert_eq(lab_summary_value(err, "connections"), 0);
+	cr_assert_eq(e2 - e1, 0, "%lld half-open connections reset with --no-rst", e2 - e1);
+}
+
+/*
  * Same seed, targets and ports: ppscan (DPDK af_packet), ppscan-pcap with each send method
  * and with two sender threads put the same probes on the wire as --dryrun lists (same
  * sequence numbers and source ports) and report the same result set.
@@ -206,8 +243,10 @@ Test(lab_pcap, tun_gets_bare_ip_packets, .init = setup, .fini = teardown, .timeo
 		    dir, NS_SCAN, PPSCAN_PCAP_BIN, LAB "tun", BLOCK);
 	lab_sh("kill $(cat %s/responder.pid) 2>/dev/null; sleep 0.2", dir);
 	cr_assert_eq(rc, 0, "ppscan-pcap on tun exited %d; stderr in %s/tun.err", rc, dir);
-	cr_assert_eq(lab_sh("grep -qx 'ipv4 512 ethernet 0' %s", counts), 0,
-		     "the responder did not read exactly 512 bare IPv4 probes (see %s)", counts);
+	/* 512 bare IPv4 probes and a correct RST for each of the 256 SYN-ACKs, nothing else */
+	cr_assert_eq(lab_sh("grep -qx 'syn 512 rst 256 badrst 0 ipv4 768 ethernet 0' %s", counts), 0,
+		     "the responder did not read exactly 512 bare IPv4 probes and 256 RSTs (see %s)",
+		     counts);
 	cr_assert_eq(lab_read_results(out, &got), 0);
 	for (size_t i = 0; i < got.n; i++) {
 		open += strstr(got.items[i], ",22,open") != NULL;

@@ -5,7 +5,9 @@ Creates tun device NAME (IFF_TUN | IFF_NO_PI: the fd carries bare IP packets), b
 and answers every TCP SYN it reads: a SYN-ACK (ack = seq + 1) for --open-port, a RST-ACK
 (ack = seq + 1) for any other port, so the scanner's raw-IP receive path sees both kinds.
 Every packet read must be IPv4 with no link header; the counts go to --out as the line
-"ipv4 N ethernet M" (M: packets that are not bare IPv4), rewritten whenever they change.
+"syn N rst R badrst B ipv4 I ethernet M" (N: SYN probes; R: RSTs that close one of our
+SYN-ACKs correctly, seq = the probe's seq + 1 = the SYN-ACK's ack, to the open port; B: other
+RSTs; I: all IPv4 packets; M: packets that are not bare IPv4), rewritten whenever they change.
 Exits after --seconds (default 60) or on SIGTERM. Only for network namespaces of the lab.
 """
 import argparse
@@ -64,7 +66,8 @@ def main() -> int:
     open(args.ready, "w").close()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
-    ipv4 = other = 0
+    ipv4 = other = syn = rst = badrst = 0
+    probes = {}  # (dst, dport, sport) of each SYN -> its seq
     written = None
     deadline = time.monotonic() + args.seconds
     try:
@@ -74,15 +77,28 @@ def main() -> int:
                 pkt = os.read(fd, 65536)
                 if len(pkt) >= 20 and pkt[0] >> 4 == 4:
                     ipv4 += 1
+                    ihl = (pkt[0] & 0x0F) * 4
+                    if pkt[9] == 6 and len(pkt) >= ihl + 20:
+                        sport, dport, seq = struct.unpack("!HHI", pkt[ihl:ihl + 8])
+                        flags, key = pkt[ihl + 13], (pkt[16:20], dport, sport)
+                        if flags & 0x12 == 0x02:
+                            syn += 1
+                            probes[key] = seq
+                        elif flags == 0x04 and dport == args.open_port and \
+                                key in probes and seq == (probes[key] + 1) & 0xFFFFFFFF:
+                            rst += 1
+                        elif flags & 0x04:
+                            badrst += 1
                     ans = reply(pkt, args.open_port)
                     if ans:
                         os.write(fd, ans)
                 else:
                     other += 1
-            if written != (ipv4, other):
+            now = (syn, rst, badrst, ipv4, other)
+            if written != now:
                 with open(args.out, "w") as f:
-                    f.write(f"ipv4 {ipv4} ethernet {other}\n")
-                written = (ipv4, other)
+                    f.write(f"syn {syn} rst {rst} badrst {badrst} ipv4 {ipv4} ethernet {other}\n")
+                written = now
     finally:
         os.close(fd)
     return 0
