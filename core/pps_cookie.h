@@ -1,8 +1,9 @@
 /*
  * pps_cookie.h - the stateless SYN cookie. For a probe to (dst ip, dst port) from
- * (src ip, src port): h = SipHash-2-4(key; dst ip, src ip, dst port, src port) (masscan's
- * syn-cookie.c, ZMap's validate.c use the same idea); the low 32 bits are the sequence
- * number, bits 32..47 the IP ID (so the ID is unpredictable without a second hash).
+ * (src ip, src port): h = SipHash-2-4(key; dst ip, src ip, dst port, src port), the fields
+ * little-endian (pps_siphash24_4tuple; masscan's syn-cookie.c and ZMap's validate.c use the
+ * same idea); the low 32 bits are the sequence number, bits 32..47 the IP ID (so the ID is
+ * unpredictable without a second hash).
  * A SYN-ACK is genuine iff ack == seq + 1 (RFC 793: the peer acknowledges our SYN).
  */
 #ifndef PPS_COOKIE_H
