@@ -349,6 +349,7 @@ void pps_monitor_loop(struct pps_monitor *m)
 			sinks_progress(m, &now, t, 0);
 			prev = now;
 			m->last = now;
+			m->last_status_t = t;
 			last_status = t;
 		}
 		usleep(1000);
@@ -442,7 +443,11 @@ int pps_monitor_finish(struct pps_monitor *m)
 	m->elapsed_s = pps_monotonic_s() - m->t0;
 	m->end_ns = pps_realtime_ns();
 	m->totals(m->ctx, &t);
-	write_status_files(m, &t, &m->last, m->elapsed_s, 1.0);
+	/* the final record, over the time since the last one; not a repeat of an unchanged one */
+	if (!m->last_status_t || memcmp(&t, &m->last, sizeof(t)))
+		write_status_files(m, &t, &m->last, m->elapsed_s,
+				   m->last_status_t ? m->t0 + m->elapsed_s - m->last_status_t
+						    : m->elapsed_s);
 	pps_summary_print(stderr, m->cfg->prog, &t, m->elapsed_s, m->cfg->seed);
 	if (m->stop_reason == PPS_STOP_INTERRUPTED || m->stop_reason == PPS_STOP_MAX_RUNTIME) {
 		uint64_t next[PPS_MAX_SENDERS];

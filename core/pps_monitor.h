@@ -55,6 +55,7 @@ struct pps_monitor {
 	FILE *status_json; /* --status-json */
 	FILE *metadata_fp; /* -m, opened at start, written at the end */
 	struct pps_totals last; /* totals at the last status tick */
+	double last_status_t;	/* when it was written (monotonic s; 0: none yet) */
 };
 
 /** pps_stop_reason_name - "done", "interrupted", "max-runtime", "max-results". */

@@ -164,3 +164,52 @@ Test(run, pacer_due_in_is_the_wait_for_a_whole_burst)
 	pps_pacer_init(&p, 1000000, 0, 64, 0);
 	cr_assert_eq(pps_pacer_due_in(&p, 0, 64), 0, "unlimited rate: never wait");
 }
+
+/* The -u file's final record: written when something changed since the last tick, never a
+ * repeat of an unchanged one. */
+static int status_rows_after_finish(int change)
+{
+	char path[] = "/tmp/ppscan-status-XXXXXX";
+	struct pps_config cfg;
+	struct pps_scan s;
+	static struct pps_run r;
+	struct pps_monitor m = { 0 };
+	int fd = mkstemp(path), rows;
+	char *text = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	unlink(path);
+	memset(&r, 0, sizeof(r));
+	parse(&cfg, ARGV(DRY_NOBL, "-S", "198.19.0.2", "-p", "80", "--seed", "3", "-q", "-o",
+			 "/dev/null", "-u", path, "198.18.0.0/28"));
+	cr_assert_eq(pps_run_init(&r, &s, &cfg, zero_mac, zero_mac, 1, NULL, NULL, stderr), 0);
+	pps_run_attach(&r, &m, &s);
+	m.cfg = &cfg;
+	cr_assert_eq(pps_monitor_open_sinks(&m, &cfg, stderr), 0);
+	pps_counter_add(&r.tx_c[0].sent, 16);
+	m.t0 = pps_monotonic_s() - 2;
+	m.totals(m.ctx, &m.last); /* as the loop leaves it after its last tick */
+	m.last_status_t = m.t0 + 1;
+	if (change)
+		pps_counter_add(&r.rx_c.recv, 1);
+	pps_monitor_finish(&m);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	for (rows = -1; getline(&text, &cap, f) > 0; rows++) /* -1: the header */
+		;
+	fclose(f);
+	free(text);
+	unlink(path);
+	pps_run_fini(&r, &s);
+	pps_config_free(&cfg);
+	return rows;
+}
+
+Test(run, status_file_final_record_is_not_a_repeat)
+{
+	cr_assert_eq(status_rows_after_finish(0), 0, "an unchanged last record was repeated");
+	cr_assert_eq(status_rows_after_finish(1), 1, "the final change was not recorded");
+}
