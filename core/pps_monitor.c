@@ -53,10 +53,13 @@ static void write_status_files(struct pps_monitor *m, const struct pps_totals *n
 	if (pct > 100)
 		pct = 100;
 	sent_avg = (double)now->sent / e;
-	left = m->done_at >= 0 ? 0
-	       : sent_avg > 0 && m->total_probes > now->sent
-		       ? (double)(m->total_probes - now->sent) / sent_avg
-		       : 0;
+	/* as the status line: the sending still to do plus the cooldown still to come */
+	left = m->done_at >= 0 ? m->cfg->cooldown_s - (m->t0 + elapsed - m->done_at)
+	       : (sent_avg > 0 && m->total_probes > now->sent
+			  ? (double)(m->total_probes - now->sent) / sent_avg
+			  : 0) + m->cfg->cooldown_s;
+	if (left < 0)
+		left = 0;
 	hit = now->sent ? 100.0 * (double)now->open / (double)now->sent : 0;
 	pps_output_format_timestamp(pps_realtime_ns(), ts, sizeof(ts));
 	if (m->status_csv) {
@@ -338,8 +341,9 @@ void pps_monitor_loop(struct pps_monitor *m)
 				.total_probes = m->total_probes,
 				.sending_done = m->done_at >= 0,
 				.send_elapsed_s = m->done_at >= 0 ? m->done_at - m->t0 : 0,
-				.cooldown_left_s =
-					m->done_at >= 0 ? m->cfg->cooldown_s - (t - m->done_at) : 0,
+				.cooldown_left_s = m->done_at >= 0
+							   ? m->cfg->cooldown_s - (t - m->done_at)
+							   : m->cfg->cooldown_s,
 			};
 			m->totals(m->ctx, &now);
 			if (!m->cfg->quiet)

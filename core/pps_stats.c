@@ -122,7 +122,8 @@ char *pps_status_format(char *buf, size_t len, const struct pps_totals *now,
 			 safe_div((double)(ctx->total_probes - (now->sent > ctx->total_probes
 									? ctx->total_probes
 									: now->sent)),
-				  rate));
+				  rate) +
+				 (ctx->cooldown_left_s > 0 ? ctx->cooldown_left_s : 0));
 		snprintf(buf, len,
 			 "%2llu:%02llu %.0f%% (%s left); send: %" PRIu64
 			 " %s (%s avg); recv: %" PRIu64 " %s (%s avg); drops: %s (%s avg); hitrate: %.2f%%",

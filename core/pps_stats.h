@@ -62,7 +62,8 @@ struct pps_status_ctx {
 	uint64_t total_probes; /* probes the scan will send */
 	int sending_done;     /* all probes sent: cooldown */
 	double send_elapsed_s; /* duration of the sending phase, once done (for the send avg) */
-	double cooldown_left_s;
+	double cooldown_left_s; /* cooldown still to come: all of it while sending (the time
+				   left then is the sending's plus this, as ZMap counts it) */
 };
 
 /**

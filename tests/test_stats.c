@@ -104,6 +104,10 @@ Test(stats, status_exact_line)
 			      "recv: 1311 311 p/s (262 p/s avg); drops: 0 p/s (0 p/s avg); "
 			      "hitrate: 0.08%");
 	expect_shape(buf);
+	/* the cooldown still to come counts in the time left */
+	ctx.cooldown_left_s = 8;
+	pps_status_format(buf, sizeof(buf), &now, &prev, &ctx);
+	cr_assert(strstr(buf, "(45s left)"), "%s", buf);
 }
 
 Test(stats, status_cooldown_line)
