@@ -133,6 +133,12 @@ char *pps_status_format(char *buf, size_t len, const struct pps_totals *now,
 	return buf;
 }
 
+void pps_send_phase_print(FILE *out, const char *prog, double seconds, uint64_t probes)
+{
+	fprintf(out, "%s:   send phase %.6f s, %" PRIu64 " probes, %.0f probes/s\n", prog, seconds,
+		probes, seconds > 0 ? (double)probes / seconds : 0);
+}
+
 void pps_summary_print(FILE *out, const char *prog, const struct pps_totals *t, double elapsed_s,
 		       uint64_t seed)
 {

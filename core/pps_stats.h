@@ -77,6 +77,13 @@ char *pps_status_format(char *buf, size_t len, const struct pps_totals *now,
 			const struct pps_totals *prev, const struct pps_status_ctx *ctx);
 
 /**
+ * pps_send_phase_print - the summary's last line: the sending phase alone (first probe to
+ * the last sender's end, @seconds) and its rate, "PROG:   send phase S s, N probes, R
+ * probes/s" (bench/bench.py reads it). Both backends print it after pps_summary_print().
+ */
+void pps_send_phase_print(FILE *out, const char *prog, double seconds, uint64_t probes);
+
+/**
  * pps_summary_print - the end-of-scan summary (sent, received, valid, open, closed,
  * invalid, duplicates, NIC drops, ...) as "key: value" lines prefixed with @prog.
  */

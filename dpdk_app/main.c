@@ -203,8 +203,7 @@ int main(int argc, char **argv)
 					   : 0;
 
 			pps_totals_sum(&t, a->run.tx_c, a->cfg.sender_threads);
-			fprintf(stderr, "ppscan:   send phase %.6f s, %" PRIu64 " probes, %.0f probes/s\n",
-				s, t.sent, s > 0 ? (double)t.sent / s : 0);
+			pps_send_phase_print(stderr, "ppscan", s, t.sent);
 		}
 	}
 	pps_run_fini(&a->run, &a->scan);

@@ -130,6 +130,13 @@ int main(int argc, char **argv)
 	pthread_join(rx_thread, NULL);
 	if (pps_monitor_finish(&mon) < 0)
 		exit_code = 1;
+	{ /* the sending phase alone, from the monitor's clock (1 ms polling) */
+		struct pps_totals t = { 0 };
+
+		pps_totals_sum(&t, a->run.tx_c, a->n_tx);
+		pps_send_phase_print(stderr, "ppscan-pcap", mon.done_at >= 0 ? mon.done_at - mon.t0 : 0,
+				     t.sent);
+	}
 	for (unsigned k = 0; k < started; k++)
 		if (a->tx[k].last_errno) {
 			fprintf(stderr, "ppscan-pcap: sending on %s failed: %s\n", a->ifname,

@@ -264,3 +264,17 @@ Test(stats, summary)
 			 "ppscan:   RSTs sent to close half-open connections 19, not sent 1\n");
 	free(text);
 }
+
+Test(stats, send_phase_line)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	pps_send_phase_print(f, "ppscan-pcap", 2.0, 16384);
+	pps_send_phase_print(f, "ppscan", 0, 0); /* nothing sent: no division by zero */
+	fclose(f);
+	cr_assert_str_eq(text, "ppscan-pcap:   send phase 2.000000 s, 16384 probes, 8192 probes/s\n"
+			       "ppscan:   send phase 0.000000 s, 0 probes, 0 probes/s\n");
+	free(text);
+}
