@@ -21,6 +21,7 @@
 #define APP_RX_DESC 1024
 #define APP_TX_DESC 1024
 #define APP_MAX_TX 16
+#define APP_MAX_RXQ 16 /* RX queues polled at most (kernel-socket PMDs: app_port_init) */
 #define APP_POOL_SIZE 16383
 #define APP_POOL_CACHE 256
 #define APP_CTRL_RING 4096 /* control frames in flight: a RST per SYN-ACK of a few bursts */
@@ -34,6 +35,7 @@ struct app {
 	struct pps_config cfg;
 	struct pps_scan scan;
 	uint16_t port_id;
+	uint16_t n_rxq; /* RX queues polled: 1, or every queue of af_packet/af_xdp */
 	struct rte_mempool *pool;
 	struct rte_ring *ctrl; /* ARP replies and RSTs built by RX, sent by TX queue 0's loop (MP/SC) */
 	uint8_t src_mac[6];
@@ -50,7 +52,8 @@ struct app {
 };
 
 /**
- * app_port_init - configures @a->port_id with one RX queue and one TX queue per sender
+ * app_port_init - configures @a->port_id with one RX queue (every queue pair's RX queue on
+ * af_packet/af_xdp, whose queues the kernel fills by hash) and one TX queue per sender
  * (cfg.sender_threads), creates the mbuf pool and the control ring, starts the port. Returns 0 or -errno (message on stderr).
  */
 int app_port_init(struct app *a);

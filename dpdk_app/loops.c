@@ -111,11 +111,11 @@ static void queue_rsts(struct app *a, const struct pps_pkt *pkt, uint16_t n, str
 	}
 }
 
-/* One RX burst; returns the number of frames received. */
-static inline uint16_t rx_step(struct app *a, int cooldown)
+/* One RX burst from queue @rxq; returns the number of frames received. */
+static inline uint16_t rx_queue_step(struct app *a, uint16_t rxq, int cooldown)
 {
 	struct rte_mbuf *m[APP_BURST];
-	uint16_t n = rte_eth_rx_burst(a->port_id, 0, m, APP_BURST);
+	uint16_t n = rte_eth_rx_burst(a->port_id, rxq, m, APP_BURST);
 	uint64_t now_ns;
 
 	if (!n)
@@ -141,6 +141,19 @@ static inline uint16_t rx_step(struct app *a, int cooldown)
 			queue_rsts(a, pkt, n, &a->run.rx_c);
 	}
 	rte_pktmbuf_free_bulk(m, n);
+	return n;
+}
+
+/*
+ * One RX burst from each RX queue (one, except on the kernel-socket PMDs with several queue
+ * pairs: app_port_init()); returns the number of frames received.
+ */
+static inline unsigned rx_step(struct app *a, int cooldown)
+{
+	unsigned n = 0;
+
+	for (uint16_t q = 0; q < a->n_rxq; q++)
+		n += rx_queue_step(a, q, cooldown);
 	return n;
 }
 
@@ -206,7 +219,7 @@ int app_worker(void *arg)
 				drain_ctrl(a, c);
 			unsigned sent = tx_step(a, q, c, &pacer, &sl);
 			if (do_rx) /* what arrived meanwhile: full bursts mean more is waiting */
-				for (int k = 0; k < 4 && rx_step(a, 0) == APP_BURST; k++)
+				for (int k = 0; k < 4 && rx_step(a, 0) >= APP_BURST; k++)
 					;
 			else if (!sent)
 				rte_pause();
@@ -218,7 +231,7 @@ int app_worker(void *arg)
 	}
 	/* Receive phase (RX lcore: the whole scan; TX lcore 0: ARP replies in cooldown). */
 	while (!pps_run_rx_stopping(&a->run)) {
-		uint16_t n = 0;
+		unsigned n = 0;
 
 		if (do_rx)
 			n = rx_step(a, pps_run_done(&a->run));

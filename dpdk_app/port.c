@@ -22,6 +22,17 @@ static int setup_tx_queues(struct app *a, uint16_t nb_txd)
 	return 0;
 }
 
+static int setup_rx_queues(struct app *a, uint16_t nb_rxd)
+{
+	for (uint16_t q = 0; q < a->n_rxq; q++) {
+		int rc = rte_eth_rx_queue_setup(a->port_id, q, nb_rxd,
+						rte_eth_dev_socket_id(a->port_id), NULL, a->pool);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int app_port_init(struct app *a)
 {
 	struct rte_eth_conf conf;
@@ -52,12 +63,23 @@ int app_port_init(struct app *a)
 			a->port_id, info.driver_name, info.max_tx_queues, a->cfg.sender_threads, a->cfg.sender_threads);
 		return -EINVAL;
 	}
+	/*
+	 * RX queues: one (no RSS asked for, so a NIC delivers everything to queue 0), except on
+	 * the kernel-socket PMDs, whose queues are sockets that exist whatever is configured and
+	 * that the kernel fills itself (af_packet qpairs=N: PACKET_FANOUT by flow hash; af_xdp
+	 * queue_count=N: the NIC's RSS): every one of them is polled, or the responses hashed
+	 * to the others are lost.
+	 */
+	a->n_rxq = 1;
+	if ((!strcmp(info.driver_name, "net_af_packet") || !strcmp(info.driver_name, "net_af_xdp")) &&
+	    info.max_rx_queues > 1)
+		a->n_rxq = info.max_rx_queues < APP_MAX_RXQ ? info.max_rx_queues : APP_MAX_RXQ;
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
-	if ((rc = rte_eth_dev_configure(a->port_id, 1, (uint16_t)a->cfg.sender_threads, &conf)) < 0 ||
+	if ((rc = rte_eth_dev_configure(a->port_id, a->n_rxq, (uint16_t)a->cfg.sender_threads,
+					&conf)) < 0 ||
 	    (rc = rte_eth_dev_adjust_nb_rx_tx_desc(a->port_id, &nb_rxd, &nb_txd)) < 0 ||
-	    (rc = rte_eth_rx_queue_setup(a->port_id, 0, nb_rxd,
-					 rte_eth_dev_socket_id(a->port_id), NULL, a->pool)) < 0 ||
+	    (rc = setup_rx_queues(a, nb_rxd)) < 0 ||
 	    (rc = setup_tx_queues(a, nb_txd)) < 0 ||
 	    (rc = rte_eth_dev_start(a->port_id)) < 0) {
 		fprintf(stderr, "ppscan: port %u (%s): setup failed: %s\n", a->port_id,
@@ -97,13 +119,16 @@ int app_resolve_gateway(struct app *a, double timeout_s)
 	uint64_t deadline = rte_rdtsc() + (uint64_t)(timeout_s * (double)hz);
 	uint64_t next_req = 0;
 	struct rte_mbuf *m[APP_BURST];
+	uint16_t rxq = 0;
 
 	while (rte_rdtsc() < deadline) {
 		if (rte_rdtsc() >= next_req) {
 			send_arp(a, 1, zero, a->cfg.gw_ip_h);
 			next_req = rte_rdtsc() + hz;
 		}
-		uint16_t n = rte_eth_rx_burst(a->port_id, 0, m, APP_BURST);
+		uint16_t n = rte_eth_rx_burst(a->port_id, rxq, m, APP_BURST);
+
+		rxq = (uint16_t)((rxq + 1) % a->n_rxq); /* the reply may come on any RX queue */
 		for (uint16_t i = 0; i < n; i++) {
 			struct pps_pkt p;
 			if (pps_parse_frame(rte_pktmbuf_mtod(m[i], uint8_t *), m[i]->data_len, 1, &p) ==

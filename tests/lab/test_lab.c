@@ -365,3 +365,29 @@ Test(lab, synacks_are_answered_with_rsts, .init = setup, .fini = teardown, .time
 	lab_set_free(&got);
 	check_rsts("--no-rst", err, e2 - e1, 0, 0);
 }
+
+/*
+ * -T 2 on af_packet with qpairs=2, as README says: the kernel spreads the responses over both
+ * queue pairs' sockets (PACKET_FANOUT), so both RX queues must be read: the gateway's ARP reply
+ * and every SYN-ACK and RST, whichever socket they land on.
+ */
+Test(lab, two_senders_on_two_queue_pairs_miss_nothing, .init = setup, .fini = teardown,
+     .timeout = 240)
+{
+	char out[256], err[256];
+	struct lab_set got;
+	int rc;
+
+	snprintf(out, sizeof(out), "%s/qpairs.csv", dir);
+	snprintf(err, sizeof(err), "%s/qpairs.err", dir);
+	/* main + 2 TX + 1 RX lcores on 2 cores */
+	rc = lab_sh("cd %s && ip netns exec %s %s --no-huge -m 256 --no-shconf --no-telemetry "
+		    "--no-pci --lcores=0@0,1@0,2@1,3@0 --vdev net_af_packet0,iface=%s,qpairs=2 -- "
+		    SCAN_OPTS " -T 2 --seed 17 -o %s 198.18.0.0/20 2>%s",
+		    dir, NS_SCAN, PPSCAN_BIN, IF_SCAN, out, err);
+	cr_assert_eq(rc, 0, "ppscan -T 2 with qpairs=2 exited %d; stderr in %s", rc, err);
+	check_against_truth(out, &got);
+	lab_set_free(&got);
+	cr_assert_eq(lab_summary_value(err, "duplicates"), 0,
+		     "SYN-ACKs answered late (retransmitted ones reached the scanner)");
+}
