@@ -174,8 +174,9 @@ static void answer_arp(struct app *a, const struct pps_arp_pkt *arp)
 
 /*
  * Closes the half-open connection of each genuine SYN-ACK among @pkt[0..n) with a RST
- * (pps_scan_fill_rst), sent on the receive handle. Not when the SYN-ACK went to this host's
- * own address: its TCP stack finds no socket and sends that RST itself.
+ * (pps_scan_fill_rst), sent on the receive handle. Also when the SYN-ACK went to this host's
+ * own address: its TCP stack finds no socket and sends a RST too, but only if it has a route
+ * back to the target; a second RST is harmless (the connection is gone).
  */
 static void answer_synacks(struct app *a, const struct pps_pkt *pkt, unsigned n)
 {
@@ -185,8 +186,7 @@ static void answer_synacks(struct app *a, const struct pps_pkt *pkt, unsigned n)
 	if (a->cfg.no_rst)
 		return;
 	for (unsigned k = 0; k < n; k++) {
-		if (pkt[k].verdict != PPS_V_SYNACK ||
-		    (a->src_is_local && pkt[k].tcp.daddr_h == a->cfg.src_ip_h))
+		if (pkt[k].verdict != PPS_V_SYNACK)
 			continue;
 		uint16_t len = pps_scan_fill_rst(&a->scan, &pkt[k].tcp, buf);
 

@@ -97,7 +97,7 @@ int main(int argc, char **argv)
 		a->cfg.rate_pps, a->cfg.seed, a->cfg.seed_given ? "" : " (random)", a->n_tx,
 		method_name(a->cfg.send_method));
 	if (a->src_is_local && a->link == APP_LINK_ETHER)
-		fprintf(stderr, "ppscan-pcap: note: %s is this host's address, so its TCP stack answers every SYN-ACK with a RST and ppscan-pcap sends none of its own (see README: closing half-open connections)\n",
+		fprintf(stderr, "ppscan-pcap: note: %s is this host's address, so its TCP stack also answers SYN-ACKs with a RST where it has a route back (see README: the kernel's RST)\n",
 			ip);
 
 	pps_run_catch_signals(&a->run);
