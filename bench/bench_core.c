@@ -65,6 +65,16 @@ static size_t synack(uint8_t *f, const struct pps_probe *p, uint32_t src_ip)
 	tcp[11] = (uint8_t)ack;
 	tcp[12] = 0x60;
 	tcp[13] = 0x12;
+	/* right checksums: the RX path verifies them for every response it would report */
+	{
+		uint16_t c = pps_csum_ipv4_header(ip, 20);
+
+		ip[10] = (uint8_t)(c >> 8);
+		ip[11] = (uint8_t)c;
+		c = pps_csum_tcp_full(p->dst_ip_h, src_ip, tcp, 24);
+		tcp[16] = (uint8_t)(c >> 8);
+		tcp[17] = (uint8_t)c;
+	}
 	return 58;
 }
 

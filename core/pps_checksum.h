@@ -38,6 +38,17 @@ static inline uint16_t pps_csum_fold32(uint32_t sum)
 }
 
 /**
+ * pps_csum_ipv4_tcp_ok - 1 if both checksums of an IPv4 packet carrying TCP are right: the
+ * header's (@ihl bytes at @ip) and the segment's (@tcp_len bytes after the header, with the
+ * pseudo header of RFC 793 3.1). Sums 32-bit words in the CPU's byte order and checks for
+ * all ones (RFC 1071 2(B): the sum is independent of byte order), so it costs a few ns for
+ * a 60-byte response. A TCP checksum field holding just the pseudo header's sum counts as
+ * right: that is a segment from a local path with checksum offload (veth, loopback), which
+ * the kernel would not verify either. @ip must hold ihl + tcp_len readable bytes.
+ */
+int pps_csum_ipv4_tcp_ok(const uint8_t *ip, size_t ihl, size_t tcp_len);
+
+/**
  * pps_csum_ipv4_header - full checksum of an IPv4 header of @ihl_bytes at @hdr, computed
  * with the checksum field taken as zero. Host-order result. Used by tests and the ARP/reply
  * paths, not per probe.

@@ -88,5 +88,8 @@ enum pps_parse_kind pps_parse_frame(const uint8_t *frame, size_t len, int with_e
 	out->tcp.ack_h = be32(tcp + 8);
 	out->tcp.flags = tcp[13];
 	out->tcp.window_h = be16(tcp + 14);
+	out->tcp.ihl = (uint16_t)ihl;
+	out->tcp.tcp_len = (uint16_t)tcplen;
+	out->tcp.ip = ip;
 	return out->kind = PPS_PKT_TCP;
 }

@@ -27,12 +27,17 @@ struct pps_tcp_pkt {
 	uint16_t ipid_h;
 	uint8_t ttl;
 	uint8_t flags; /* TCP flags byte: FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
+	uint16_t ihl;	  /* IPv4 header bytes */
+	uint16_t tcp_len; /* TCP header + payload bytes (from the IPv4 total length) */
+	const uint8_t *ip; /* the IPv4 header in the caller's frame (for the checksums), or NULL
+			      for a segment built field by field */
 };
 
 #define PPS_TCP_FIN 0x01
 #define PPS_TCP_SYN 0x02
 #define PPS_TCP_RST 0x04
 #define PPS_TCP_ACK 0x10
+#define PPS_TCP_URG 0x20
 
 /** ARP (RFC 826) fields for Ethernet/IPv4, host order for addresses. */
 struct pps_arp_pkt {

@@ -215,16 +215,27 @@ static inline enum pps_verdict validate_pre(const struct pps_scan *s, const stru
 	return PPS_V_SYNACK;
 }
 
-/* Second half: flags and acknowledgment number against the cookie. */
+/*
+ * Second half: flags and acknowledgment number against the cookie, then (for a response that
+ * would be reported: few, so the cost stays off the common path) both checksums. A SYN-ACK
+ * may carry PSH, ECE, CWR (ECN) but not FIN or URG; RST wins over every other flag (RFC 793
+ * processes it first).
+ */
 static inline enum pps_verdict validate_cookie(const struct pps_tcp_pkt *t, uint32_t cookie)
 {
 	uint8_t f = t->flags;
+	enum pps_verdict v;
 
 	if (f & PPS_TCP_RST)
-		return (t->ack_h == cookie || t->ack_h == cookie + 1) ? PPS_V_RST : PPS_V_BAD_COOKIE;
-	if ((f & (PPS_TCP_SYN | PPS_TCP_ACK)) == (PPS_TCP_SYN | PPS_TCP_ACK))
-		return t->ack_h == cookie + 1 ? PPS_V_SYNACK : PPS_V_BAD_COOKIE;
-	return PPS_V_BAD_FLAGS;
+		v = (t->ack_h == cookie || t->ack_h == cookie + 1) ? PPS_V_RST : PPS_V_BAD_COOKIE;
+	else if ((f & (PPS_TCP_SYN | PPS_TCP_ACK | PPS_TCP_FIN | PPS_TCP_URG)) ==
+		 (PPS_TCP_SYN | PPS_TCP_ACK))
+		v = t->ack_h == cookie + 1 ? PPS_V_SYNACK : PPS_V_BAD_COOKIE;
+	else
+		return PPS_V_BAD_FLAGS;
+	if (v != PPS_V_BAD_COOKIE && t->ip && !pps_csum_ipv4_tcp_ok(t->ip, t->ihl, t->tcp_len))
+		return PPS_V_BAD_CHECKSUM;
+	return v;
 }
 
 enum pps_verdict pps_scan_validate(const struct pps_scan *s, const struct pps_tcp_pkt *t,

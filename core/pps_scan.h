@@ -126,15 +126,17 @@ enum pps_verdict {
 	PPS_V_BAD_DPORT,   /* to a port outside our source-port range */
 	PPS_V_NOT_TARGET,  /* from an address or port we did not probe */
 	PPS_V_BAD_COOKIE,  /* ack does not match the SYN cookie */
-	PPS_V_BAD_FLAGS,   /* neither SYN-ACK nor RST */
+	PPS_V_BAD_FLAGS,   /* neither SYN-ACK nor RST (a SYN-ACK with FIN or URG is neither) */
+	PPS_V_BAD_CHECKSUM, /* cookie right, but the IPv4 or TCP checksum is wrong */
 	PPS_V_NONE = 0xff, /* struct pps_pkt.verdict of a frame that is not TCP */
 };
 
 /**
  * pps_scan_validate - judges a parsed TCP segment (RFC 793 / ZMap validate.c / masscan
- * syn-cookie.c rules): SYN-ACK is open only if it comes from a probed address and port, to a
- * source port of our range and one of our source addresses, with ack == cookie + 1; RST (with or without ACK) is closed if
- * ack is cookie or cookie + 1. Writes the target index (for dedup) to @target_index.
+ * syn-cookie.c rules): SYN-ACK (without FIN or URG) is open only if it comes from a probed
+ * address and port, to a source port of our range and one of our source addresses, with
+ * ack == cookie + 1; RST (with or without ACK) is closed if ack is cookie or cookie + 1; and
+ * both only with right checksums (pps_csum_ipv4_tcp_ok(), when @t came from a frame). Writes the target index (for dedup) to @target_index.
  */
 enum pps_verdict pps_scan_validate(const struct pps_scan *s, const struct pps_tcp_pkt *t,
 				   uint64_t *target_index);

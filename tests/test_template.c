@@ -296,3 +296,50 @@ Test(checksum, library_helpers_agree_with_rfc1071)
 	cr_assert_eq(pps_csum_fold(pps_csum_partial(ex, 8, 0)), (uint16_t)(0xffff - 0xddf2));
 	cr_assert_eq(ut_fold(ut_add16(ex, 8, 0)), 0xddf2);
 }
+
+/* The RX side's check: right checksums pass, any flipped bit fails, every length and IHL. */
+Test(checksum, ipv4_tcp_ok_accepts_right_and_rejects_wrong)
+{
+	struct ut_rng r;
+
+	ut_rng_seed(&r, 5);
+	for (int k = 0; k < 3000; k++) {
+		uint8_t pkt[60 + 101];
+		size_t ihl = 20 + 4 * ut_below(&r, 11), tl = 20 + ut_below(&r, 81);
+		uint8_t *tcp = pkt + ihl;
+
+		for (size_t i = 0; i < sizeof(pkt); i++)
+			pkt[i] = (uint8_t)ut_rand32(&r);
+		ut_put16(pkt + 10, 0);
+		ut_put16(pkt + 10, ut_csum(pkt, ihl, 0));
+		ut_put16(tcp + 16, 0);
+		ut_put16(tcp + 16, ut_csum(tcp, tl, ut_pseudo(ut_get32(pkt + 12), ut_get32(pkt + 16), 6,
+								(uint16_t)tl)));
+		cr_assert(pps_csum_ipv4_tcp_ok(pkt, ihl, tl), "ihl %zu tcp_len %zu", ihl, tl);
+		/* one flipped bit anywhere in the header or segment */
+		size_t at = ut_below(&r, ihl + tl);
+		uint8_t bit = (uint8_t)(1u << ut_below(&r, 8));
+
+		pkt[at] ^= bit;
+		cr_assert(!pps_csum_ipv4_tcp_ok(pkt, ihl, tl), "flip at %zu of %zu + %zu", at, ihl, tl);
+	}
+}
+
+/* A segment from a local path with checksum offload carries the pseudo header's sum only. */
+Test(checksum, ipv4_tcp_ok_takes_an_offloaded_partial_checksum)
+{
+	uint8_t pkt[40] = { 0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0, 198, 18, 0, 5, 198, 19, 0, 2 };
+	uint8_t *tcp = pkt + 20;
+	uint32_t ps = ut_pseudo(ut_get32(pkt + 12), ut_get32(pkt + 16), 6, 20);
+
+	ut_put16(pkt + 10, ut_csum(pkt, 20, 0));
+	tcp[13] = 0x12;
+	tcp[12] = 0x50;
+	ut_put16(tcp + 16, ut_fold(ps)); /* what Linux leaves for the NIC: CHECKSUM_PARTIAL */
+	cr_assert(pps_csum_ipv4_tcp_ok(pkt, 20, 20));
+	ut_put16(tcp + 16, (uint16_t)(ut_fold(ps) + 1));
+	cr_assert(!pps_csum_ipv4_tcp_ok(pkt, 20, 20));
+	ut_put16(tcp + 16, 0);
+	ut_put16(tcp + 16, ut_csum(tcp, 20, ps)); /* the real one */
+	cr_assert(pps_csum_ipv4_tcp_ok(pkt, 20, 20));
+}

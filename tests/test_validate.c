@@ -505,3 +505,41 @@ Test(rx, rst_answers_genuine_synacks_only)
 	cr_assert_eq(pkt.verdict, PPS_V_NONE);
 	pps_ring_free(ring);
 }
+
+/* Flags beyond SYN-ACK and wrong checksums: a right cookie is not enough to be reported. */
+Test(rx, flags_and_checksums_of_cookie_right_responses)
+{
+	static struct pps_counters c;
+	struct pps_ring *ring = pps_ring_new(64);
+	struct pps_probe p;
+	struct pps_pkt pkt;
+	uint8_t buf[256];
+	size_t len;
+
+	cr_assert_not_null(ring);
+	pps_scan_probe_at(&s, 7, &p);
+	/* FIN or URG with SYN-ACK: not a SYN-ACK */
+	len = frame_for(buf, &p, SA | PPS_TCP_FIN, p.seq_h + 1);
+	pps_scan_rx(&s, buf, (uint32_t)len, 1, 1, 0, &c, ring, &pkt);
+	cr_assert_eq(pkt.verdict, PPS_V_BAD_FLAGS);
+	len = frame_for(buf, &p, SA | PPS_TCP_URG, p.seq_h + 1);
+	pps_scan_rx(&s, buf, (uint32_t)len, 1, 1, 0, &c, ring, &pkt);
+	cr_assert_eq(pkt.verdict, PPS_V_BAD_FLAGS);
+	/* a wrong IP checksum, then a wrong TCP checksum */
+	len = frame_for(buf, &p, SA, p.seq_h + 1);
+	buf[14 + 10] ^= 0x01;
+	pps_scan_rx(&s, buf, (uint32_t)len, 1, 1, 0, &c, ring, &pkt);
+	cr_assert_eq(pkt.verdict, PPS_V_BAD_CHECKSUM);
+	len = frame_for(buf, &p, SA, p.seq_h + 1);
+	buf[14 + 20 + 19] ^= 0x80; /* the last byte of the TCP header (the frame is padded) */
+	pps_scan_rx(&s, buf, (uint32_t)len, 1, 1, 0, &c, ring, &pkt);
+	cr_assert_eq(pkt.verdict, PPS_V_BAD_CHECKSUM);
+	cr_assert_eq(c.open, 0, "nothing above is an open port");
+	cr_assert_eq(c.invalid, 4);
+	/* ECN's ECE on a SYN-ACK is fine, and the same frame with right checksums is open */
+	len = frame_for(buf, &p, SA | 0x40, p.seq_h + 1);
+	pps_scan_rx(&s, buf, (uint32_t)len, 1, 1, 0, &c, ring, &pkt);
+	cr_assert_eq(pkt.verdict, PPS_V_SYNACK);
+	cr_assert_eq(c.open, 1);
+	pps_ring_free(ring);
+}
