@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -323,9 +324,11 @@ static int parse_sources(const char *s, struct pps_targets *t)
 
 static int parse_bool(const char *v)
 {
-	if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1") || !strcmp(v, "on"))
+	if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcmp(v, "1") ||
+	    !strcasecmp(v, "on"))
 		return 1;
-	if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0") || !strcmp(v, "off"))
+	if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcmp(v, "0") ||
+	    !strcasecmp(v, "off"))
 		return 0;
 	return -1;
 }
@@ -461,7 +464,7 @@ static int expand_file(struct pps_config *cfg, const char *path, struct argvec *
 		if (d->lo.has_arg == no_argument) {
 			int b = parse_bool(v);
 			if (b < 0) {
-				fprintf(err, "%s: %s: invalid value '%s' for '%s': expected true or false\n",
+				fprintf(err, "%s: %s: invalid value '%s' for '%s': expected true/false, yes/no, on/off or 1/0\n",
 					cfg->prog, where, v, k);
 				goto fail;
 			}
@@ -620,6 +623,55 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 	}
 	shortopts[ns] = '\0';
 	memset(&longopts[nl], 0, sizeof(longopts[nl]));
+
+	/*
+	 * Long options are written in full: getopt_long() would take any unique prefix (--no for
+	 * --no-rst, --ra for --rate), so a typo could run a different scan. Also named here: a
+	 * value given to an option that takes none, and an ambiguous prefix.
+	 */
+	for (int i = 1, skip = 0; i < av.n; i++) {
+		const char *a = av.v[i], *name = a + 2;
+		size_t len = strcspn(name, "=");
+		const struct option *exact = NULL;
+		char list[512] = "";
+		int n_prefix = 0;
+
+		if (skip) { /* the value of the option before */
+			skip = 0;
+			continue;
+		}
+		if (!strcmp(a, "--"))
+			break;
+		if (a[0] == '-' && a[1] && a[1] != '-') { /* a cluster of short options */
+			for (const char *p = a + 1; *p; p++) {
+				const char *o = strchr(shortopts + 1, *p);
+				if (o && o[1] == ':') {
+					skip = !p[1]; /* its value is the next argument */
+					break;
+				}
+			}
+			continue;
+		}
+		if (strncmp(a, "--", 2) || !*name)
+			continue;
+		for (size_t k = 0; k < (size_t)nl; k++) {
+			if (strlen(longopts[k].name) == len && !strncmp(longopts[k].name, name, len))
+				exact = &longopts[k];
+			else if (!strncmp(longopts[k].name, name, len) && n_prefix++ < 6)
+				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s--%s",
+					 n_prefix > 1 ? ", " : "", longopts[k].name);
+		}
+		if (exact) {
+			if (name[len] == '=' && exact->has_arg == no_argument)
+				BAD("option '--%s' takes no value (got '%s')", exact->name, a);
+			skip = exact->has_arg == required_argument && name[len] != '=';
+			continue;
+		}
+		if (n_prefix == 1)
+			BAD("unknown option '%s': long options are written in full (%s?)", a, list);
+		if (n_prefix > 1)
+			BAD("ambiguous option '%s': %s%s", a, list, n_prefix > 6 ? ", ..." : "");
+	}
 
 	opterr = 0;
 	optind = 0; /* full reinitialisation (GNU), so tests may parse repeatedly */

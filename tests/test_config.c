@@ -76,6 +76,12 @@ static const struct bad_case bad[] = {
 	/* options */
 	{ { "ppscan", D, "--bogus", "-p", "80", T }, { "'--bogus'" } },
 	{ { "ppscan", D, "-x", "-p", "80", T }, { "'-x'" } },
+	/* a value for a flag, an abbreviation, an ambiguous prefix: each named as typed */
+	{ { "ppscan", D, "--no-rst=1", "-p", "80", T }, { "'--no-rst'", "takes no value", "'--no-rst=1'" } },
+	{ { "ppscan", D, "--quiet=yes", "-p", "80", T }, { "'--quiet'", "'--quiet=yes'" } },
+	{ { "ppscan", D, "--no", "-p", "80", T }, { "'--no'", "written in full", "--no-rst" } },
+	{ { "ppscan", D, "--ra", "5", "-p", "80", T }, { "'--ra'", "--rate" } },
+	{ { "ppscan", D, "--output", "x", "-p", "80", T }, { "ambiguous", "'--output'", "--output-file" } },
 	{ { "ppscan", D, T, "-p" }, { "'-p'", "value" } },
 	{ { "ppscan", D, "-p", "80", T, "--rate" }, { "'--rate'", "value" } },
 	{ { "ppscan", D, "--tcp-options", "solaris", "-p", "80", T },
