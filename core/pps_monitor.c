@@ -43,7 +43,7 @@ static const char *status_csv_header =
 
 /* One status record (ZMap's -u columns) as CSV and/or JSON. */
 static void write_status_files(struct pps_monitor *m, const struct pps_totals *now,
-			       const struct pps_totals *prev, double elapsed, double dt)
+			       const struct pps_totals *prev, double elapsed, double dt, int final)
 {
 	char ts[40];
 	double pct, left, hit, sent_avg, d = dt > 0 ? dt : 1, e = elapsed > 0 ? elapsed : 1;
@@ -83,7 +83,8 @@ static void write_status_files(struct pps_monitor *m, const struct pps_totals *n
 				      "duplicates", (json_int_t)now->dup, "drops", (json_int_t)now->nic_drops,
 				      "rst_sent", (json_int_t)now->rst,
 				      "results", (json_int_t)m->written,
-				      "phase", m->done_at >= 0 ? "cooldown" : "sending");
+				      "phase", final ? pps_stop_reason_name(m->stop_reason)
+				      : m->done_at >= 0 ? "cooldown" : "sending");
 		if (o) {
 			json_dumpf(o, m->status_json, JSON_COMPACT | JSON_PRESERVE_ORDER);
 			fputc('\n', m->status_json);
@@ -349,7 +350,7 @@ void pps_monitor_loop(struct pps_monitor *m)
 			if (!m->cfg->quiet)
 				fprintf(stderr, "%s\n",
 					pps_status_format(line, sizeof(line), &now, &prev, &ctx));
-			write_status_files(m, &now, &prev, t - m->t0, t - last_status);
+			write_status_files(m, &now, &prev, t - m->t0, t - last_status, 0);
 			sinks_progress(m, &now, t, 0);
 			prev = now;
 			m->last = now;
@@ -451,8 +452,9 @@ int pps_monitor_finish(struct pps_monitor *m)
 	if (!m->last_status_t || memcmp(&t, &m->last, sizeof(t)))
 		write_status_files(m, &t, &m->last, m->elapsed_s,
 				   m->last_status_t ? m->t0 + m->elapsed_s - m->last_status_t
-						    : m->elapsed_s);
-	pps_summary_print(stderr, m->cfg->prog, &t, m->elapsed_s, m->cfg->seed);
+						    : m->elapsed_s,
+				   1);
+	pps_summary_print(stderr, m->cfg->prog, &t, m->elapsed_s, m->cfg->seed, m->cfg->no_rst);
 	if (m->stop_reason == PPS_STOP_INTERRUPTED || m->stop_reason == PPS_STOP_MAX_RUNTIME) {
 		uint64_t next[PPS_MAX_SENDERS];
 		unsigned n = m->resume_state ? m->resume_state(m->ctx, next, PPS_MAX_SENDERS) : 0;

@@ -140,7 +140,7 @@ void pps_send_phase_print(FILE *out, const char *prog, double seconds, uint64_t 
 }
 
 void pps_summary_print(FILE *out, const char *prog, const struct pps_totals *t, double elapsed_s,
-		       uint64_t seed)
+		       uint64_t seed, int rst_off)
 {
 	fprintf(out,
 		"%s: summary: seed %" PRIu64 ", %.2f s\n"
@@ -148,9 +148,14 @@ void pps_summary_print(FILE *out, const char *prog, const struct pps_totals *t, 
 		"%s:   open %" PRIu64 ", closed %" PRIu64 ", invalid %" PRIu64
 		", duplicates %" PRIu64 "\n"
 		"%s:   malformed %" PRIu64 ", not ours %" PRIu64 ", NIC drops %" PRIu64
-		", results lost (ring full) %" PRIu64 "\n"
-		"%s:   RSTs sent to close half-open connections %" PRIu64 ", not sent %" PRIu64 "\n",
+		", results lost (ring full) %" PRIu64 "\n",
 		prog, seed, elapsed_s, prog, t->sent, t->recv, t->valid, prog, t->open, t->closed,
-		t->invalid, t->dup, prog, t->malformed, t->other, t->nic_drops, t->ring_full, prog,
-		t->rst, t->rst_lost);
+		t->invalid, t->dup, prog, t->malformed, t->other, t->nic_drops, t->ring_full);
+	if (rst_off)
+		fprintf(out, "%s:   RSTs to close half-open connections: off (--no-rst)\n", prog);
+	else
+		fprintf(out,
+			"%s:   RSTs sent to close half-open connections %" PRIu64
+			", not sent %" PRIu64 "\n",
+			prog, t->rst, t->rst_lost);
 }

@@ -85,9 +85,10 @@ void pps_send_phase_print(FILE *out, const char *prog, double seconds, uint64_t 
 
 /**
  * pps_summary_print - the end-of-scan summary (sent, received, valid, open, closed,
- * invalid, duplicates, NIC drops, ...) as "key: value" lines prefixed with @prog.
+ * invalid, duplicates, NIC drops, ..., RSTs sent, or "off" when @rst_off: --no-rst) as lines
+ * prefixed with @prog.
  */
 void pps_summary_print(FILE *out, const char *prog, const struct pps_totals *t, double elapsed_s,
-		       uint64_t seed);
+		       uint64_t seed, int rst_off);
 
 #endif /* PPS_STATS_H */

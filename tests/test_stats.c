@@ -253,7 +253,8 @@ Test(stats, summary)
 	t.ring_full = 5;
 	t.rst = 19;
 	t.rst_lost = 1;
-	pps_summary_print(f, "ppscan", &t, 12.5, 42);
+	pps_summary_print(f, "ppscan", &t, 12.5, 42, 0);
+	pps_summary_print(f, "ppscan", &t, 1, 1, 1);
 	fclose(f);
 	cr_assert_str_eq(text,
 			 "ppscan: summary: seed 42, 12.50 s\n"
@@ -261,7 +262,13 @@ Test(stats, summary)
 			 "ppscan:   open 20, closed 8, invalid 3, duplicates 2\n"
 			 "ppscan:   malformed 1, not ours 6, NIC drops 4, "
 			 "results lost (ring full) 5\n"
-			 "ppscan:   RSTs sent to close half-open connections 19, not sent 1\n");
+			 "ppscan:   RSTs sent to close half-open connections 19, not sent 1\n"
+			 "ppscan: summary: seed 1, 1.00 s\n"
+			 "ppscan:   sent 1000, received 40, valid 30\n"
+			 "ppscan:   open 20, closed 8, invalid 3, duplicates 2\n"
+			 "ppscan:   malformed 1, not ours 6, NIC drops 4, "
+			 "results lost (ring full) 5\n"
+			 "ppscan:   RSTs to close half-open connections: off (--no-rst)\n");
 	free(text);
 }
 
