@@ -132,8 +132,32 @@ int pps_run_parse(struct pps_config *cfg, enum pps_backend backend, int argc, ch
 		return 2;
 	if (!cfg->dryrun)
 		return -1;
-	rc = pps_scan_dryrun(cfg, stdout, stderr);
+	{
+		/* a dry run writes the probe list and nothing else: an output it would skip is refused */
+		const char *unused = cfg->metadata_file	     ? "-m/--metadata-file"
+				     : cfg->status_updates_file ? "-u/--status-updates-file"
+				     : cfg->status_json_file	     ? "--status-json"
+				     : cfg->redis_url		     ? "--redis"
+								     : NULL;
+		FILE *out = stdout;
 
+		if (unused) {
+			fprintf(stderr, "%s: --dryrun writes only the probe list (to -o/--output-file or stdout): %s is not used\n",
+				cfg->prog, unused);
+			pps_config_free(cfg);
+			return 2;
+		}
+		if (cfg->output_file && strcmp(cfg->output_file, "-") &&
+		    !(out = fopen(cfg->output_file, "w"))) {
+			fprintf(stderr, "%s: cannot write '%s' (from -o/--output-file): %s\n", cfg->prog,
+				cfg->output_file, strerror(errno));
+			pps_config_free(cfg);
+			return 2;
+		}
+		rc = pps_scan_dryrun(cfg, out, stderr);
+		if (out != stdout && fclose(out) && rc >= 0)
+			rc = -errno;
+	}
 	if (rc < 0)
 		fprintf(stderr, "%s: dry run failed: %s\n", cfg->prog, strerror(-rc));
 	pps_config_free(cfg);

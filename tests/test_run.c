@@ -213,3 +213,36 @@ Test(run, status_file_final_record_is_not_a_repeat)
 	cr_assert_eq(status_rows_after_finish(0), 0, "an unchanged last record was repeated");
 	cr_assert_eq(status_rows_after_finish(1), 1, "the final change was not recorded");
 }
+
+/* --dryrun writes its probe list to -o, and refuses the outputs it would not write. */
+Test(run, dryrun_writes_to_the_output_file_and_refuses_other_outputs)
+{
+	char path[] = "/tmp/ppscan-dry-XXXXXX";
+	struct pps_config cfg;
+	char *text = NULL;
+	size_t cap = 0;
+	int fd = mkstemp(path), lines = 0;
+	FILE *f;
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(pps_run_parse(&cfg, PPS_BACKEND_PCAP, 11,
+				   ARGV(DRY_NOBL, "-p", "80", "--seed", "1", "-o", path,
+					"198.18.0.0/30")),
+		     0);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	while (getline(&text, &cap, f) > 0)
+		lines++;
+	fclose(f);
+	free(text);
+	unlink(path);
+	cr_assert_eq(lines, 5, "header + 4 probes, got %d lines", lines);
+	cr_assert_eq(pps_run_parse(&cfg, PPS_BACKEND_PCAP, 9,
+				   ARGV(DRY_NOBL, "-p", "80", "-m", "/tmp/x.json", "198.18.0.0/30")),
+		     2);
+	cr_assert_eq(pps_run_parse(&cfg, PPS_BACKEND_PCAP, 9,
+				   ARGV(DRY_NOBL, "-p", "80", "--status-json", "/tmp/x.json",
+					"198.18.0.0/30")),
+		     2);
+}
