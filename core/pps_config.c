@@ -630,8 +630,8 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 	 * value given to an option that takes none, and an ambiguous prefix.
 	 */
 	for (int i = 1, skip = 0; i < av.n; i++) {
-		const char *a = av.v[i], *name = a + 2;
-		size_t len = strcspn(name, "=");
+		const char *a = av.v[i], *name;
+		size_t len;
 		const struct option *exact = NULL;
 		char list[512] = "";
 		int n_prefix = 0;
@@ -652,8 +652,10 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 			}
 			continue;
 		}
-		if (strncmp(a, "--", 2) || !*name)
+		if (strncmp(a, "--", 2) || !a[2])
 			continue;
+		name = a + 2; /* only now: a shorter argument has no a[2] to point at */
+		len = strcspn(name, "=");
 		for (size_t k = 0; k < (size_t)nl; k++) {
 			if (strlen(longopts[k].name) == len && !strncmp(longopts[k].name, name, len))
 				exact = &longopts[k];
