@@ -551,7 +551,7 @@ def machine(a):
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "load_start": a.load_start,
         "load_end": open("/proc/loadavg").read().split()[:3],
-        "git": run(["git", "-C", ROOT, "describe", "--always", "--dirty"]).stdout.strip(),
+        "git": a.git,
         "command": a.command,
     }
     with open(os.path.join(RES, "machine.json"), "w") as f:
@@ -870,6 +870,8 @@ def main():
     a.bench_core = os.path.join(a.build, "bench", "bench_core")
     a.testpmd = "dpdk-testpmd"
     a.load_start = open("/proc/loadavg").read().split()[:3]
+    # the tree as it was when the run began (the run itself then rewrites bench/results/)
+    a.git = run(["git", "-C", ROOT, "describe", "--always", "--dirty"]).stdout.strip()
     a.command = os.environ.get("PPS_BENCH_COMMAND", "bench/run.sh")
     if os.geteuid() != 0 and a.sections:
         sys.exit("bench: must run as root (DPDK, namespaces)")
