@@ -14,18 +14,29 @@ uint64_t pps_csum_partial(const void *data, size_t len, uint64_t sum)
 	return sum;
 }
 
-/* Adds @len bytes at @p as 16-bit words in the CPU's byte order, 32 bits at a time. */
-static uint64_t sum_native(const uint8_t *p, size_t len, uint64_t sum)
+/*
+ * Adds @len bytes at @p to @sum as 16-bit words in the CPU's byte order, eight bytes at a
+ * time with the carry added back in (RFC 1071 2(C): a ones' complement sum may be taken over
+ * wider words, end-around carry included, and folded at the end).
+ */
+static inline uint64_t sum_native(const uint8_t *p, size_t len, uint64_t sum)
 {
-	for (; len >= 4; p += 4, len -= 4) {
-		uint32_t w;
-		memcpy(&w, p, 4);
-		sum += w;
+	uint64_t w8;
+	uint32_t w4 = 0;
+	uint16_t w2 = 0;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w8, p, 8);
+		sum += w8;
+		sum += sum < w8; /* end-around carry */
+	}
+	if (len >= 4) {
+		memcpy(&w4, p, 4);
+		p += 4;
+		len -= 4;
 	}
 	if (len >= 2) {
-		uint16_t w;
-		memcpy(&w, p, 2);
-		sum += w;
+		memcpy(&w2, p, 2);
 		p += 2;
 		len -= 2;
 	}
@@ -33,16 +44,17 @@ static uint64_t sum_native(const uint8_t *p, size_t len, uint64_t sum)
 		uint8_t pad[2] = { p[0], 0 };
 		uint16_t w;
 		memcpy(&w, pad, 2);
-		sum += w;
+		w4 += w;
 	}
-	return sum;
+	w8 = (uint64_t)w4 + w2; /* < 2^33: no carry out of 64 bits below but the add's own */
+	sum += w8;
+	return sum + (sum < w8);
 }
 
-static int folds_to_all_ones(uint64_t sum)
+static inline int folds_to_all_ones(uint64_t sum)
 {
 	sum = (sum & 0xffffffffULL) + (sum >> 32);
 	sum = (sum & 0xffffffffULL) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return sum == 0xffff;
