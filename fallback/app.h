@@ -83,6 +83,7 @@ struct app {
 	struct app_rx_batch rxb;
 	unsigned n_tx;
 	struct app_tx *tx; /* n_tx of them */
+	struct app_tx rst; /* the receive thread's: one sendmmsg() for a burst's RSTs */
 
 	struct pps_run run;	    /* counters, resume positions, stop flags (core) */
 	_Atomic uint64_t nic_drops; /* pcap ps_drop + ps_ifdrop, published by the receiver */
@@ -138,11 +139,12 @@ int app_iface_facts(struct app *a);
 int app_rx_open(struct app *a);
 
 /**
- * app_tx_open - the sender socket of @t for cfg.send_method: AF_PACKET SOCK_RAW bound to the
- * interface with PACKET_QDISC_BYPASS, plus a PACKET_TX_RING (ring) or batch slots (mmsg),
- * or a pcap handle (inject). Returns 0 or -errno (message printed).
+ * app_tx_open - the sender socket of @t for @method (a sender: cfg.send_method; the receive
+ * thread's RSTs: PPS_SEND_MMSG): AF_PACKET SOCK_RAW bound to the interface with
+ * PACKET_QDISC_BYPASS, plus a PACKET_TX_RING (ring) or batch slots (mmsg), or a pcap handle
+ * (inject). Returns 0 or -errno (message printed).
  */
-int app_tx_open(struct app *a, struct app_tx *t);
+int app_tx_open(struct app *a, struct app_tx *t, enum pps_send_method method);
 
 /** app_tx_close - releases what app_tx_open() set up (also after it failed; t->fd -1 = none). */
 void app_tx_close(struct app_tx *t);

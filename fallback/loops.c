@@ -173,28 +173,36 @@ static void answer_arp(struct app *a, const struct pps_arp_pkt *arp)
 }
 
 /*
- * Closes the half-open connection of each genuine SYN-ACK among @pkt[0..n) with a RST
- * (pps_scan_fill_rst), sent on the receive handle. Also when the SYN-ACK went to this host's
- * own address: its TCP stack finds no socket and sends a RST too, but only if it has a route
- * back to the target; a second RST is harmless (the connection is gone).
+ * Closes the half-open connection of each genuine SYN-ACK among @pkt[0..n) (n <= APP_BURST)
+ * with a RST (pps_scan_fill_rst), all of them with one sendmmsg() on the receive thread's own
+ * socket. Also when the SYN-ACK went to this host's own address: its TCP stack finds no
+ * socket and sends a RST too, but only if it has a route back to the target; a second RST
+ * is harmless (the connection is gone).
  */
+_Static_assert(APP_RX_BATCH <= APP_BURST, "a judged burst's RSTs fit one sendmmsg()");
+
 static void answer_synacks(struct app *a, const struct pps_pkt *pkt, unsigned n)
 {
 	struct pps_counters *c = &a->run.rx_c;
-	uint8_t buf[PPS_TEMPLATE_MAX];
+	struct app_tx *t = &a->rst;
+	unsigned k = 0;
+	int sent;
 
 	if (a->cfg.no_rst)
 		return;
-	for (unsigned k = 0; k < n; k++) {
-		if (pkt[k].verdict != PPS_V_SYNACK)
-			continue;
-		uint16_t len = pps_scan_fill_rst(&a->scan, &pkt[k].tcp, buf);
-
-		if (pcap_inject(a->rx, buf, len) == (int)len)
-			pps_counter_add(&c->rst, 1);
-		else
-			pps_counter_add(&c->rst_lost, 1);
-	}
+	for (unsigned i = 0; i < n; i++)
+		if (pkt[i].verdict == PPS_V_SYNACK) {
+			t->iov[k].iov_len = pps_scan_fill_rst(&a->scan, &pkt[i].tcp, t->slot[k]);
+			k++;
+		}
+	if (!k)
+		return;
+	sent = sendmmsg(t->fd, t->msg, k, MSG_DONTWAIT);
+	if (sent < 0)
+		sent = 0;
+	pps_counter_add(&c->rst, (unsigned)sent);
+	if ((unsigned)sent < k)
+		pps_counter_add(&c->rst_lost, k - (unsigned)sent);
 }
 
 /* Judges the frames collected so far as one burst (pps_scan_rx_burst), answers ARP and SYN-ACKs. */

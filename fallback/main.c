@@ -64,6 +64,7 @@ int main(int argc, char **argv)
 	}
 	for (unsigned k = 0; k < a->n_tx; k++)
 		a->tx[k].fd = -1;
+	a->rst.fd = -1;
 	if ((rc = app_iface_facts(a)) < 0) {
 		exit_code = rc == -EINVAL ? 2 : 1;
 		goto out;
@@ -79,10 +80,14 @@ int main(int argc, char **argv)
 	}
 	for (unsigned k = 0; k < a->n_tx; k++) {
 		a->tx[k].index = k;
-		if (app_tx_open(a, &a->tx[k]) < 0) {
+		if (app_tx_open(a, &a->tx[k], a->cfg.send_method) < 0) {
 			exit_code = 1;
 			goto out_dev;
 		}
+	}
+	if (!a->cfg.no_rst && app_tx_open(a, &a->rst, PPS_SEND_MMSG) < 0) {
+		exit_code = 1;
+		goto out_dev;
 	}
 
 	pps_format_ipv4(a->cfg.src_ip_h, ip);
@@ -147,6 +152,7 @@ int main(int argc, char **argv)
 out_dev:
 	for (unsigned k = 0; k < a->n_tx; k++)
 		app_tx_close(&a->tx[k]);
+	app_tx_close(&a->rst);
 	if (a->rx)
 		pcap_close(a->rx);
 	pps_run_fini(&a->run, &a->scan);

@@ -429,7 +429,7 @@ static int tx_open_ring(struct app *a, struct app_tx *t)
 	return 0;
 }
 
-int app_tx_open(struct app *a, struct app_tx *t)
+int app_tx_open(struct app *a, struct app_tx *t, enum pps_send_method method)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_ifindex = a->ifindex };
 	int one = 1, sndbuf = 4 << 20;
@@ -438,7 +438,7 @@ int app_tx_open(struct app *a, struct app_tx *t)
 	t->fd = -1;
 	for (unsigned j = 0; j < APP_BURST; j++)
 		t->slotp[j] = t->slot[j];
-	if (a->cfg.send_method == PPS_SEND_INJECT)
+	if (method == PPS_SEND_INJECT)
 		return tx_open_inject(a, t);
 	t->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (t->fd < 0 || bind(t->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
@@ -450,7 +450,7 @@ int app_tx_open(struct app *a, struct app_tx *t)
 	setsockopt(t->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	t->dst = sll;
 	t->dst.sll_protocol = htons(ETH_P_IP); /* skb->protocol, also for headerless links */
-	if (a->cfg.send_method == PPS_SEND_RING)
+	if (method == PPS_SEND_RING)
 		return tx_open_ring(a, t);
 	for (unsigned j = 0; j < APP_BURST; j++) {
 		t->iov[j].iov_base = t->slot[j];
