@@ -2,18 +2,6 @@
 
 #include <string.h>
 
-uint64_t pps_csum_partial(const void *data, size_t len, uint64_t sum)
-{
-	const uint8_t *p = data;
-	size_t i = 0;
-
-	for (; i + 1 < len; i += 2)
-		sum += (uint64_t)(p[i] << 8 | p[i + 1]);
-	if (i < len)
-		sum += (uint64_t)p[i] << 8;
-	return sum;
-}
-
 /*
  * Adds @len bytes at @p to @sum as 16-bit words in the CPU's byte order, eight bytes at a
  * time with the carry added back in (RFC 1071 2(C): a ones' complement sum may be taken over
@@ -46,45 +34,48 @@ static inline uint64_t sum_native(const uint8_t *p, size_t len, uint64_t sum)
 		memcpy(&w, pad, 2);
 		w4 += w;
 	}
-	w8 = (uint64_t)w4 + w2; /* < 2^33: no carry out of 64 bits below but the add's own */
+	w8 = (uint64_t)w4 + w2; /* < 2^33 */
 	sum += w8;
 	return sum + (sum < w8);
 }
 
-static inline int folds_to_all_ones(uint64_t sum)
+/* The 16-bit folded (not complemented) sum of a native-order sum, as its two bytes. */
+static inline uint16_t folded_native(uint64_t sum)
 {
-	sum = (sum & 0xffffffffULL) + (sum >> 32);
-	sum = (sum & 0xffffffffULL) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return sum == 0xffff;
+	return (uint16_t)~pps_csum_fold(sum);
+}
+
+uint64_t pps_csum_partial(const void *data, size_t len, uint64_t sum)
+{
+	/* RFC 1071 2(B): the folded sum's bytes in memory are the big-endian sum's bytes */
+	uint16_t n = folded_native(sum_native(data, len, 0));
+	uint8_t b[2];
+
+	memcpy(b, &n, 2);
+	return sum + (uint64_t)(b[0] << 8 | b[1]);
 }
 
 int pps_csum_ipv4_tcp_ok(const uint8_t *ip, size_t ihl, size_t tcp_len)
 {
 	/* pseudo header: the two addresses (in the packet already), zero, protocol, TCP length */
 	const uint8_t proto_len[4] = { 0, 6, (uint8_t)(tcp_len >> 8), (uint8_t)tcp_len };
-	uint64_t tcp;
+	uint64_t pseudo;
+	uint16_t field;
 
-	if (!folds_to_all_ones(sum_native(ip, ihl, 0)))
+	if (pps_csum_fold(sum_native(ip, ihl, 0)) != 0) /* folds to all ones: right */
 		return 0;
-	tcp = sum_native(ip + 12, 8, 0);
-	tcp = sum_native(proto_len, 4, tcp);
-	if (folds_to_all_ones(sum_native(ip + ihl, tcp_len, tcp)))
+	pseudo = sum_native(proto_len, 4, sum_native(ip + 12, 8, 0));
+	if (pps_csum_fold(sum_native(ip + ihl, tcp_len, pseudo)) == 0)
 		return 1;
 	/*
 	 * Checksum offload on a local path (veth, loopback: CHECKSUM_PARTIAL): the sender left
 	 * the pseudo header's folded sum in the field for hardware that never ran. Neither
 	 * AF_PACKET PMDs nor libpcap pass on the kernel's "checksum not ready" flag, so that
-	 * exact value is taken as "not computed" (1 in 65,536 for a corrupted field).
+	 * exact value is taken as "not computed" (1 in 65,536 for a corrupted field). Both
+	 * sides in the CPU's byte order.
 	 */
-	uint32_t pseudo = (uint32_t)(ip[12] << 8 | ip[13]) + (uint32_t)(ip[14] << 8 | ip[15]) +
-			  (uint32_t)(ip[16] << 8 | ip[17]) + (uint32_t)(ip[18] << 8 | ip[19]) + 6 +
-			  (uint32_t)tcp_len;
-	uint16_t field = (uint16_t)(ip[ihl + 16] << 8 | ip[ihl + 17]);
-	uint16_t folded = (uint16_t)~pps_csum_fold32(pseudo);
-
-	return field == folded;
+	memcpy(&field, ip + ihl + 16, 2);
+	return field == folded_native(pseudo);
 }
 
 uint16_t pps_csum_ipv4_header(const uint8_t *hdr, size_t ihl_bytes)
