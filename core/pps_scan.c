@@ -74,9 +74,10 @@ void pps_scan_fini(struct pps_scan *s)
 /*
  * The split of pps_scan_fill_burst() for one target block, eight lanes a vector: t[k] ->
  * address first_h + t[k] div n_ports and port plist[t[k] mod n_ports] (pps_divmod_v(), the
- * same exact division as the scalar loop). Only called where pps_cpu_has_avx512().
+ * same exact division as the scalar loop). Returns the lanes done (whole vectors of @w); the
+ * caller's scalar loop does the rest. Only called where pps_cpu_has_avx512().
  */
-__attribute__((target("avx512f"))) static void split_one_range_avx512(
+__attribute__((target("avx512f"))) static unsigned split_one_range_avx512(
 	const uint64_t *t, unsigned w, const struct pps_fastdiv *div_ports, uint32_t first_h,
 	const uint16_t *plist, uint32_t *dip, uint16_t *dport)
 {
@@ -94,12 +95,7 @@ __attribute__((target("avx512f"))) static void split_one_range_avx512(
 		for (int l = 0; l < 8; l++)
 			dport[k + l] = plist[r[l]];
 	}
-	for (; k < w; k++) {
-		uint64_t port_idx, a = pps_fastdiv_divmod(div_ports, t[k], &port_idx);
-
-		dip[k] = first_h + (uint32_t)a;
-		dport[k] = plist[port_idx];
-	}
+	return k;
 }
 #endif
 
@@ -123,7 +119,7 @@ uint16_t pps_scan_fill_burst(const struct pps_scan *s, uint64_t j0, uint64_t str
 	const uint16_t sport_first_h = s->sport_first_h;
 
 	while (n) {
-		unsigned w = n < PPS_SCAN_BURST ? n : PPS_SCAN_BURST;
+		unsigned w = n < PPS_SCAN_BURST ? n : PPS_SCAN_BURST, k0;
 
 		/* the steps of pps_scan_probe_at(), each over the whole burst */
 		if (s->probes == 1)
@@ -133,25 +129,17 @@ uint16_t pps_scan_fill_burst(const struct pps_scan *s, uint64_t j0, uint64_t str
 			for (unsigned k = 0; k < w; k++)
 				r[k] = pps_fastdiv_divmod(&s->div_sel, j0 + k * stride, &i[k]);
 		pps_perm_apply_burst(&s->perm, i, t, w);
+		k0 = 0;
 #if PPS_HAVE_AVX512_CODE
 		if (one_range && pps_cpu_has_avx512())
-			split_one_range_avx512(t, w, &div_ports, first_h, plist, dip, dport);
-		else
+			k0 = split_one_range_avx512(t, w, &div_ports, first_h, plist, dip, dport);
 #endif
-		if (one_range) /* one target block: the address is a sum, no search */
-			for (unsigned k = 0; k < w; k++) {
-				uint64_t port_idx, a = pps_fastdiv_divmod(&div_ports, t[k], &port_idx);
+		for (unsigned k = k0; k < w; k++) { /* the rest, or all: a sum for one block, else a search */
+			uint64_t port_idx, a = pps_fastdiv_divmod(&div_ports, t[k], &port_idx);
 
-				dip[k] = first_h + (uint32_t)a;
-				dport[k] = plist[port_idx];
-			}
-		else
-			for (unsigned k = 0; k < w; k++) {
-				uint64_t port_idx, a = pps_fastdiv_divmod(&div_ports, t[k], &port_idx);
-
-				dip[k] = pps_targets_at(s->targets, a);
-				dport[k] = plist[port_idx];
-			}
+			dip[k] = pps_targets_at(s->targets, a);
+			dport[k] = plist[port_idx];
+		}
 		if (s->probes == 1) { /* i[k] = j0 + k * stride: step the remainder, no division */
 			uint64_t m = pps_fastdiv_mod(&div_sports, j0);
 			uint64_t step = pps_fastdiv_mod(&div_sports, stride);
