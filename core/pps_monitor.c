@@ -42,24 +42,34 @@ static const char *status_csv_header =
 	"drop-total,drop-last-one-sec,drop-avg-per-sec,invalid-total,duplicate-total";
 
 /* One status record (ZMap's -u columns) as CSV and/or JSON. */
+/* What the status line and the status files need at monotonic time @t, @dt after the last. */
+static struct pps_status_ctx status_ctx(const struct pps_monitor *m, double t, double dt)
+{
+	struct pps_status_ctx ctx = {
+		.elapsed_s = t - m->t0,
+		.dt_s = dt,
+		.total_probes = m->total_probes,
+		.sending_done = m->done_at >= 0,
+		.send_elapsed_s = m->done_at >= 0 ? m->done_at - m->t0 : 0,
+		.cooldown_left_s = m->done_at >= 0 ? m->cfg->cooldown_s - (t - m->done_at)
+						   : m->cfg->cooldown_s,
+	};
+	return ctx;
+}
+
 static void write_status_files(struct pps_monitor *m, const struct pps_totals *now,
-			       const struct pps_totals *prev, double elapsed, double dt, int final)
+			       const struct pps_totals *prev, const struct pps_status_ctx *ctx,
+			       int final)
 {
 	char ts[40];
-	double pct, left, hit, sent_avg, d = dt > 0 ? dt : 1, e = elapsed > 0 ? elapsed : 1;
+	double elapsed = ctx->elapsed_s, d = ctx->dt_s > 0 ? ctx->dt_s : 1;
+	double e = elapsed > 0 ? elapsed : 1, left = pps_time_left_s(now, ctx), pct, hit, sent_avg;
 	uint64_t succ = now->open + now->closed, succ_prev = prev->open + prev->closed;
 
 	pct = m->total_probes ? 100.0 * (double)now->sent / (double)m->total_probes : 100;
 	if (pct > 100)
 		pct = 100;
 	sent_avg = (double)now->sent / e;
-	/* as the status line: the sending still to do plus the cooldown still to come */
-	left = m->done_at >= 0 ? m->cfg->cooldown_s - (m->t0 + elapsed - m->done_at)
-	       : (sent_avg > 0 && m->total_probes > now->sent
-			  ? (double)(m->total_probes - now->sent) / sent_avg
-			  : 0) + m->cfg->cooldown_s;
-	if (left < 0)
-		left = 0;
 	hit = now->sent ? 100.0 * (double)now->open / (double)now->sent : 0;
 	pps_output_format_timestamp(pps_realtime_ns(), ts, sizeof(ts));
 	if (m->status_csv) {
@@ -336,21 +346,13 @@ void pps_monitor_loop(struct pps_monitor *m)
 		    (m->done_at >= 0 && t - m->done_at >= m->cfg->cooldown_s))
 			break;
 		if (t - last_status >= 1.0) {
-			struct pps_status_ctx ctx = {
-				.elapsed_s = t - m->t0,
-				.dt_s = t - last_status,
-				.total_probes = m->total_probes,
-				.sending_done = m->done_at >= 0,
-				.send_elapsed_s = m->done_at >= 0 ? m->done_at - m->t0 : 0,
-				.cooldown_left_s = m->done_at >= 0
-							   ? m->cfg->cooldown_s - (t - m->done_at)
-							   : m->cfg->cooldown_s,
-			};
+			struct pps_status_ctx ctx = status_ctx(m, t, t - last_status);
+
 			m->totals(m->ctx, &now);
 			if (!m->cfg->quiet)
 				fprintf(stderr, "%s\n",
 					pps_status_format(line, sizeof(line), &now, &prev, &ctx));
-			write_status_files(m, &now, &prev, t - m->t0, t - last_status, 0);
+			write_status_files(m, &now, &prev, &ctx, 0);
 			sinks_progress(m, &now, t, 0);
 			prev = now;
 			m->last = now;
@@ -449,11 +451,13 @@ int pps_monitor_finish(struct pps_monitor *m)
 	m->end_ns = pps_realtime_ns();
 	m->totals(m->ctx, &t);
 	/* the final record, over the time since the last one; not a repeat of an unchanged one */
-	if (!m->last_status_t || memcmp(&t, &m->last, sizeof(t)))
-		write_status_files(m, &t, &m->last, m->elapsed_s,
-				   m->last_status_t ? m->t0 + m->elapsed_s - m->last_status_t
-						    : m->elapsed_s,
-				   1);
+	if (!m->last_status_t || memcmp(&t, &m->last, sizeof(t))) {
+		double end = m->t0 + m->elapsed_s;
+		struct pps_status_ctx ctx =
+			status_ctx(m, end, end - (m->last_status_t ? m->last_status_t : m->t0));
+
+		write_status_files(m, &t, &m->last, &ctx, 1);
+	}
 	pps_summary_print(stderr, m->cfg->prog, &t, m->elapsed_s, m->cfg->seed, m->cfg->no_rst);
 	if (m->stop_reason == PPS_STOP_INTERRUPTED || m->stop_reason == PPS_STOP_MAX_RUNTIME) {
 		uint64_t next[PPS_MAX_SENDERS];

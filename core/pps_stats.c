@@ -88,6 +88,16 @@ static double delta(uint64_t now, uint64_t prev)
 	return now >= prev ? (double)(now - prev) : 0;
 }
 
+double pps_time_left_s(const struct pps_totals *now, const struct pps_status_ctx *ctx)
+{
+	double cool = ctx->cooldown_left_s > 0 ? ctx->cooldown_left_s : 0;
+	uint64_t todo = ctx->total_probes > now->sent ? ctx->total_probes - now->sent : 0;
+
+	if (ctx->sending_done)
+		return cool;
+	return safe_div((double)todo, safe_div((double)now->sent, ctx->elapsed_s)) + cool;
+}
+
 char *pps_status_format(char *buf, size_t len, const struct pps_totals *now,
 			const struct pps_totals *prev, const struct pps_status_ctx *ctx)
 {
@@ -110,20 +120,14 @@ char *pps_status_format(char *buf, size_t len, const struct pps_totals *now,
 	fmt_rate(dr, sizeof(dr), safe_div(delta(now->nic_drops, prev->nic_drops), ctx->dt_s));
 	fmt_rate(da, sizeof(da), safe_div((double)now->nic_drops, ctx->elapsed_s));
 	if (ctx->sending_done) {
-		fmt_left(left, sizeof(left), ctx->cooldown_left_s);
+		fmt_left(left, sizeof(left), pps_time_left_s(now, ctx));
 		snprintf(buf, len,
 			 "%2llu:%02llu %.0f%% (%s left); send: %" PRIu64
 			 " done (%s avg); recv: %" PRIu64 " %s (%s avg); drops: %s (%s avg); hitrate: %.2f%%",
 			 el / 60, el % 60, pct, left, now->sent, sa, unique, rr, ra, dr, da,
 			 100.0 * safe_div((double)now->open, (double)now->sent));
 	} else {
-		double rate = safe_div((double)now->sent, ctx->elapsed_s);
-		fmt_left(left, sizeof(left),
-			 safe_div((double)(ctx->total_probes - (now->sent > ctx->total_probes
-									? ctx->total_probes
-									: now->sent)),
-				  rate) +
-				 (ctx->cooldown_left_s > 0 ? ctx->cooldown_left_s : 0));
+		fmt_left(left, sizeof(left), pps_time_left_s(now, ctx));
 		snprintf(buf, len,
 			 "%2llu:%02llu %.0f%% (%s left); send: %" PRIu64
 			 " %s (%s avg); recv: %" PRIu64 " %s (%s avg); drops: %s (%s avg); hitrate: %.2f%%",

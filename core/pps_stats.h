@@ -67,6 +67,13 @@ struct pps_status_ctx {
 };
 
 /**
+ * pps_time_left_s - seconds left in the scan, as ZMap counts them: while sending, the probes
+ * still to send at the average rate so far plus the cooldown still to come (all of it); after,
+ * the cooldown left. Never negative; 0 while nothing has been sent (no rate yet).
+ */
+double pps_time_left_s(const struct pps_totals *now, const struct pps_status_ctx *ctx);
+
+/**
  * pps_status_format - the once-a-second line, ZMap's shape:
  *   " 0:05 12% (1m07s left); send: 1203100 240 Kp/s (240 Kp/s avg); recv: 1311 262 p/s
  *    (262 p/s avg); drops: 0 p/s (0 p/s avg); hitrate: 0.11%"
