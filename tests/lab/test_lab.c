@@ -38,11 +38,18 @@ static void teardown(void)
 	lab_suite_teardown(LAB, dir);
 }
 
+/* ppscan over the lab's /20 on af_packet (@vdev_opts appended to the --vdev, "" for none). */
+static int run_scan_vdev(const char *eal, const char *vdev_opts, const char *extra,
+			 const char *out, const char *err)
+{
+	return lab_sh("cd %s && ip netns exec %s %s %s --vdev net_af_packet0,iface=%s%s -- "
+		      SCAN_OPTS " %s -o %s 198.18.0.0/20 2>%s",
+		      dir, NS_SCAN, PPSCAN_BIN, eal, IF_SCAN, vdev_opts, extra, out, err);
+}
+
 static int run_scan(const char *eal, const char *extra, const char *out, const char *err)
 {
-	return lab_sh("cd %s && ip netns exec %s %s %s --vdev net_af_packet0,iface=%s -- " SCAN_OPTS
-		      " %s -o %s 198.18.0.0/20 2>%s",
-		      dir, NS_SCAN, PPSCAN_BIN, eal, IF_SCAN, extra, out, err);
+	return run_scan_vdev(eal, "", extra, out, err);
 }
 
 /* Checks @path against the truth: precision 100%, recall >= 99.9%. */
@@ -298,9 +305,7 @@ Test(lab, several_source_addresses_each_answer_arp, .init = setup, .fini = teard
 
 	snprintf(out, sizeof(out), "%s/multi.csv", dir);
 	snprintf(err, sizeof(err), "%s/multi.err", dir);
-	rc = lab_sh("cd %s && ip netns exec %s %s " EAL_NOHUGE " --vdev net_af_packet0,iface=%s -- "
-		    SCAN_OPTS " -S 198.19.0.2-198.19.0.5 --seed 51 -o %s 198.18.0.0/20 2>%s",
-		    dir, NS_SCAN, PPSCAN_BIN, IF_SCAN, out, err);
+	rc = run_scan(EAL_NOHUGE, "-S 198.19.0.2-198.19.0.5 --seed 51", out, err);
 	cr_assert_eq(rc, 0, "ppscan with four source addresses exited %d", rc);
 	check_against_truth(out, &got);
 	lab_set_free(&got);
@@ -382,10 +387,9 @@ Test(lab, two_senders_on_two_queue_pairs_miss_nothing, .init = setup, .fini = te
 	snprintf(out, sizeof(out), "%s/qpairs.csv", dir);
 	snprintf(err, sizeof(err), "%s/qpairs.err", dir);
 	/* main + 2 TX + 1 RX lcores on 2 cores */
-	rc = lab_sh("cd %s && ip netns exec %s %s --no-huge -m 256 --no-shconf --no-telemetry "
-		    "--no-pci --lcores=0@0,1@0,2@1,3@0 --vdev net_af_packet0,iface=%s,qpairs=2 -- "
-		    SCAN_OPTS " -T 2 --seed 17 -o %s 198.18.0.0/20 2>%s",
-		    dir, NS_SCAN, PPSCAN_BIN, IF_SCAN, out, err);
+	rc = run_scan_vdev("--no-huge -m 256 --no-shconf --no-telemetry --no-pci "
+			   "--lcores=0@0,1@0,2@1,3@0",
+			   ",qpairs=2", "-T 2 --seed 17", out, err);
 	cr_assert_eq(rc, 0, "ppscan -T 2 with qpairs=2 exited %d; stderr in %s", rc, err);
 	check_against_truth(out, &got);
 	lab_set_free(&got);
