@@ -137,7 +137,13 @@ Test(run, totals_collect_sums_senders_and_takes_the_receiver)
 	pps_counter_add(&rx.dup, 1);
 	pps_counter_add(&rx.invalid, 3);
 	pps_counter_add(&rx.ring_full, 1);
+	/* RSTs leave from sender 0's queue (ppscan) or the receiver (ppscan-pcap): both count */
+	pps_counter_add(&tx[0].rst, 5);
+	pps_counter_add(&rx.rst, 2);
+	pps_counter_add(&rx.rst_lost, 1);
 	pps_totals_collect(&t, tx, 2, &rx);
+	cr_assert_eq(t.rst, 7);
+	cr_assert_eq(t.rst_lost, 1);
 	cr_assert_eq(t.sent, 10);
 	cr_assert_eq(t.tx_full, 1);
 	cr_assert_eq(t.recv, 12);
