@@ -134,7 +134,8 @@ uint16_t pps_scan_fill_burst(const struct pps_scan *s, uint64_t j0, uint64_t str
 		if (one_range && pps_cpu_has_avx512())
 			k0 = split_one_range_avx512(t, w, &div_ports, first_h, plist, dip, dport);
 #endif
-		for (unsigned k = k0; k < w; k++) { /* the rest, or all: a sum for one block, else a search */
+		/* the rest (or all): pps_targets_at() is a sum for one block, else a search */
+		for (unsigned k = k0; k < w; k++) {
 			uint64_t port_idx, a = pps_fastdiv_divmod(&div_ports, t[k], &port_idx);
 
 			dip[k] = pps_targets_at(s->targets, a);

@@ -229,7 +229,7 @@ int app_worker(void *arg)
 		if (pps_run_sender_done(&a->run, q, sl.next))
 			atomic_store_explicit(&a->tx_done_tsc, end, memory_order_relaxed);
 	}
-	/* Receive phase (RX lcore: the whole scan; TX lcore 0: ARP replies in cooldown). */
+	/* Receive phase (RX lcore: the whole scan; TX lcore 0: ARP replies and RSTs in cooldown). */
 	while (!pps_run_rx_stopping(&a->run)) {
 		unsigned n = 0;
 
