@@ -10,8 +10,7 @@
  *
  * bench_generate() is the TX loop's work without the device: bursts of 32 probes written into
  * 32 buffers with pps_scan_fill_burst(); bench_validate() is the RX loop's: bursts of 32
- * frames through pps_scan_rx_burst() (where the core has no burst functions, as before
- * them: pps_scan_fill() and pps_scan_rx() one at a time).
+ * frames judged by pps_scan_classify() (the probe module tcp_synscan in both).
  * Scan: 10.0.0.0/8 x ports 22,80,443,8080 (a /8-sized multi-port space, 67,108,864 probes;
  * nothing is sent anywhere), empty blocklist, seed 1. Responses: genuine SYN-ACKs to the
  * probes (ack = cookie + 1), all new, so every one is parsed, validated, deduplicated and
@@ -25,6 +24,7 @@
 
 #include "pps_config.h"
 #include "pps_scan.h"
+#include "probe/probe_tcp_synscan.h"
 
 #define BURST 32
 #define RX_CHUNK 256
@@ -36,7 +36,7 @@ static double cpu_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static size_t synack(uint8_t *f, const struct pps_probe *p, uint32_t src_ip)
+static size_t synack(uint8_t *f, const struct pps_syn_probe *p, uint32_t src_ip)
 {
 	uint8_t *ip = f + 14, *tcp = f + 34;
 
@@ -83,19 +83,16 @@ __attribute__((noinline)) static uint64_t bench_generate(const struct pps_scan *
 							 uint8_t (*bufs)[128])
 {
 	uint8_t *ptr[BURST];
+	uint16_t lens[BURST];
 	uint64_t sink = 0;
 
 	for (int k = 0; k < BURST; k++)
 		ptr[k] = bufs[k];
 	for (uint64_t j = 0; j < n; j += BURST) {
 		unsigned w = n - j < BURST ? (unsigned)(n - j) : BURST;
-#ifdef PPS_SCAN_BURST
-		pps_scan_fill_burst(s, j, 1, w, ptr);
-#else
-		for (unsigned k = 0; k < w; k++)
-			pps_scan_fill(s, j + k, ptr[k]);
-#endif
-		sink += bufs[w - 1][40];
+
+		pps_scan_fill_burst(s, j, 1, w, ptr, lens);
+		sink += bufs[w - 1][40] + lens[0];
 	}
 	return sink;
 }
@@ -105,25 +102,20 @@ __attribute__((noinline)) static void bench_validate(struct pps_scan *s, uint8_t
 						     size_t k, struct pps_counters *c,
 						     struct pps_ring *ring)
 {
-#ifdef PPS_SCAN_BURST
 	for (size_t i = 0; i < k; i += BURST) {
 		const uint8_t *f[BURST];
 		uint32_t len[BURST];
 		struct pps_pkt pkt[BURST];
-		unsigned w = k - i < BURST ? (unsigned)(k - i) : BURST;
+		struct pps_rx_burst b = { .frames = f, .lens = len, .with_ethernet = 1,
+					  .c = c, .ring = ring, .pkt = pkt };
 
-		for (unsigned j = 0; j < w; j++) {
+		b.n = k - i < BURST ? (unsigned)(k - i) : BURST;
+		for (unsigned j = 0; j < b.n; j++) {
 			f[j] = frames[i + j];
 			len[j] = 60;
 		}
-		pps_scan_rx_burst(s, f, len, w, 1, 0, 0, c, ring, pkt);
+		pps_scan_classify(s, &b);
 	}
-#else
-	for (size_t i = 0; i < k; i++) {
-		struct pps_pkt pkt;
-		pps_scan_rx(s, frames[i], 60, 1, 0, 0, c, ring, &pkt);
-	}
-#endif
 }
 
 int main(int argc, char **argv)
@@ -170,8 +162,8 @@ int main(int argc, char **argv)
 		for (uint64_t done = 0; done < n_rx; done += batch) {
 			size_t k = n_rx - done < batch ? (size_t)(n_rx - done) : batch;
 			for (size_t i = 0; i < k; i++) {
-				struct pps_probe p;
-				pps_scan_probe_at(&s, done + i, &p);
+				struct pps_syn_probe p;
+				pps_synscan_probe_at(&s, done + i, &p);
 				synack(frames[i], &p, 0xc6130002u);
 			}
 			for (size_t i = 0; i < k; i += RX_CHUNK) {

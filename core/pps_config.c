@@ -22,11 +22,13 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "output/pps_fields.h"
 #include "output/pps_output.h"
 #include "output/pps_redis_url.h"
 #include "pps_arp.h"
 #include "pps_cidrfile.h"
 #include "pps_data.h"
+#include "probe/pps_probe.h"
 
 enum {
 	OPT_GATEWAY_IP = 256,
@@ -53,6 +55,9 @@ enum {
 	OPT_REDIS_MAXLEN,
 	OPT_REDIS_JOURNAL,
 	OPT_REDIS_BUFFER,
+	OPT_PROBE_ARGS,
+	OPT_LIST_PROBE_MODULES,
+	OPT_LIST_OUTPUT_FIELDS,
 };
 
 #define BOTH (PPS_BACKEND_DPDK | PPS_BACKEND_PCAP)
@@ -103,6 +108,14 @@ static const struct opt_desc opts[] = {
 	  "kernel receive buffer for responses (default 64 MiB; 64 KiB to 1 GiB)" },
 	{ { "send-method", required_argument, NULL, OPT_SEND_METHOD }, PPS_BACKEND_PCAP, "METHOD",
 	  "ring (PACKET_TX_RING, default), mmsg (sendmmsg) or inject (pcap_inject)" },
+	{ { "probe-module", required_argument, NULL, 'M' }, BOTH, "NAME",
+	  "what to send: tcp_synscan (default; --list-probe-modules lists them)" },
+	{ { "probe-args", required_argument, NULL, OPT_PROBE_ARGS }, BOTH, "ARGS",
+	  "settings of the probe module (see --list-probe-modules)" },
+	{ { "list-probe-modules", no_argument, NULL, OPT_LIST_PROBE_MODULES }, BOTH, NULL,
+	  "list the probe modules and exit" },
+	{ { "list-output-fields", no_argument, NULL, OPT_LIST_OUTPUT_FIELDS }, BOTH, NULL,
+	  "list the output fields of the probe module (-M) and exit" },
 	{ { "probe-ttl", required_argument, NULL, OPT_PROBE_TTL }, BOTH, "TTL",
 	  "IP TTL of probes, 1-255 (default 64)" },
 	{ { "tcp-options", required_argument, NULL, OPT_TCP_OPTIONS }, BOTH, "PRESET",
@@ -457,7 +470,8 @@ static int expand_file(struct pps_config *cfg, const char *path, struct argvec *
 			goto fail;
 		}
 		if (!d || d->lo.val == 'C' || d->lo.val == OPT_RESUME || d->lo.val == 'h' ||
-		    d->lo.val == 'V' || d->lo.val == OPT_DUMP_CONFIG) {
+		    d->lo.val == 'V' || d->lo.val == OPT_DUMP_CONFIG ||
+		    d->lo.val == OPT_LIST_PROBE_MODULES || d->lo.val == OPT_LIST_OUTPUT_FIELDS) {
 			fprintf(err, "%s: %s: unknown key '%s'\n", cfg->prog, where, k);
 			goto fail;
 		}
@@ -553,7 +567,7 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 	const char *ports_spec = NULL;
 	struct argvec av = { 0 }, tv = { 0 };
 	size_t ns = 0, nl = 0;
-	int c, have_rate = 0, at = -1, width = 0;
+	int c, have_rate = 0, at = -1, width = 0, fields_at = -1, list_probes = 0, list_fields = 0;
 	const char *cfgfile, *resfile;
 	double max_targets_pct = 0;
 
@@ -565,6 +579,7 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 	cfg->sport_last_h = 61000;
 	cfg->ttl = 64;
 	cfg->tcpopt = PPS_TCPOPT_WINDOWS;
+	cfg->probe = pps_probe_default();
 	cfg->cooldown_s = 8;
 	cfg->output_format = PPS_OUT_CSV;
 	snprintf(cfg->output_fields, sizeof(cfg->output_fields), "saddr,sport,classification");
@@ -850,10 +865,23 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 			if (strlen(optarg) >= sizeof(cfg->output_fields))
 				BAD("invalid output fields '%s' (from %s): too long", optarg,
 				    opt_label(c, label, sizeof(label)));
-			if (pps_output_check_fields(optarg, why, sizeof(why)))
-				BAD("invalid output fields '%s' (from %s): %s", optarg,
-				    opt_label(c, label, sizeof(label)), why);
+			/* the names are checked once the probe module is known */
 			snprintf(cfg->output_fields, sizeof(cfg->output_fields), "%s", optarg);
+			fields_at = optind - 1;
+			break;
+		case 'M':
+			if (!(cfg->probe = pps_probe_find(optarg)))
+				BAD("invalid probe module '%s' (from %s): --list-probe-modules lists them",
+				    optarg, opt_label(c, label, sizeof(label)));
+			break;
+		case OPT_PROBE_ARGS:
+			cfg->probe_args = optarg;
+			break;
+		case OPT_LIST_PROBE_MODULES:
+			list_probes = 1;
+			break;
+		case OPT_LIST_OUTPUT_FIELDS:
+			list_fields = 1;
 			break;
 		case OPT_OUTPUT_CLOSED:
 			cfg->output_closed = 1;
@@ -996,6 +1024,27 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 		}
 	}
 
+	if (list_probes || list_fields) {
+		if (list_probes)
+			pps_probe_list(stdout);
+		else
+			pps_fields_list(cfg->probe, stdout);
+		pps_config_free(cfg);
+		return PPS_PARSE_EXIT;
+	}
+	{
+		struct pps_field_sel sel;
+
+		if (pps_fields_select(cfg->probe, cfg->output_fields, &sel, why, sizeof(why))) {
+			optind = fields_at + 1; /* names the file and line of a -f from a file */
+			BAD("invalid output fields '%s' (from -f/--output-fields): %.200s",
+			    cfg->output_fields, why);
+		}
+		if (cfg->probe->check_args(cfg, why, sizeof(why)))
+			BAD("invalid probe arguments '%.100s' (from --probe-args): %.200s", cfg->probe_args,
+			    why);
+	}
+
 	cfg->ports = malloc(sizeof(*cfg->ports));
 	if (!cfg->ports)
 		BAD("out of memory");
@@ -1075,13 +1124,13 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 			    before);
 	}
 
-	cfg->n_probes = cfg->targets->n_addresses * cfg->ports->n;
+	cfg->target_space = cfg->targets->n_addresses * cfg->ports->n;
 	if (max_targets_pct > 0) {
-		cfg->max_targets = (uint64_t)ceill((long double)cfg->n_probes * max_targets_pct / 100);
+		cfg->max_targets = (uint64_t)ceill((long double)cfg->target_space * max_targets_pct / 100);
 		if (cfg->max_targets == 0)
 			cfg->max_targets = 1;
 	}
-	if (cfg->max_targets > cfg->n_probes)
+	if (cfg->max_targets > cfg->target_space)
 		cfg->max_targets = 0; /* no cap needed */
 
 	if (cfg->bandwidth_bps > 0) {
@@ -1178,8 +1227,7 @@ fail_printed:
 
 unsigned pps_config_probe_frame_bytes(const struct pps_config *cfg)
 {
-	static const unsigned optlen[] = { 4, 12, 20, 24 };
-	unsigned frame = 14 + 20 + 20 + optlen[cfg->tcpopt];
+	unsigned frame = (cfg->probe ? cfg->probe : pps_probe_default())->frame_bytes(cfg);
 
 	if (frame < 60)
 		frame = 60;
@@ -1194,7 +1242,7 @@ static int dump(const struct pps_config *cfg, FILE *out, int for_resume)
 
 		if (!cfg->given[i] || v == 'C' || v == OPT_RESUME || v == OPT_DUMP_CONFIG ||
 		    v == OPT_RESUME_NEXT || v == OPT_EAL || v == 'e' || v == OPT_DRYRUN ||
-		    v == OPT_SCAN_ID)
+		    v == OPT_SCAN_ID || v == OPT_LIST_PROBE_MODULES || v == OPT_LIST_OUTPUT_FIELDS)
 			continue;
 		if (for_resume && v == 't') /* the resumed run goes on to the end */
 			continue;

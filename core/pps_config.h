@@ -13,8 +13,9 @@
 #include "pps_targets.h"
 #include "pps_template.h"
 
+struct pps_probe_ops;
+
 #define PPS_VERSION "0.1.0"
-#define PPS_MAX_FIELDS 16
 #define PPS_MAX_OPTS 64	   /* entries in the option table */
 #define PPS_MAX_SENDERS 64 /* -T limit */
 
@@ -43,12 +44,15 @@ struct pps_config {
 	struct pps_targets *targets; /* owned: arguments + allowlist + list file - blocklist */
 	struct pps_targets *sources; /* owned: -S addresses (one or more) */
 	struct pps_ports *ports;     /* owned */
-	uint64_t n_probes;	     /* targets->n_addresses * ports->n: the target space */
+	uint64_t target_space;	     /* targets->n_addresses * ports->n (address x port) */
 
 	uint32_t probes;	 /* -P: SYNs per target (default 1) */
 	uint32_t shards;	 /* --shards (default 1) */
 	uint32_t shard;		 /* --shard, 0-based */
 	uint32_t sender_threads; /* -T: TX threads/lcores (default 1) */
+
+	const struct pps_probe_ops *probe; /* -M/--probe-module (default tcp_synscan) */
+	const char *probe_args;		   /* --probe-args: the module's own settings, or NULL */
 
 	double rate_pps;	/* probes per second; 0 = as fast as possible */
 	uint32_t src_ip_h;	/* -S */

@@ -1,14 +1,11 @@
+/*
+ * Dedup storage (pps_dedup.h): the exact bitmap, or the 4-way set-associative window with a
+ * round-robin victim per set.
+ */
 #include "pps_dedup.h"
 
 #include <errno.h>
 #include <stdlib.h>
-
-struct pps_dedup {
-	int exact;
-	uint64_t *bits;	   /* exact mode */
-	uint64_t *entries; /* window mode: sets * ways, value = key + 1 (0 = empty) */
-	uint8_t *next_way; /* window mode: round-robin victim per set */
-};
 
 struct pps_dedup *pps_dedup_new(uint64_t n_targets)
 {
@@ -50,36 +47,12 @@ int pps_dedup_is_exact(const struct pps_dedup *d)
 	return d->exact;
 }
 
-static inline uint32_t window_set(uint64_t key)
+int pps_dedup_check_set_window(struct pps_dedup *d, uint32_t ip_h, uint16_t port_h)
 {
-	return (uint32_t)((key * 0x9e3779b97f4a7c15ULL) >> 44) & (PPS_DEDUP_WINDOW_SETS - 1);
-}
-
-void pps_dedup_prefetch(const struct pps_dedup *d, uint64_t target_index, uint32_t ip_h,
-			uint16_t port_h)
-{
-	if (d->exact)
-		__builtin_prefetch(&d->bits[target_index >> 6], 1);
-	else
-		__builtin_prefetch(&d->entries[(size_t)window_set(((uint64_t)ip_h << 16 | port_h) + 1) *
-						PPS_DEDUP_WAYS],
-				   1);
-}
-
-int pps_dedup_check_set(struct pps_dedup *d, uint64_t target_index, uint32_t ip_h,
-			uint16_t port_h)
-{
-	if (d->exact) {
-		uint64_t m = 1ULL << (target_index & 63);
-		uint64_t *w = &d->bits[target_index >> 6];
-		if (*w & m)
-			return 1;
-		*w |= m;
-		return 0;
-	}
 	uint64_t key = ((uint64_t)ip_h << 16 | port_h) + 1;
-	uint32_t set = window_set(key);
+	uint32_t set = pps_dedup_window_set(key);
 	uint64_t *e = &d->entries[(size_t)set * PPS_DEDUP_WAYS];
+
 	for (int w = 0; w < PPS_DEDUP_WAYS; w++)
 		if (e[w] == key)
 			return 1;

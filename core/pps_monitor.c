@@ -11,6 +11,7 @@
 
 #include "output/out_redis.h"
 #include "output/pps_redis_url.h"
+#include "probe/pps_probe.h"
 
 /* The Redis sink lives in its own library (meson -Dredis); absent, this is NULL. */
 #pragma weak pps_output_redis_open
@@ -191,8 +192,8 @@ int pps_monitor_open_sinks(struct pps_monitor *m, const struct pps_config *cfg, 
 	if (cfg->output_file || !cfg->redis_url) {
 		rc = pps_output_open(&m->sink_store[0],
 				     cfg->output_format == PPS_OUT_JSON ? "json" : "csv",
-				     cfg->output_file, cfg->output_fields, cfg->output_closed, why,
-				     sizeof(why));
+				     cfg->output_file, cfg->probe, cfg->output_fields,
+				     cfg->output_closed, why, sizeof(why));
 		if (rc < 0) {
 			fprintf(err, "%s: %s (from -o/--output-file)\n", cfg->prog, why);
 			pps_monitor_close_sinks(m);
@@ -281,7 +282,7 @@ static void drain(struct pps_monitor *m)
 		for (size_t i = 0; i < n; i++) {
 			uint64_t cap = m->cfg->max_results;
 			/* -N counts results as the user sees them: open, plus closed if asked */
-			if (buf[i].classification != PPS_CLASS_SYNACK && !m->cfg->output_closed)
+			if (!m->cfg->output_closed && !pps_result_success(&buf[i]))
 				continue;
 			if (cap && m->written >= cap)
 				continue;
@@ -413,7 +414,7 @@ static int write_metadata(struct pps_monitor *m, const struct pps_totals *t,
 		      "ring_full", (json_int_t)t->ring_full, "tx_full", (json_int_t)t->tx_full,
 		      "rst_sent", (json_int_t)t->rst, "rst_not_sent", (json_int_t)t->rst_lost,
 		      "results_written", (json_int_t)m->written,
-		      "target_space", (json_int_t)cfg->n_probes,
+		      "target_space", (json_int_t)cfg->target_space,
 		      "targets_addresses", (json_int_t)cfg->targets->n_addresses,
 		      "blocked_addresses", (json_int_t)cfg->blocked,
 		      "probes_planned", (json_int_t)m->total_probes,

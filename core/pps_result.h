@@ -1,40 +1,54 @@
 /*
- * pps_result.h - one validated response, fixed size (32 bytes), passed from the RX loop to
- * the output thread through the SPSC ring. No pointers, nothing to free.
+ * pps_result.h - one validated response, fixed size (128 bytes: two cache lines), passed
+ * from the RX loop to the output thread through the SPSC ring. No pointers, nothing to free.
+ *
+ * The first 32 bytes are what every probe module reports (addresses, ports, TTL, IP ID, the
+ * module and its classification, the receive time); the other 96 are the module's own part
+ * (the TCP header fields of a SYN-ACK, or the first bytes of a reply), named in the union
+ * below. A module's fields are listed with the module (core/probe/), the names the sinks
+ * print in core/output/pps_fields.c.
  */
 #ifndef PPS_RESULT_H
 #define PPS_RESULT_H
 
 #include <stdint.h>
 
+/** Bytes of a result's per-kind part: the bound on the first bytes a result can carry. */
+#define PPS_RESULT_PART_MAX 96
+
+/** tcp_synscan's part: the SYN-ACK's (or RST's) TCP header fields, host order. */
+struct pps_result_tcp {
+	uint32_t seq_h;	   /* response sequence number */
+	uint32_t ack_h;	   /* response acknowledgment number */
+	uint16_t window_h; /* advertised window */
+	uint8_t flags;	   /* TCP flags byte */
+};
+
+struct pps_result {
+	uint32_t saddr_h;	/* the target (response source), host order */
+	uint32_t daddr_h;	/* our source address the response came to */
+	uint16_t sport_h;	/* target port */
+	uint16_t dport_h;	/* our source port */
+	uint16_t ipid_h;	/* the response's IPv4 ID */
+	uint8_t ttl;		/* the response's TTL */
+	uint8_t probe;		/* enum pps_probe_id of the module that judged it */
+	uint8_t classification; /* index into that module's classes[] (probe/pps_probe.h) */
+	uint8_t cooldown;	/* 1 if received after the last probe was sent */
+	uint8_t part_len;	/* bytes of part[] in use where the module records first bytes */
+	uint8_t pad[5];		/* zero */
+	uint64_t ts_ns;		/* receive time, Unix epoch nanoseconds */
+	union {
+		struct pps_result_tcp tcp;	    /* probe tcp_synscan */
+		uint8_t part[PPS_RESULT_PART_MAX]; /* any module's bytes */
+	};
+} __attribute__((aligned(8)));
+
+_Static_assert(sizeof(struct pps_result) == 128, "pps_result layout");
+
+/** Classifications of tcp_synscan (its classes[]: ZMap's strings "synack" and "rst"). */
 enum pps_class {
 	PPS_CLASS_SYNACK = 0, /* open: SYN-ACK with ack == cookie + 1 */
 	PPS_CLASS_RST = 1,    /* closed: RST with ack in {cookie, cookie + 1} */
 };
-
-struct pps_result {
-	uint32_t saddr_h;     /* the target (response source), host order */
-	uint32_t daddr_h;     /* our source address the response came to */
-	uint16_t sport_h;     /* target port */
-	uint16_t dport_h;     /* our source port */
-	uint32_t seq_h;	      /* response sequence number */
-	uint32_t ack_h;	      /* response acknowledgment number */
-	uint16_t window_h;
-	uint16_t ipid_h;
-	uint8_t ttl;
-	uint8_t classification; /* enum pps_class */
-	uint8_t cooldown;	/* 1 if received after the last probe was sent */
-	uint8_t pad;
-	uint32_t pad2;	/* explicit, zeroed: no uninitialised byte crosses the ring */
-	uint64_t ts_ns; /* receive time, Unix epoch nanoseconds */
-} __attribute__((aligned(8)));
-
-_Static_assert(sizeof(struct pps_result) == 40, "pps_result layout");
-
-/** pps_class_name - "synack" or "rst" (ZMap's classification strings). */
-static inline const char *pps_class_name(uint8_t c)
-{
-	return c == PPS_CLASS_SYNACK ? "synack" : "rst";
-}
 
 #endif /* PPS_RESULT_H */

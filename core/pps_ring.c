@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct pps_ring *pps_ring_new(size_t capacity)
 {
@@ -16,11 +17,13 @@ struct pps_ring *pps_ring_new(size_t capacity)
 	atomic_init(&r->head, 0);
 	atomic_init(&r->tail, 0);
 	r->mask = cap - 1;
-	r->slots = calloc(cap, sizeof(struct pps_result));
+	/* cache-line aligned: a result is two lines, never three */
+	r->slots = aligned_alloc(64, cap * sizeof(struct pps_result));
 	if (!r->slots) {
 		free(r);
 		goto nomem;
 	}
+	memset(r->slots, 0, cap * sizeof(struct pps_result));
 	return r;
 nomem:
 	errno = ENOMEM;

@@ -41,6 +41,26 @@ static inline int pps_ring_push(struct pps_ring *r, const struct pps_result *res
 	return 1;
 }
 
+/**
+ * pps_ring_reserve - producer side, without a copy: the slot the next pps_ring_commit()
+ * publishes, for the caller to fill in place, or NULL if the ring is full. Calling it again
+ * before the commit returns the same slot.
+ */
+static inline struct pps_result *pps_ring_reserve(struct pps_ring *r)
+{
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+	uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
+
+	return h - t > r->mask ? NULL : &r->slots[h & r->mask];
+}
+
+/** pps_ring_commit - publishes the slot pps_ring_reserve() returned (release). */
+static inline void pps_ring_commit(struct pps_ring *r)
+{
+	atomic_store_explicit(&r->head, atomic_load_explicit(&r->head, memory_order_relaxed) + 1,
+			      memory_order_release);
+}
+
 /** pps_ring_pop - consumer side; copies up to @max results to @out. Returns how many. */
 static inline size_t pps_ring_pop(struct pps_ring *r, struct pps_result *out, size_t max)
 {

@@ -1,18 +1,21 @@
 /*
- * pps_scan.h - one scan's read-only state and the two per-packet operations both backends
- * share: "write probe i into this buffer" (TX) and "judge this frame" (RX).
+ * pps_scan.h - one scan's read-only state and what both backends do with it per burst:
+ * "write probes j0, j0 + stride, ... into these buffers" (TX) and "judge these frames" (RX),
+ * both through the scan's probe module (probe/pps_probe.h).
  *
  * Index space: j in [0, total), total = m * probes, m = min(n, --max-targets),
- * n = n_addresses * n_ports. Pass r = j / m, i = j mod m (so a target's probes are m indices
- * apart: spread in time). t = perm(i) (a bijection of [0, n), so the first m indices are a
- * random sample); the target is address t / n_ports, port t % n_ports; the source port is
- * first + (i + r) mod n_source_ports, the source address number i mod n_source_addresses.
- * The SYN cookie is SipHash-2-4 over (dst ip, src ip, dst port, src port) (pps_cookie.h).
+ * n = n_addresses * n_ports (the target space). Pass r = j / m, i = j mod m (so a target's
+ * probes are m indices apart: spread in time). t = perm(i) (a bijection of [0, n), so the
+ * first m indices are a random sample); the target is address t / n_ports, port t % n_ports;
+ * the source port is first + (i + r) mod n_source_ports, the source address number
+ * i mod n_source_addresses. Worked example: 2 addresses x 2 ports, one probe each: n = 4,
+ * j = i = 2, perm(2) = 3 gives address 1, port 1.
  */
 #ifndef PPS_SCAN_H
 #define PPS_SCAN_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pps_config.h"
 #include "pps_cookie.h"
@@ -24,17 +27,17 @@
 #include "pps_ring.h"
 #include "pps_shard.h"
 #include "pps_stats.h"
-#include "pps_template.h"
+#include "probe/pps_probe.h"
 
 struct pps_scan {
 	const struct pps_config *cfg;
 	const struct pps_targets *targets;
 	const struct pps_ports *ports;
+	const struct pps_probe_ops *probe; /* the probe module (cfg->probe), called per burst */
+	void *probe_priv;		   /* its state: templates, tables (its init() owns it) */
 	struct pps_perm perm;
 	struct pps_siphash_key key;
-	struct pps_template tmpl;
-	struct pps_template rst_tmpl; /* the RST that closes a half-open connection */
-	uint64_t n;	/* targets: n_addresses * n_ports */
+	uint64_t n;	/* the target space: n_addresses * n_ports */
 	uint64_t n_sel; /* targets selected: min(n, -n/--max-targets) */
 	uint64_t total; /* probes: n_sel * cfg->probes; the index space senders walk */
 	uint32_t probes;
@@ -44,143 +47,183 @@ struct pps_scan {
 	uint64_t n_sources;
 	uint16_t sport_first_h;
 	uint32_t n_sports;
+	int with_ethernet;  /* 1: frames carry an Ethernet header; 0: bare IPv4 (tun links) */
+	uint8_t src_mac[6]; /* the probes' source and destination (next hop) MACs */
+	uint8_t dst_mac[6];
 	struct pps_dedup *dedup; /* owned by the RX thread */
 	/* reciprocals of the per-probe divisors (pps_fastdiv.h): no divide instruction per probe */
 	struct pps_fastdiv div_sel, div_ports, div_sports, div_sources;
 };
 
-/** One probe's identity, as --dryrun prints it and tests check it. */
-struct pps_probe {
+/** One probe's target, as the index space gives it (host order). */
+struct pps_target {
 	uint32_t src_ip_h;
 	uint32_t dst_ip_h;
 	uint16_t dst_port_h;
-	uint16_t src_port_h;
-	uint32_t seq_h;
-	uint16_t ipid_h;
+	uint16_t src_port_h; /* the rotating default (struct pps_target_burst) */
 };
 
 /**
  * pps_scan_init - derives the permutation and the SipHash key from cfg->seed (SplitMix64
- * expansion, so a seed reproduces order and cookies), builds the template with @src_mac and
- * @dst_mac (ignored when @with_ethernet is 0) and sizes the dedup structure. Returns 0 or
- * -errno (-ENOMEM, -EINVAL).
+ * expansion, so a seed reproduces order and cookies), sizes the dedup structure and lets
+ * the probe module (cfg->probe) build its templates with @src_mac and @dst_mac (ignored when
+ * @with_ethernet is 0). Returns 0 or -errno (-ENOMEM, -EINVAL); undo with pps_scan_fini().
  */
 int pps_scan_init(struct pps_scan *s, const struct pps_config *cfg, const uint8_t src_mac[6],
 		  const uint8_t dst_mac[6], int with_ethernet);
 
-/** pps_scan_fini - frees what pps_scan_init() allocated. */
+/** pps_scan_fini - frees what pps_scan_init() allocated (also after it failed). */
 void pps_scan_fini(struct pps_scan *s);
 
-/** pps_scan_probe_at - the probe with index @j (0 <= j < s->total). */
-static inline void pps_scan_probe_at(const struct pps_scan *s, uint64_t j, struct pps_probe *p)
+/** pps_scan_target_at - the target of probe index @j (0 <= j < s->total), one at a time. */
+static inline void pps_scan_target_at(const struct pps_scan *s, uint64_t j, struct pps_target *t)
 {
 	uint64_t i = j, r = s->probes == 1 ? 0 : pps_fastdiv_divmod(&s->div_sel, j, &i);
-	uint64_t t = pps_perm_apply(&s->perm, i);
-	uint64_t port_idx, a = pps_fastdiv_divmod(&s->div_ports, t, &port_idx);
-	uint64_t h;
+	uint64_t p = pps_perm_apply(&s->perm, i);
+	uint64_t port_idx, a = pps_fastdiv_divmod(&s->div_ports, p, &port_idx);
 
-	p->dst_ip_h = pps_targets_at(s->targets, a);
-	p->dst_port_h = s->ports->list[port_idx];
-	p->src_port_h =
+	t->dst_ip_h = pps_targets_at(s->targets, a);
+	t->dst_port_h = s->ports->list[port_idx];
+	t->src_port_h =
 		(uint16_t)(s->sport_first_h + (uint32_t)pps_fastdiv_mod(&s->div_sports, i + r));
-	p->src_ip_h = s->n_sources == 1
+	t->src_ip_h = s->n_sources == 1
 			      ? s->src_ip_h
 			      : pps_targets_at(s->sources, pps_fastdiv_mod(&s->div_sources, i));
-	h = pps_cookie(&s->key, p->dst_ip_h, p->dst_port_h, p->src_ip_h, p->src_port_h);
-	p->seq_h = (uint32_t)h;
-	p->ipid_h = (uint16_t)(h >> 32);
 }
 
 /**
- * pps_scan_fill - writes probe @i (0 <= i < s->total) into @buf (caller-owned, >= s->tmpl.len bytes: an mbuf's
- * data area or a batch slot). Returns the frame length in bytes.
+ * pps_scan_targets_burst - the targets of probes @j0, @j0 + @stride, ... (@n <= PPS_BURST of
+ * them, each < s->total) into @tb: lane k is what pps_scan_target_at() gives for
+ * j0 + k * stride, computed a burst at a time (the permutation 32 indices per AVX-512 call,
+ * the divisions by multiply-shift, eight lanes a vector where the CPU has AVX-512).
  */
-static inline uint16_t pps_scan_fill(const struct pps_scan *s, uint64_t i, uint8_t *buf)
+void pps_scan_targets_burst(const struct pps_scan *s, uint64_t j0, uint64_t stride, unsigned n,
+			    struct pps_target_burst *tb);
+
+/**
+ * pps_scan_fill_burst - writes probes @j0, @j0 + @stride, ... (@n of them, any number, each
+ * < s->total) into @bufs[0..n) (caller-owned, each at least pps_scan_frame_max() bytes: mbuf
+ * data areas or TX-ring frames) and their lengths in bytes into @lens[0..n): the targets a
+ * burst at a time, then the probe module's fill_burst(). No allocation.
+ */
+void pps_scan_fill_burst(const struct pps_scan *s, uint64_t j0, uint64_t stride, unsigned n,
+			 uint8_t *const *bufs, uint16_t *lens);
+
+/** pps_scan_frame_max - bytes the largest probe or control frame of this scan needs. */
+unsigned pps_scan_frame_max(const struct pps_scan *s);
+
+/**
+ * pps_scan_classify - judges the b->n frames of @b (n <= PPS_BURST) with the probe module:
+ * counts each in b->c, pushes new results to b->ring in frame order, sets b->arp (frames
+ * for the control path to answer) and b->reply (frames the module answers with
+ * pps_scan_fill_replies()). The receive loop's one call per burst.
+ */
+static inline void pps_scan_classify(struct pps_scan *s, struct pps_rx_burst *b)
 {
-	struct pps_probe p;
-
-	pps_scan_probe_at(s, i, &p);
-	return pps_template_fill_src(&s->tmpl, buf, p.src_ip_h, p.dst_ip_h, p.dst_port_h,
-				     p.src_port_h, p.seq_h, p.ipid_h);
+	pps_counter_add(&b->c->recv, b->n);
+	b->arp = 0;
+	b->reply = 0;
+	s->probe->classify_burst(s, b);
 }
 
-/** Largest burst pps_scan_fill_burst() computes in one go (longer ones are split). */
-#define PPS_SCAN_BURST 64
-
 /**
- * pps_scan_fill_burst - writes probes @j0, @j0 + @stride, ... (@n of them, each < s->total)
- * into @bufs[0..n) (caller-owned, each >= s->tmpl.len bytes). Byte for byte what @n calls of
- * pps_scan_fill() write, computed a burst at a time: the permutation 32 indices per AVX-512
- * call (pps_perm_apply_burst()), the cookies eight per vector (pps_siphash24_4tuple_burst()),
- * so the TX loop should pass bursts of 32 or more. Returns the frame
- * length in bytes (the same for every probe).
+ * pps_scan_fill_replies - the module's control frames for the bits of b->reply, written
+ * into @bufs (each at least pps_scan_frame_max() bytes) with lengths in @lens. Returns how
+ * many (0 for a module that never answers).
  */
-uint16_t pps_scan_fill_burst(const struct pps_scan *s, uint64_t j0, uint64_t stride, unsigned n,
-			     uint8_t *const *bufs);
-
-/** Verdicts of pps_scan_validate(). */
-enum pps_verdict {
-	PPS_V_SYNACK = 0,  /* genuine SYN-ACK */
-	PPS_V_RST,	   /* genuine RST */
-	PPS_V_NOT_OURS,	   /* not addressed to our source address (e.g. our own probes) */
-	PPS_V_BAD_DPORT,   /* to a port outside our source-port range */
-	PPS_V_NOT_TARGET,  /* from an address or port we did not probe */
-	PPS_V_BAD_COOKIE,  /* ack does not match the SYN cookie */
-	PPS_V_BAD_FLAGS,   /* neither SYN-ACK nor RST (a SYN-ACK with FIN or URG is neither) */
-	PPS_V_BAD_CHECKSUM, /* cookie right, but the IPv4 or TCP checksum is wrong */
-	PPS_V_NONE = 0xff, /* struct pps_pkt.verdict of a frame that is not TCP */
-};
+static inline unsigned pps_scan_fill_replies(const struct pps_scan *s,
+					     const struct pps_rx_burst *b, uint8_t *const *bufs,
+					     uint16_t *lens)
+{
+	return s->probe->fill_replies ? s->probe->fill_replies(s, b, bufs, lens) : 0;
+}
 
 /**
- * pps_scan_validate - judges a parsed TCP segment (RFC 793 / ZMap validate.c / masscan
- * syn-cookie.c rules): SYN-ACK (without FIN or URG) is open only if it comes from a probed
- * address and port, to a source port of our range and one of our source addresses, with
- * ack == cookie + 1; RST (with or without ACK) is closed if ack is cookie or cookie + 1; and
- * both only with right checksums (pps_csum_ipv4_tcp_ok(), when @t came from a frame). Writes the target index (for dedup) to @target_index.
- */
-enum pps_verdict pps_scan_validate(const struct pps_scan *s, const struct pps_tcp_pkt *t,
-				   uint64_t *target_index);
-
-/**
- * pps_scan_rx - the whole RX path for one frame: parse, validate, dedup, and on a new
- * result push it to @ring. Updates @c (owned by the calling RX thread). @now_ns is the
- * receive time (Unix ns); @cooldown marks results arriving after the last probe.
- * Returns the parse kind; for PPS_PKT_ARP the parsed ARP fields are in @pkt for the caller;
- * @pkt->verdict is the frame's enum pps_verdict (PPS_V_SYNACK for every genuine SYN-ACK,
- * repeats included: the caller answers those with pps_scan_fill_rst()).
- */
-enum pps_parse_kind pps_scan_rx(struct pps_scan *s, const uint8_t *frame, uint32_t len,
-				int with_ethernet, uint64_t now_ns, int cooldown,
-				struct pps_counters *c, struct pps_ring *ring, struct pps_pkt *pkt);
-
-/**
- * pps_scan_rx_burst - pps_scan_rx() for @n (<= PPS_SCAN_BURST) frames @frames[k] of @lens[k]
- * bytes: the same counters, the same results pushed in the same order, each frame parsed
- * into @pkts[k] (caller-owned, @n entries). Faster per frame: the frames are parsed and
- * pre-checked first, the dedup words of the candidates prefetched, their cookies computed
- * eight per vector, then judged in order. Returns a mask with bit k set where frame k is ARP
- * (its fields in @pkts[k].arp, for the caller to answer); @pkts[k].verdict as pps_scan_rx().
+ * pps_scan_rx_burst - pps_scan_classify() for @n (<= PPS_BURST) frames @frames[k] of
+ * @lens[k] bytes, parsed into @pkts[k] (caller-owned, @n entries), software checksums.
+ * Returns the ARP mask (b->arp); @pkts[k].verdict is frame k's enum pps_verdict.
  */
 uint64_t pps_scan_rx_burst(struct pps_scan *s, const uint8_t *const *frames, const uint32_t *lens,
 			   unsigned n, int with_ethernet, uint64_t now_ns, int cooldown,
 			   struct pps_counters *c, struct pps_ring *ring, struct pps_pkt *pkts);
 
 /**
- * pps_scan_fill_rst - writes into @buf (caller-owned, >= s->rst_tmpl.len bytes) the RST that
- * closes the half-open connection a genuine SYN-ACK @synack reports (verdict PPS_V_SYNACK),
- * and returns its length in bytes. RFC 793 (3.4, reset generation): to a segment carrying an
- * ACK the reset is <SEQ=SEG.ACK><CTL=RST>; so seq = @synack->ack_h (our cookie + 1), from
- * the address and port the SYN-ACK was sent to, to the address and port it came from, TTL
- * and next-hop MAC as the probes'. Without it the target keeps the connection half-open
- * and retransmits its SYN-ACK (Linux: 5 times over ~1 min); masscan sends the same reset.
- * Never call it for a frame that failed validation: that would make the scanner a reflector.
+ * pps_scan_rx - pps_scan_rx_burst() for one frame. Returns its parse kind; for PPS_PKT_ARP
+ * the parsed ARP fields are in @pkt for the caller.
  */
-static inline uint16_t pps_scan_fill_rst(const struct pps_scan *s, const struct pps_tcp_pkt *synack,
-					 uint8_t *buf)
+enum pps_parse_kind pps_scan_rx(struct pps_scan *s, const uint8_t *frame, uint32_t len,
+				int with_ethernet, uint64_t now_ns, int cooldown,
+				struct pps_counters *c, struct pps_ring *ring, struct pps_pkt *pkt);
+
+/*
+ * For the modules' classify_burst(): the steps every module shares.
+ */
+
+/**
+ * pps_scan_rx_skip - counts frame @k of parse kind @kind that the module does not judge:
+ * malformed, or not ours (c->other; an ARP frame also noted in *@arp for the control path).
+ */
+static inline void pps_scan_rx_skip(struct pps_counters *c, enum pps_parse_kind kind, unsigned k,
+				    uint64_t *arp)
 {
-	return pps_template_fill_src(&s->rst_tmpl, buf, synack->daddr_h, synack->saddr_h,
-				     synack->sport_h, synack->dport_h, synack->ack_h,
-				     (uint16_t)(synack->ack_h >> 16));
+	if (kind == PPS_PKT_MALFORMED) {
+		pps_counter_add(&c->malformed, 1);
+		return;
+	}
+	pps_counter_add(&c->other, 1);
+	if (kind == PPS_PKT_ARP)
+		*arp |= 1ULL << k;
+}
+
+/** pps_scan_rx_reject - counts a frame the module judged not to be a result (@v). */
+static inline void pps_scan_rx_reject(struct pps_counters *c, enum pps_verdict v)
+{
+	pps_counter_add(v == PPS_V_NOT_OURS ? &c->other : &c->invalid, 1);
+}
+
+/**
+ * pps_scan_rx_accept - a validated response from @saddr_h:@sport_h (target index @idx):
+ * counts it valid in @c, then a repeat (dedup) as a duplicate, a new one as open (@success)
+ * or closed. Returns the slot of @ring for the new result, for the module to fill and
+ * publish with pps_ring_commit(); NULL for a repeat or a full ring (counted ring_full).
+ */
+static inline struct pps_result *pps_scan_rx_accept(struct pps_scan *s, struct pps_counters *c,
+						    struct pps_ring *ring, uint64_t idx,
+						    uint32_t saddr_h, uint16_t sport_h, int success)
+{
+	struct pps_result *r;
+
+	pps_counter_add(&c->valid, 1);
+	if (pps_dedup_check_set(s->dedup, idx, saddr_h, sport_h)) {
+		pps_counter_add(&c->dup, 1);
+		return NULL;
+	}
+	pps_counter_add(success ? &c->open : &c->closed, 1);
+	r = pps_ring_reserve(ring);
+	if (!r)
+		pps_counter_add(&c->ring_full, 1);
+	return r;
+}
+
+/**
+ * pps_scan_target_index - the dedup index of target @saddr_h:@sport_h (address index *
+ * n_ports + port index), or -1 when it is no target of this scan.
+ */
+static inline int64_t pps_scan_target_index(const struct pps_scan *s, uint32_t saddr_h,
+					    uint16_t sport_h)
+{
+	int64_t a;
+
+	if (!pps_ports_contains(s->ports, sport_h))
+		return -1;
+	a = pps_targets_index_of(s->targets, saddr_h);
+	return a < 0 ? -1 : a * (int64_t)s->n_ports + s->ports->index[sport_h];
+}
+
+/** pps_scan_is_source - 1 if @ip_h is one of our source addresses (-S). */
+static inline int pps_scan_is_source(const struct pps_scan *s, uint32_t ip_h)
+{
+	return ip_h == s->src_ip_h || (s->n_sources > 1 && pps_targets_index_of(s->sources, ip_h) >= 0);
 }
 
 /**
@@ -194,9 +237,10 @@ int pps_scan_slice(const struct pps_scan *s, unsigned thread, struct pps_slice *
 uint64_t pps_scan_planned(const struct pps_scan *s);
 
 /**
- * pps_scan_dryrun - --dryrun: writes every probe of @cfg's scan as CSV
- * (header daddr,dport,sport,seqnum) to @out, in send order, and a one-line note on @err.
- * Needs no device and no privilege. Returns 0, or -errno.
+ * pps_scan_dryrun - --dryrun: writes every probe of @cfg's scan as CSV (the module's header,
+ * tcp_synscan: daddr,dport,sport,seqnum) to @out, in send order, read back from the frames
+ * the senders would send, and a one-line note on @err. Needs no device and no privilege.
+ * Returns 0, or -errno.
  */
 int pps_scan_dryrun(const struct pps_config *cfg, FILE *out, FILE *err);
 

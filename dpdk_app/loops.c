@@ -82,28 +82,26 @@ static void answer_arp(struct app *a, const struct pps_arp_pkt *arp)
  * Queues a RST for each genuine SYN-ACK among @pkt[0..n) (pps_scan_fill_rst: closes the
  * target's half-open connection), for TX queue 0's loop to send; failures counted in @c.
  */
-static void queue_rsts(struct app *a, const struct pps_pkt *pkt, uint16_t n, struct pps_counters *c)
+static void queue_rsts(struct app *a, const struct pps_rx_burst *b, struct pps_counters *c)
 {
 	struct rte_mbuf *m[APP_BURST];
-	unsigned k = 0, q;
+	uint8_t *buf[APP_BURST];
+	uint16_t len[APP_BURST];
+	unsigned k = (unsigned)__builtin_popcountll(b->reply), q;
 
-	for (uint16_t i = 0; i < n; i++)
-		k += pkt[i].verdict == PPS_V_SYNACK;
 	if (!k)
 		return;
 	if (rte_pktmbuf_alloc_bulk(a->pool, m, k) != 0) {
 		pps_counter_add(&c->rst_lost, k);
 		return;
 	}
-	for (uint16_t i = 0, j = 0; i < n; i++)
-		if (pkt[i].verdict == PPS_V_SYNACK) {
-			uint16_t len = pps_scan_fill_rst(&a->scan, &pkt[i].tcp,
-							 rte_pktmbuf_mtod(m[j], uint8_t *));
-
-			m[j]->data_len = len;
-			m[j]->pkt_len = len;
-			j++;
-		}
+	for (unsigned j = 0; j < k; j++)
+		buf[j] = rte_pktmbuf_mtod(m[j], uint8_t *);
+	pps_scan_fill_replies(&a->scan, b, buf, len);
+	for (unsigned j = 0; j < k; j++) {
+		m[j]->data_len = len[j];
+		m[j]->pkt_len = len[j];
+	}
 	q = rte_ring_enqueue_burst(a->ctrl, (void **)m, k, NULL);
 	if (q < k) {
 		pps_counter_add(&c->rst_lost, k - q);
@@ -126,19 +124,19 @@ static inline uint16_t rx_queue_step(struct app *a, uint16_t rxq, int cooldown)
 		const uint8_t *f[APP_BURST];
 		uint32_t len[APP_BURST];
 		struct pps_pkt pkt[APP_BURST];
-		uint64_t arp;
+		struct pps_rx_burst b = { .n = n, .frames = f, .lens = len, .with_ethernet = 1,
+					  .now_ns = now_ns, .cooldown = cooldown,
+					  .c = &a->run.rx_c, .ring = a->run.results, .pkt = pkt };
 
 		for (uint16_t i = 0; i < n; i++) {
 			f[i] = rte_pktmbuf_mtod(m[i], const uint8_t *);
 			len[i] = m[i]->data_len;
 			rte_prefetch0(f[i]);
 		}
-		arp = pps_scan_rx_burst(&a->scan, f, len, n, 1, now_ns, cooldown, &a->run.rx_c,
-					a->run.results, pkt);
-		for (; arp; arp &= arp - 1)
+		pps_scan_classify(&a->scan, &b);
+		for (uint64_t arp = b.arp; arp; arp &= arp - 1)
 			answer_arp(a, &pkt[__builtin_ctzll(arp)].arp);
-		if (!a->cfg.no_rst)
-			queue_rsts(a, pkt, n, &a->run.rx_c);
+		queue_rsts(a, &b, &a->run.rx_c);
 	}
 	rte_pktmbuf_free_bulk(m, n);
 	return n;
@@ -175,14 +173,14 @@ static inline unsigned tx_step(struct app *a, uint16_t q, struct pps_counters *c
 	}
 	{
 		uint8_t *buf[APP_BURST];
-		uint16_t len;
+		uint16_t len[APP_BURST];
 
 		for (unsigned j = 0; j < k; j++)
 			buf[j] = rte_pktmbuf_mtod(m[j], uint8_t *);
-		len = pps_scan_fill_burst(&a->scan, sl->next, sl->stride, k, buf);
+		pps_scan_fill_burst(&a->scan, sl->next, sl->stride, k, buf, len);
 		for (unsigned j = 0; j < k; j++) {
-			m[j]->data_len = len;
-			m[j]->pkt_len = len;
+			m[j]->data_len = len[j];
+			m[j]->pkt_len = len[j];
 		}
 	}
 	sent = rte_eth_tx_burst(a->port_id, q, m, (uint16_t)k);

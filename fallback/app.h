@@ -21,11 +21,11 @@
 #include "pps_scan.h"
 #include "pps_stats.h"
 
-#define APP_BURST	  PPS_SCAN_BURST /* probes per sendmmsg() or per TX-ring kick (64) */
+#define APP_BURST	  PPS_BURST /* probes per sendmmsg() or per TX-ring kick (64) */
 #define APP_RING_FRAME	  256	/* TX ring frame: tpacket2 header (32 B) + probe (<= 128 B) */
 #define APP_RING_FRAMES	  4096	/* TX ring frames per sender: 1 MiB */
 #define APP_RX_SNAPLEN	  65535 /* whole frames; libpcap caps ring frames at the MTU */
-#define APP_RX_BATCH	  PPS_SCAN_BURST /* frames per pcap_dispatch() and per judged burst */
+#define APP_RX_BATCH	  PPS_BURST /* frames per pcap_dispatch() and per judged burst */
 #define APP_RX_SLOT	  256		 /* batch slot: larger frames are judged one by one */
 #define APP_ARP_TIMEOUT_S 5.0
 

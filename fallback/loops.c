@@ -49,8 +49,8 @@ static unsigned burst_ring(struct app_tx *t, const struct pps_scan *s, const str
 {
 	uint8_t *data[APP_BURST];
 	struct tpacket2_hdr *h[APP_BURST];
+	uint16_t len[APP_BURST];
 	unsigned j;
-	uint16_t len;
 
 	for (j = 0; j < k; j++) {
 		h[j] = ring_frame(t, t->head + j);
@@ -60,9 +60,9 @@ static unsigned burst_ring(struct app_tx *t, const struct pps_scan *s, const str
 	}
 	if (!j)
 		return 0;
-	len = pps_scan_fill_burst(s, sl->next, sl->stride, j, data);
+	pps_scan_fill_burst(s, sl->next, sl->stride, j, data, len);
 	for (unsigned q = 0; q < j; q++) {
-		h[q]->tp_len = len;
+		h[q]->tp_len = len[q];
 		__atomic_store_n(&h[q]->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
 	}
 	t->head = (t->head + j) % APP_RING_FRAMES;
@@ -76,11 +76,12 @@ static unsigned burst_ring(struct app_tx *t, const struct pps_scan *s, const str
 static unsigned burst_mmsg(struct app_tx *t, const struct pps_scan *s, const struct pps_slice *sl,
 			   unsigned k)
 {
-	uint16_t len = pps_scan_fill_burst(s, sl->next, sl->stride, k, t->slotp);
+	uint16_t len[APP_BURST];
 	int n;
 
+	pps_scan_fill_burst(s, sl->next, sl->stride, k, t->slotp, len);
 	for (unsigned j = 0; j < k; j++)
-		t->iov[j].iov_len = len;
+		t->iov[j].iov_len = len[j];
 	n = sendmmsg(t->fd, t->msg, k, 0);
 	if (n < 0) {
 		note_error(t);
@@ -93,11 +94,12 @@ static unsigned burst_mmsg(struct app_tx *t, const struct pps_scan *s, const str
 static unsigned burst_inject(struct app_tx *t, const struct pps_scan *s, const struct pps_slice *sl,
 			     unsigned k)
 {
-	uint16_t len = pps_scan_fill_burst(s, sl->next, sl->stride, k, t->slotp);
+	uint16_t len[APP_BURST];
 	unsigned j;
 
+	pps_scan_fill_burst(s, sl->next, sl->stride, k, t->slotp, len);
 	for (j = 0; j < k; j++)
-		if (pcap_inject(t->pcap, t->slot[j], len) < 0) {
+		if (pcap_inject(t->pcap, t->slot[j], len[j]) < 0) {
 			note_error(t); /* pcap_inject() leaves send()'s errno */
 			break;
 		}
@@ -181,22 +183,19 @@ static void answer_arp(struct app *a, const struct pps_arp_pkt *arp)
  */
 _Static_assert(APP_RX_BATCH <= APP_BURST, "a judged burst's RSTs fit one sendmmsg()");
 
-static void answer_synacks(struct app *a, const struct pps_pkt *pkt, unsigned n)
+static void answer_synacks(struct app *a, const struct pps_rx_burst *b)
 {
 	struct pps_counters *c = &a->run.rx_c;
 	struct app_tx *t = &a->rst;
-	unsigned k = 0;
+	uint16_t len[APP_BURST];
+	unsigned k;
 	int sent;
 
-	if (a->cfg.no_rst)
+	if (!b->reply)
 		return;
-	for (unsigned i = 0; i < n; i++)
-		if (pkt[i].verdict == PPS_V_SYNACK) {
-			t->iov[k].iov_len = pps_scan_fill_rst(&a->scan, &pkt[i].tcp, t->slot[k]);
-			k++;
-		}
-	if (!k)
-		return;
+	k = pps_scan_fill_replies(&a->scan, b, t->slotp, len);
+	for (unsigned j = 0; j < k; j++)
+		t->iov[j].iov_len = len[j];
 	sent = sendmmsg(t->fd, t->msg, k, MSG_DONTWAIT);
 	if (sent < 0)
 		sent = 0;
@@ -208,18 +207,20 @@ static void answer_synacks(struct app *a, const struct pps_pkt *pkt, unsigned n)
 /* Judges the frames collected so far as one burst (pps_scan_rx_burst), answers ARP and SYN-ACKs. */
 static void rx_flush(struct app *a)
 {
-	struct app_rx_batch *b = &a->rxb;
+	struct app_rx_batch *rb = &a->rxb;
 	struct pps_pkt pkt[APP_RX_BATCH];
-	uint64_t arp;
+	struct pps_rx_burst b = { .n = rb->n, .frames = rb->frame, .lens = rb->len,
+				  .with_ethernet = a->with_ethernet, .now_ns = rb->ts_ns,
+				  .cooldown = pps_run_done(&a->run), .c = &a->run.rx_c,
+				  .ring = a->run.results, .pkt = pkt };
 
-	if (!b->n)
+	if (!rb->n)
 		return;
-	arp = pps_scan_rx_burst(&a->scan, b->frame, b->len, b->n, a->with_ethernet, b->ts_ns,
-				pps_run_done(&a->run), &a->run.rx_c, a->run.results, pkt);
-	for (; arp && a->answer_arp; arp &= arp - 1)
+	pps_scan_classify(&a->scan, &b);
+	for (uint64_t arp = b.arp; arp && a->answer_arp; arp &= arp - 1)
 		answer_arp(a, &pkt[__builtin_ctzll(arp)].arp);
-	answer_synacks(a, pkt, b->n);
-	b->n = 0;
+	answer_synacks(a, &b);
+	rb->n = 0;
 }
 
 /*
@@ -233,16 +234,20 @@ static void rx_one(u_char *user, const struct pcap_pkthdr *h, const u_char *byte
 	struct app_rx_batch *b = &a->rxb;
 	/* PCAP_TSTAMP_PRECISION_NANO: tv_usec holds nanoseconds */
 	uint64_t ts = (uint64_t)h->ts.tv_sec * NS_PER_S + (uint64_t)h->ts.tv_usec;
-	struct pps_pkt pkt;
-
 	if (h->caplen > APP_RX_SLOT) {
+		struct pps_pkt pkt;
+		uint32_t len = h->caplen;
+		const uint8_t *f = bytes;
+		struct pps_rx_burst one = { .n = 1, .frames = &f, .lens = &len,
+					    .with_ethernet = a->with_ethernet, .now_ns = ts,
+					    .cooldown = pps_run_done(&a->run), .c = &a->run.rx_c,
+					    .ring = a->run.results, .pkt = &pkt };
+
 		rx_flush(a);
-		if (pps_scan_rx(&a->scan, bytes, h->caplen, a->with_ethernet, ts,
-				pps_run_done(&a->run), &a->run.rx_c, a->run.results,
-				&pkt) == PPS_PKT_ARP &&
-		    a->answer_arp)
+		pps_scan_classify(&a->scan, &one);
+		if (one.arp && a->answer_arp)
 			answer_arp(a, &pkt.arp);
-		answer_synacks(a, &pkt, 1);
+		answer_synacks(a, &one);
 		return;
 	}
 	memcpy(b->slot[b->n], bytes, h->caplen);

@@ -290,44 +290,12 @@ int app_iface_facts(struct app *a)
 	return rc;
 }
 
-/*
- * Appends "(F == A or (F >= B and F <= C) ...)" for the source ranges to @buf, F being the
- * 32-bit field @field ("ip[16:4]": IPv4 destination; "arp[24:4]": ARP target address).
- * Returns the new length, or @n unchanged with nothing appended when there are more than
- * APP_BPF_MAX_RANGES ranges (validation then does the address check alone).
- */
-#define APP_BPF_MAX_RANGES 16
-static size_t bpf_sources(char *buf, size_t len, size_t n, const char *field,
-			  const struct pps_targets *src)
-{
-	size_t start = n;
-
-	if (src->n_ranges > APP_BPF_MAX_RANGES)
-		return n;
-	n += (size_t)snprintf(buf + n, len - n, " and (");
-	for (size_t i = 0; i < src->n_ranges && n < len; i++) {
-		const struct pps_range *r = &src->ranges[i];
-
-		if (r->first_h == r->last_h)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s == 0x%08x", i ? " or " : "",
-					      field, r->first_h);
-		else
-			n += (size_t)snprintf(buf + n, len - n, "%s(%s >= 0x%08x and %s <= 0x%08x)",
-					      i ? " or " : "", field, r->first_h, field, r->last_h);
-	}
-	if (n + 2 >= len)
-		return start;
-	n += (size_t)snprintf(buf + n, len - n, ")");
-	return n;
-}
-
 int app_rx_open(struct app *a)
 {
 	const struct pps_config *cfg = &a->cfg;
 	char errbuf[PCAP_ERRBUF_SIZE], filter[4096];
 	struct bpf_program prog;
 	int rc, dlt, want;
-	size_t n;
 
 	a->rx = pcap_create(a->ifname, errbuf);
 	if (!a->rx) {
@@ -356,18 +324,10 @@ int app_rx_open(struct app *a)
 		return -EPROTONOSUPPORT;
 	}
 	pcap_setdirection(a->rx, PCAP_D_IN); /* our own probes never reach the filter */
-	/* SYN-ACK or RST (any ACK bit), to our addresses and source-port range (pcap-filter(7)). */
-	n = (size_t)snprintf(filter, sizeof(filter),
-			     "(tcp and dst portrange %u-%u and "
-			     "(tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack) or "
-			     "tcp[tcpflags] & tcp-rst != 0)",
-			     cfg->sport_first_h, cfg->sport_last_h);
-	n = bpf_sources(filter, sizeof(filter), n, "ip[16:4]", cfg->sources);
-	n += (size_t)snprintf(filter + n, sizeof(filter) - n, ")");
-	if (a->answer_arp) { /* ARP requests (op 1) whose target protocol address is ours */
-		n += (size_t)snprintf(filter + n, sizeof(filter) - n, " or (arp and arp[6:2] == 1");
-		n = bpf_sources(filter, sizeof(filter), n, "arp[24:4]", cfg->sources);
-		snprintf(filter + n, sizeof(filter) - n, ")");
+	/* the probe module's responses to our addresses (and ARP requests for them) */
+	if (pps_probe_bpf(cfg, a->answer_arp, filter, sizeof(filter)) < 0) {
+		ERR(a, "BPF filter: more than %zu bytes", sizeof(filter));
+		return -EINVAL;
 	}
 	if (pcap_compile(a->rx, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
 	    pcap_setfilter(a->rx, &prog) < 0) {

@@ -185,7 +185,7 @@ Test(config, defaults)
 	cr_assert_eq(cfg.have_gw_mac, 0);
 	cr_assert_eq(cfg.have_gw_ip, 0);
 	cr_assert_eq(cfg.have_src_mac, 0);
-	cr_assert_eq(cfg.n_probes, 1);
+	cr_assert_eq(cfg.target_space, 1);
 	cr_assert_eq(cfg.targets->n_addresses, 1);
 	cr_assert_eq(pps_targets_at(cfg.targets, 0), 0x01020304);
 	cr_assert_eq(cfg.ports->n, 1);
@@ -236,7 +236,7 @@ Test(config, good_values_land_in_fields)
 	cr_assert_eq(cfg.dryrun, 0);
 	cr_assert_eq(cfg.targets->n_addresses, 257, "overlapping targets merged");
 	cr_assert_eq(cfg.ports->n, 2);
-	cr_assert_eq(cfg.n_probes, 514);
+	cr_assert_eq(cfg.target_space, 514);
 	pps_config_free(&cfg);
 	free(errtext);
 }
@@ -322,7 +322,7 @@ Test(config, options_after_targets)
 	cr_assert_eq(ut_parse_args(&cfg, PPS_BACKEND_DPDK,
 				   ARGV(T, D, "-p", "80,443", "45.33.32.0/30"), &errtext),
 		     PPS_PARSE_OK, "%s", errtext);
-	cr_assert_eq(cfg.n_probes, 5 * 2);
+	cr_assert_eq(cfg.target_space, 5 * 2);
 	pps_config_free(&cfg);
 	free(errtext);
 }
@@ -338,7 +338,7 @@ Test(config, default_ports_are_top_ports)
 	cr_assert(pps_ports_contains(cfg.ports, 22));
 	cr_assert(pps_ports_contains(cfg.ports, 80));
 	cr_assert(pps_ports_contains(cfg.ports, 443));
-	cr_assert_eq(cfg.n_probes, 1000);
+	cr_assert_eq(cfg.target_space, 1000);
 	pps_config_free(&cfg);
 	free(errtext);
 
@@ -383,7 +383,7 @@ Test(config, default_blocklist)
 	cr_assert_eq(pps_targets_index_of(cfg.targets, 0x7f000001), -1, "127.0.0.1 scanned");
 	cr_assert_eq(pps_targets_index_of(cfg.targets, 0xffffffff), -1, "broadcast scanned");
 	cr_assert_geq(pps_targets_index_of(cfg.targets, 0x08080808), 0, "8.8.8.8 blocked");
-	cr_assert_eq(cfg.n_probes, cfg.targets->n_addresses);
+	cr_assert_eq(cfg.target_space, cfg.targets->n_addresses);
 	pps_config_free(&cfg);
 	free(errtext);
 }

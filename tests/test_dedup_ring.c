@@ -99,7 +99,7 @@ static struct pps_result res(uint32_t i)
 	struct pps_result r = { 0 };
 
 	r.saddr_h = i;
-	r.seq_h = ~i;
+	r.tcp.seq_h = ~i;
 	r.ts_ns = (uint64_t)i * 3;
 	return r;
 }
@@ -154,7 +154,7 @@ Test(ring, full_fifo_partial_pop)
 	cr_assert_eq(pps_ring_pop(r, out, 16), 8, "pop returns what is there");
 	for (int i = 0; i < 8; i++, next_out++) {
 		cr_assert_eq(out[i].saddr_h, next_out);
-		cr_assert_eq(out[i].seq_h, ~next_out);
+		cr_assert_eq(out[i].tcp.seq_h, ~next_out);
 		cr_assert_eq(out[i].ts_ns, (uint64_t)next_out * 3);
 	}
 	cr_assert_eq(pps_ring_pop(r, out, 16), 0);
@@ -216,7 +216,7 @@ Test(ring, spsc_two_threads_one_million)
 			continue;
 		}
 		for (size_t i = 0; i < got; i++, expect++)
-			bad += out[i].saddr_h != expect || out[i].seq_h != ~expect ||
+			bad += out[i].saddr_h != expect || out[i].tcp.seq_h != ~expect ||
 			       out[i].ts_ns != (uint64_t)expect * 3;
 	}
 	cr_assert_eq(pthread_join(t, NULL), 0);

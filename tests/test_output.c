@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "output/pps_output.h"
+#include "probe/pps_probe.h"
 #include "unit_util.h"
 
 #define ALL_FIELDS                                                                                 \
@@ -45,9 +46,9 @@ static struct pps_result open_result(void)
 	r.daddr_h = 0xc0000201;
 	r.sport_h = 80;
 	r.dport_h = 40000;
-	r.seq_h = 4294967295u;
-	r.ack_h = 123456789;
-	r.window_h = 65535;
+	r.tcp.seq_h = 4294967295u;
+	r.tcp.ack_h = 123456789;
+	r.tcp.window_h = 65535;
 	r.ttl = 57;
 	r.ipid_h = 4660;
 	r.classification = PPS_CLASS_SYNACK;
@@ -62,8 +63,8 @@ static struct pps_result closed_result(void)
 
 	r.saddr_h = 0xc6120006;
 	r.sport_h = 443;
-	r.seq_h = 0;
-	r.window_h = 0;
+	r.tcp.seq_h = 0;
+	r.tcp.window_h = 0;
 	r.classification = PPS_CLASS_RST;
 	r.cooldown = 0;
 	r.ts_ns = 999;
@@ -80,7 +81,7 @@ static char *run(const char *format, const char *fields, int closed,
 	FILE *f;
 	ssize_t got;
 
-	cr_assert_eq(pps_output_open(&o, format, path, fields, closed, why, sizeof(why)), 0,
+	cr_assert_eq(pps_output_open(&o, format, path, NULL, fields, closed, why, sizeof(why)), 0,
 		     "%s", why);
 	for (int i = 0; i < n; i++)
 		cr_assert_eq(pps_output_write(&o, &r[i]), 0);
@@ -167,9 +168,9 @@ Test(output, json_lines_parse_back)
 		cr_assert_str_eq(json_string_value(json_object_get(o, "daddr")), "192.0.2.1");
 		cr_assert_eq(json_integer_value(json_object_get(o, "sport")), r[n].sport_h);
 		cr_assert_eq(json_integer_value(json_object_get(o, "dport")), 40000);
-		cr_assert_eq(json_integer_value(json_object_get(o, "seqnum")), r[n].seq_h);
+		cr_assert_eq(json_integer_value(json_object_get(o, "seqnum")), r[n].tcp.seq_h);
 		cr_assert_eq(json_integer_value(json_object_get(o, "acknum")), 123456789);
-		cr_assert_eq(json_integer_value(json_object_get(o, "window")), r[n].window_h);
+		cr_assert_eq(json_integer_value(json_object_get(o, "window")), r[n].tcp.window_h);
 		cr_assert_eq(json_integer_value(json_object_get(o, "ttl")), 57);
 		cr_assert_eq(json_integer_value(json_object_get(o, "ipid")), 4660);
 		cr_assert_str_eq(json_string_value(json_object_get(o, "classification")),
@@ -217,11 +218,11 @@ Test(output, stdout_sink)
 	struct pps_output o;
 	char why[128];
 
-	cr_assert_eq(pps_output_open(&o, "json", "-", "saddr", 0, why, sizeof(why)), 0);
+	cr_assert_eq(pps_output_open(&o, "json", "-", NULL, "saddr", 0, why, sizeof(why)), 0);
 	cr_assert_eq(o.fp, stdout);
 	cr_assert_eq(o.owns_fp, 0);
 	cr_assert_eq(pps_output_close(&o), 0);
-	cr_assert_eq(pps_output_open(&o, "json", NULL, "saddr", 0, why, sizeof(why)), 0);
+	cr_assert_eq(pps_output_open(&o, "json", NULL, NULL, "saddr", 0, why, sizeof(why)), 0);
 	cr_assert_eq(o.fp, stdout);
 	cr_assert_eq(pps_output_close(&o), 0);
 	cr_assert_neq(fflush(stdout), EOF, "stdout still open");
@@ -233,12 +234,12 @@ Test(output, open_errors)
 	struct pps_output o;
 	char why[128];
 
-	cr_assert_eq(pps_output_open(&o, "xml", path, "saddr", 0, why, sizeof(why)), -EINVAL);
+	cr_assert_eq(pps_output_open(&o, "xml", path, NULL, "saddr", 0, why, sizeof(why)), -EINVAL);
 	cr_assert_not_null(strstr(why, "'xml'"), "%s", why);
-	cr_assert_eq(pps_output_open(&o, "csv", path, "saddr,bogus", 0, why, sizeof(why)),
+	cr_assert_eq(pps_output_open(&o, "csv", path, NULL, "saddr,bogus", 0, why, sizeof(why)),
 		     -EINVAL);
 	cr_assert_not_null(strstr(why, "'bogus'"), "%s", why);
-	cr_assert_eq(pps_output_open(&o, "csv", "/nonexistent-dir/x.csv", "saddr", 0, why,
+	cr_assert_eq(pps_output_open(&o, "csv", "/nonexistent-dir/x.csv", NULL, "saddr", 0, why,
 				     sizeof(why)),
 		     -ENOENT);
 	cr_assert_not_null(strstr(why, "/nonexistent-dir/x.csv"), "%s", why);
@@ -248,29 +249,43 @@ Test(output, check_fields)
 {
 	static const char *const bad[] = { "", "saddr,", ",saddr", "saddr,,sport", "SADDR",
 					   "saddr ", "saddr,saddr", "timestamp" };
+	struct pps_field_sel sel;
 	char why[128];
 
-	cr_assert_eq(pps_output_check_fields("saddr", why, sizeof(why)), 0);
-	cr_assert_eq(pps_output_check_fields(ALL_FIELDS, why, sizeof(why)), 0);
+	cr_assert_eq(pps_fields_select(NULL, "saddr", &sel, why, sizeof(why)), 0);
+	cr_assert_eq(pps_fields_select(NULL, ALL_FIELDS, &sel, why, sizeof(why)), 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		cr_assert_eq(pps_output_check_fields(bad[i], why, sizeof(why)), -EINVAL,
+		cr_assert_eq(pps_fields_select(NULL, bad[i], &sel, why, sizeof(why)), -EINVAL,
 			     "'%s' accepted", bad[i]);
 }
 
 Test(output, field_names)
 {
-	static const char *const names[PPS_F_COUNT] = {
+	static const char *const names[] = {
 		"saddr", "sport", "daddr", "dport", "seqnum", "acknum", "window", "ttl", "ipid",
 		"classification", "success", "cooldown", "timestamp_str", "timestamp_ts",
-		"timestamp_us",
+		"timestamp_us", "status", "timestamp_unix",
 	};
+	struct pps_result r = { 0 };
+	struct pps_field_sel sel;
+	char why[128];
 
-	for (int f = 0; f < PPS_F_COUNT; f++)
-		cr_assert_str_eq(pps_field_name(f), names[f]);
-	cr_assert_str_eq(pps_field_name(-1), "?");
-	cr_assert_str_eq(pps_field_name(PPS_F_COUNT), "?");
-	cr_assert_str_eq(pps_class_name(PPS_CLASS_SYNACK), "synack");
-	cr_assert_str_eq(pps_class_name(PPS_CLASS_RST), "rst");
+	/* tcp_synscan's fields, in -f '*' order: ZMap's, then the Redis stream's two */
+	cr_assert_eq(sizeof(names) / sizeof(names[0]), PPS_FIELDS_TCP_SYNSCAN_N);
+	cr_assert_eq(pps_fields_select(NULL, "*", &sel, why, sizeof(why)), 0);
+	cr_assert_eq(sel.n, PPS_FIELDS_TCP_SYNSCAN_N);
+	for (unsigned f = 0; f < sel.n; f++)
+		cr_assert_str_eq(sel.name[f], names[f]);
+	r.classification = PPS_CLASS_SYNACK;
+	cr_assert_str_eq(pps_result_class_name(&r), "synack");
+	cr_assert_eq(pps_result_success(&r), 1);
+	r.classification = PPS_CLASS_RST;
+	cr_assert_str_eq(pps_result_class_name(&r), "rst");
+	cr_assert_eq(pps_result_success(&r), 0);
+	r.classification = 7;
+	cr_assert_str_eq(pps_result_class_name(&r), "?");
+	r.probe = PPS_PROBE_COUNT;
+	cr_assert_str_eq(pps_result_class_name(&r), "?");
 }
 
 Test(output, timestamp_format)

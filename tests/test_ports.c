@@ -133,7 +133,7 @@ Test(ports, probe_count_is_64_bit)
 	cr_assert_str_empty(errtext);
 	cr_assert_eq(cfg.targets->n_addresses, 1ULL << 32);
 	cr_assert_eq(cfg.ports->n, 65535);
-	cr_assert_eq(cfg.n_probes, 281470681743360ULL);
+	cr_assert_eq(cfg.target_space, 281470681743360ULL);
 	pps_config_free(&cfg);
 	free(errtext);
 }

@@ -10,6 +10,7 @@
 
 #include "pps_parse.h"
 #include "pps_scan.h"
+#include "probe/probe_tcp_synscan.h"
 #include "pps_shard.h"
 #include "unit_util.h"
 
@@ -39,11 +40,11 @@ Test(scan, covers_every_target_exactly_once)
 	cr_assert_eq(s.n_ports, 3);
 	count = calloc(s.n, 1);
 	for (uint64_t i = 0; i < s.n; i++) {
-		struct pps_probe p;
+		struct pps_syn_probe p;
 		int64_t a;
 		uint64_t h;
 
-		pps_scan_probe_at(&s, i, &p);
+		pps_synscan_probe_at(&s, i, &p);
 		a = pps_targets_index_of(cfg.targets, p.dst_ip_h);
 		if (a < 0 || !pps_ports_contains(cfg.ports, p.dst_port_h)) {
 			not_target++;
@@ -80,11 +81,11 @@ Test(scan, seed_fixes_order_and_cookies)
 	scan_from(&c2, &s2, ARGV(DRY_NOBL, "--seed", "5", "-p", "80,443", "198.18.0.0/24"));
 	scan_from(&c3, &s3, ARGV(DRY_NOBL, "--seed", "6", "-p", "80,443", "198.18.0.0/24"));
 	for (uint64_t i = 0; i < s1.n; i++) {
-		struct pps_probe a, b, c;
+		struct pps_syn_probe a, b, c;
 
-		pps_scan_probe_at(&s1, i, &a);
-		pps_scan_probe_at(&s2, i, &b);
-		pps_scan_probe_at(&s3, i, &c);
+		pps_synscan_probe_at(&s1, i, &a);
+		pps_synscan_probe_at(&s2, i, &b);
+		pps_synscan_probe_at(&s3, i, &c);
 		cr_assert_eq(a.dst_ip_h, b.dst_ip_h);
 		cr_assert_eq(a.dst_port_h, b.dst_port_h);
 		cr_assert_eq(a.src_port_h, b.src_port_h);
@@ -112,9 +113,9 @@ Test(scan, source_port_range_cycles)
 		  ARGV(DRY_NOBL, "--seed", "9", "-s", "40000-40002", "-p", "80", "10.0.0.0/28"));
 	cr_assert_eq(s.n_sports, 3);
 	for (uint64_t i = 0; i < s.n; i++) {
-		struct pps_probe p;
+		struct pps_syn_probe p;
 
-		pps_scan_probe_at(&s, i, &p);
+		pps_synscan_probe_at(&s, i, &p);
 		cr_assert_eq(p.src_port_h, 40000 + i % 3);
 	}
 	pps_scan_fini(&s);
@@ -138,12 +139,12 @@ Test(scan, filled_frame_matches_probe)
 	cr_assert_eq(pps_scan_init(&s, &cfg, me, gw, 1), 0);
 	for (uint64_t i = 0; i < s.n; i++) {
 		uint8_t buf[PPS_TEMPLATE_MAX];
-		struct pps_probe p;
+		struct pps_syn_probe p;
 		struct pps_pkt pkt;
-		uint16_t len = pps_scan_fill(&s, i, buf);
+		uint16_t len = pps_synscan_fill(&s, i, buf);
 
-		pps_scan_probe_at(&s, i, &p);
-		cr_assert_eq(len, s.tmpl.len);
+		pps_synscan_probe_at(&s, i, &p);
+		cr_assert_eq(len, pps_synscan_state(&s)->tmpl.len);
 		cr_assert_geq(len, 60);
 		cr_assert_eq(memcmp(buf, gw, 6), 0);
 		cr_assert_eq(memcmp(buf + 6, me, 6), 0);
@@ -172,10 +173,10 @@ Test(scan, whole_internet_all_ports)
 	cr_assert(!pps_dedup_is_exact(s.dedup), "2^48 targets need the window dedup");
 	for (uint64_t k = 0; k < 1000; k++) {
 		uint64_t i = s.n - 1 - k * 1000003, t = pps_perm_apply(&s.perm, i);
-		struct pps_probe p;
+		struct pps_syn_probe p;
 
 		/* on 0.0.0.0/0 the address index is the address; ports 1.. follow */
-		pps_scan_probe_at(&s, i, &p);
+		pps_synscan_probe_at(&s, i, &p);
 		cr_assert_lt(t, s.n);
 		cr_assert_eq(p.dst_ip_h, (uint32_t)(t / 65535));
 		cr_assert_eq(p.dst_port_h, t % 65535 + 1);
@@ -198,14 +199,14 @@ Test(scan, probes_per_target_spread_over_passes)
 	cr_assert_eq(s.total, 3 * 256);
 	count = calloc(s.n, 1);
 	for (uint64_t j = 0; j < s.total; j++) {
-		struct pps_probe p, q;
+		struct pps_syn_probe p, q;
 
-		pps_scan_probe_at(&s, j, &p);
+		pps_synscan_probe_at(&s, j, &p);
 		count[(uint64_t)pps_targets_index_of(cfg.targets, p.dst_ip_h) * 2 +
 		      cfg.ports->index[p.dst_port_h]]++;
 		if (j + s.n < s.total) {
 			/* the next pass probes the same target from the next source port */
-			pps_scan_probe_at(&s, j + s.n, &q);
+			pps_synscan_probe_at(&s, j + s.n, &q);
 			cr_assert_eq(q.dst_ip_h, p.dst_ip_h);
 			cr_assert_eq(q.dst_port_h, p.dst_port_h);
 			cr_assert_eq(q.src_port_h,
@@ -233,10 +234,10 @@ Test(scan, max_targets_takes_distinct_targets)
 	cr_assert_eq(s.total, 100);
 	seen = calloc(s.n, 1);
 	for (uint64_t j = 0; j < s.total; j++) {
-		struct pps_probe p;
+		struct pps_syn_probe p;
 		uint64_t t;
 
-		pps_scan_probe_at(&s, j, &p);
+		pps_synscan_probe_at(&s, j, &p);
 		t = (uint64_t)pps_targets_index_of(cfg.targets, p.dst_ip_h) * 10 +
 		    cfg.ports->index[p.dst_port_h];
 		cr_assert_eq(seen[t]++, 0, "target %llu twice", (unsigned long long)t);
@@ -258,18 +259,18 @@ Test(scan, several_source_addresses)
 	cr_assert_eq(s.n_sources, 4);
 	for (uint64_t j = 0; j < s.total; j++) {
 		uint8_t buf[PPS_TEMPLATE_MAX];
-		struct pps_probe p;
+		struct pps_syn_probe p;
 		struct pps_pkt pkt;
 		uint64_t h;
 
-		pps_scan_probe_at(&s, j, &p);
+		pps_synscan_probe_at(&s, j, &p);
 		cr_assert(p.src_ip_h >= 0xc0000201 && p.src_ip_h <= 0xc0000204);
 		cr_assert_eq(p.src_ip_h, 0xc0000201 + j % 4);
 		per_source[p.src_ip_h - 0xc0000201]++;
 		h = pps_cookie(&s.key, p.dst_ip_h, p.dst_port_h, p.src_ip_h, p.src_port_h);
 		cr_assert_eq(p.seq_h, (uint32_t)h, "the cookie covers the source address");
 		/* the frame carries that source address */
-		cr_assert_eq(pps_parse_frame(buf, pps_scan_fill(&s, j, buf), 1, &pkt), PPS_PKT_TCP);
+		cr_assert_eq(pps_parse_frame(buf, pps_synscan_fill(&s, j, buf), 1, &pkt), PPS_PKT_TCP);
 		cr_assert_eq(pkt.tcp.saddr_h, p.src_ip_h);
 	}
 	for (int k = 0; k < 4; k++)
@@ -348,6 +349,7 @@ static void check_fill_burst(char **argv, uint64_t stride)
 {
 	static uint8_t a[100][PPS_TEMPLATE_MAX], b[100][PPS_TEMPLATE_MAX];
 	uint8_t *ptr[100];
+	uint16_t lens[100];
 	struct pps_config cfg;
 	struct pps_scan s;
 	uint64_t j0 = 0;
@@ -360,14 +362,16 @@ static void check_fill_burst(char **argv, uint64_t stride)
 		unsigned w = 0;
 
 		for (uint64_t j = j0; j < s.total && w < n; j += stride)
-			pps_scan_fill(&s, j, a[w++]);
-		cr_assert_eq(pps_scan_fill_burst(&s, j0, stride, w, ptr), s.tmpl.len);
-		for (unsigned k = 0; k < w; k++)
-			cr_assert_eq(memcmp(a[k], b[k], s.tmpl.len), 0,
+			pps_synscan_fill(&s, j, a[w++]);
+		pps_scan_fill_burst(&s, j0, stride, w, ptr, lens);
+		for (unsigned k = 0; k < w; k++) {
+			cr_assert_eq(lens[k], pps_synscan_state(&s)->tmpl.len);
+			cr_assert_eq(memcmp(a[k], b[k], pps_synscan_state(&s)->tmpl.len), 0,
 				     "probe %" PRIu64 " differs between fill and fill_burst",
 				     j0 + k * stride);
+		}
 		j0 += (uint64_t)w * stride;
-		n = n % 97 + 1; /* bursts of 1..97: short tails, more than PPS_SCAN_BURST */
+		n = n % 97 + 1; /* bursts of 1..97: short tails, more than PPS_BURST */
 	}
 	pps_scan_fini(&s);
 	pps_config_free(&cfg);
@@ -400,7 +404,7 @@ Test(scan, rx_burst_matches_rx)
 	struct pps_ring *r1 = pps_ring_new(4096), *r2 = pps_ring_new(4096);
 	static uint8_t frames[1000][256];
 	static uint32_t lens[1000];
-	struct pps_result o1[4096], o2[4096];
+	static struct pps_result o1[4096], o2[4096];
 	struct ut_rng rng;
 	size_t n1, n2;
 	unsigned nf = 0, arp1 = 0, arp2 = 0;
@@ -411,11 +415,11 @@ Test(scan, rx_burst_matches_rx)
 	cr_assert_eq(pps_scan_init(&s2, &cfg, zero_mac, zero_mac, 1), 0);
 	ut_rng_seed(&rng, 99);
 	while (nf < 1000) {
-		struct pps_probe p;
+		struct pps_syn_probe p;
 		struct ut_frame f = ut_synack();
 		unsigned kind = (unsigned)ut_below(&rng, 10);
 
-		pps_scan_probe_at(&s1, ut_below(&rng, s1.total), &p);
+		pps_synscan_probe_at(&s1, ut_below(&rng, s1.total), &p);
 		f.saddr = p.dst_ip_h;
 		f.sport = p.dst_port_h;
 		f.daddr = p.src_ip_h;
@@ -456,6 +460,12 @@ Test(scan, rx_burst_matches_rx)
 		if (pps_scan_rx(&s1, frames[k], lens[k], 1, 42, 0, &c1, r1, &pkt) == PPS_PKT_ARP)
 			arp1++;
 		verdict1[k] = pkt.verdict;
+		if (pkt.kind == PPS_PKT_TCP) { /* the module's verdict is the scalar reference's */
+			uint64_t idx;
+
+			cr_assert_eq(pkt.verdict, pps_synscan_validate(&s1, &pkt.tcp, &idx),
+				     "frame %u", k);
+		}
 	}
 	for (unsigned k = 0, w = 1; k < nf; k += w, w = w % 64 + 1) {
 		const uint8_t *f[64];

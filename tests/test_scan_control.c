@@ -15,6 +15,7 @@
 #include "pps_data.h"
 #include "pps_monitor.h"
 #include "pps_scan.h"
+#include "probe/probe_tcp_synscan.h"
 #include "pps_shard.h"
 #include "unit_util.h"
 
@@ -103,9 +104,9 @@ Test(scan_control, coverage_exactly_once_under_shards_threads_probes)
 						struct pps_slice sl;
 						cr_assert_eq(pps_scan_slice(&sc, k, &sl), 0);
 						for (uint64_t j = sl.next; j < sl.end; j += sl.stride) {
-							struct pps_probe p;
+							struct pps_syn_probe p;
 							int pi;
-							pps_scan_probe_at(&sc, j, &p);
+							pps_synscan_probe_at(&sc, j, &p);
 							cr_assert_eq(p.dst_ip_h & ~63u, 0xc6120000u);
 							pi = p.dst_port_h == 22 ? 0 : p.dst_port_h == 80 ? 1 : 2;
 							hits[p.dst_ip_h & 63][pi]++;
@@ -130,14 +131,14 @@ Test(scan_control, probes_are_spread_in_time)
 {
 	struct pps_config cfg;
 	struct pps_scan sc;
-	struct pps_probe a, b;
+	struct pps_syn_probe a, b;
 
 	parse_ok(&cfg, ARGV("--dryrun", "--seed", "3", "-b", "/dev/null", "-p", "80", "-P", "3",
 			    "198.18.0.0/24"));
 	cr_assert_eq(pps_scan_init(&sc, &cfg, zmac, zmac, 1), 0);
 	for (uint64_t i = 0; i < 256; i++) {
-		pps_scan_probe_at(&sc, i, &a);
-		pps_scan_probe_at(&sc, i + 256, &b);
+		pps_synscan_probe_at(&sc, i, &a);
+		pps_synscan_probe_at(&sc, i + 256, &b);
 		cr_assert_eq(a.dst_ip_h, b.dst_ip_h);
 		cr_assert_neq(a.src_port_h, b.src_port_h);
 		cr_assert_neq(a.seq_h, b.seq_h);
@@ -151,7 +152,7 @@ Test(scan_control, huge_spaces_count_exactly)
 	struct pps_config cfg;
 
 	parse_ok(&cfg, ARGV("--dryrun", "-b", "/dev/null", "-p", "80-84", "0.0.0.0/0"));
-	cr_assert_eq(cfg.n_probes, 21474836480ull);
+	cr_assert_eq(cfg.target_space, 21474836480ull);
 	pps_config_free(&cfg);
 	parse_ok(&cfg, ARGV("--dryrun", "-p", "80", "0.0.0.0/0"));
 	cr_assert_eq(cfg.targets->n_addresses, 3702258432ull, "default blocklist leaves %llu",
@@ -288,8 +289,8 @@ Test(scan_control, max_targets_number_and_percentage)
 	cr_assert_eq(sc.total, 10);
 	memset(seen, 0, sizeof(seen));
 	for (uint64_t j = 0; j < sc.total; j++) {
-		struct pps_probe p;
-		pps_scan_probe_at(&sc, j, &p);
+		struct pps_syn_probe p;
+		pps_synscan_probe_at(&sc, j, &p);
 		cr_assert_eq(seen[(p.dst_ip_h & 255) * 2 + (p.dst_port_h - 80)]++, 0);
 	}
 	pps_scan_fini(&sc);
@@ -311,11 +312,11 @@ Test(scan_control, source_addresses_are_each_used_and_validated)
 	cr_assert_eq(cfg.sources->n_addresses, 4);
 	cr_assert_eq(pps_scan_init(&sc, &cfg, zmac, zmac, 1), 0);
 	for (uint64_t j = 0; j < sc.total; j++) {
-		struct pps_probe p;
+		struct pps_syn_probe p;
 		struct pps_tcp_pkt t = { 0 };
 		uint64_t idx;
 
-		pps_scan_probe_at(&sc, j, &p);
+		pps_synscan_probe_at(&sc, j, &p);
 		used[p.src_ip_h == 0xc6130009u ? 3 : (p.src_ip_h & 255) - 2]++;
 		t.saddr_h = p.dst_ip_h;
 		t.daddr_h = p.src_ip_h;
@@ -323,9 +324,9 @@ Test(scan_control, source_addresses_are_each_used_and_validated)
 		t.dport_h = p.src_port_h;
 		t.ack_h = p.seq_h + 1;
 		t.flags = PPS_TCP_SYN | PPS_TCP_ACK;
-		cr_assert_eq(pps_scan_validate(&sc, &t, &idx), PPS_V_SYNACK);
+		cr_assert_eq(pps_synscan_validate(&sc, &t, &idx), PPS_V_SYNACK);
 		t.daddr_h = 0xc6130005u; /* not one of ours */
-		cr_assert_eq(pps_scan_validate(&sc, &t, &idx), PPS_V_NOT_OURS);
+		cr_assert_eq(pps_synscan_validate(&sc, &t, &idx), PPS_V_NOT_OURS);
 	}
 	for (int i = 0; i < 4; i++)
 		cr_assert_eq(used[i], 64, "source %d used %u times", i, used[i]);
@@ -343,11 +344,11 @@ Test(scan_control, source_port_window_wraps_and_validates)
 			    "-p", "80", "-P", "2", "-b", "/dev/null", "198.18.0.0/28"));
 	cr_assert_eq(pps_scan_init(&sc, &cfg, zmac, zmac, 1), 0);
 	for (uint64_t j = 0; j < sc.total; j++) {
-		struct pps_probe p;
+		struct pps_syn_probe p;
 		struct pps_tcp_pkt t = { 0 };
 		uint64_t idx;
 
-		pps_scan_probe_at(&sc, j, &p);
+		pps_synscan_probe_at(&sc, j, &p);
 		cr_assert(p.src_port_h >= 61000 && p.src_port_h <= 61002);
 		per_port[p.src_port_h - 61000]++;
 		t.saddr_h = p.dst_ip_h;
@@ -356,9 +357,9 @@ Test(scan_control, source_port_window_wraps_and_validates)
 		t.dport_h = p.src_port_h;
 		t.ack_h = p.seq_h + 1;
 		t.flags = PPS_TCP_SYN | PPS_TCP_ACK;
-		cr_assert_eq(pps_scan_validate(&sc, &t, &idx), PPS_V_SYNACK);
+		cr_assert_eq(pps_synscan_validate(&sc, &t, &idx), PPS_V_SYNACK);
 		t.dport_h = 61003;
-		cr_assert_eq(pps_scan_validate(&sc, &t, &idx), PPS_V_BAD_DPORT);
+		cr_assert_eq(pps_synscan_validate(&sc, &t, &idx), PPS_V_BAD_DPORT);
 	}
 	for (int i = 0; i < 3; i++)
 		cr_assert_gt(per_port[i], 0);
@@ -375,8 +376,8 @@ Test(scan_control, default_tcp_options_are_windows)
 	parse_ok(&cfg, ARGV("--dryrun", "-p", "80", "-b", "/dev/null", "198.18.0.1"));
 	cr_assert_eq(cfg.tcpopt, PPS_TCPOPT_WINDOWS);
 	cr_assert_eq(pps_scan_init(&sc, &cfg, zmac, zmac, 1), 0);
-	cr_assert_eq(sc.tmpl.len, 66);
-	cr_assert_arr_eq(sc.tmpl.bytes + PPS_TCP_OFF + 20, windows, 12);
+	cr_assert_eq(pps_synscan_state(&sc)->tmpl.len, 66);
+	cr_assert_arr_eq(pps_synscan_state(&sc)->tmpl.bytes + PPS_TCP_OFF + 20, windows, 12);
 	pps_scan_fini(&sc);
 	pps_config_free(&cfg);
 }
@@ -388,8 +389,8 @@ static void collect(struct pps_scan *sc, unsigned T, uint8_t *hits)
 		struct pps_slice sl;
 		cr_assert_eq(pps_scan_slice(sc, k, &sl), 0);
 		for (uint64_t j = sl.next; j < sl.end; j += sl.stride) {
-			struct pps_probe p;
-			pps_scan_probe_at(sc, j, &p);
+			struct pps_syn_probe p;
+			pps_synscan_probe_at(sc, j, &p);
 			hits[(p.dst_ip_h & 255) * 2 + (p.dst_port_h == 443)]++;
 		}
 	}
@@ -416,8 +417,8 @@ Test(scan_control, resume_continues_exactly_where_it_stopped, .init = mk_tmp, .f
 
 		cr_assert_eq(pps_scan_slice(&sc, k, &sl), 0);
 		for (; sl.next < sl.end && n < stop; sl.next += sl.stride, n++) {
-			struct pps_probe p;
-			pps_scan_probe_at(&sc, sl.next, &p);
+			struct pps_syn_probe p;
+			pps_synscan_probe_at(&sc, sl.next, &p);
 			hits[(p.dst_ip_h & 255) * 2 + (p.dst_port_h == 443)]++;
 		}
 		next[k] = sl.next;
@@ -475,14 +476,14 @@ Test(scan_control, dump_config_reads_back_to_the_same_scan, .init = mk_tmp, .fin
 	cr_assert_float_eq(b.rate_pps, 0.5, 1e-12);
 	cr_assert_eq(b.tcpopt, PPS_TCPOPT_BSD);
 	cr_assert_eq(b.output_closed, 1);
-	cr_assert_eq(b.n_probes, a.n_probes);
+	cr_assert_eq(b.target_space, a.target_space);
 	cr_assert_eq(pps_scan_init(&sa, &a, zmac, zmac, 1), 0);
 	cr_assert_eq(pps_scan_init(&sb, &b, zmac, zmac, 1), 0);
 	cr_assert_eq(sa.total, sb.total);
 	for (uint64_t j = 0; j < sa.total; j++) {
-		struct pps_probe p, q;
-		pps_scan_probe_at(&sa, j, &p);
-		pps_scan_probe_at(&sb, j, &q);
+		struct pps_syn_probe p, q;
+		pps_synscan_probe_at(&sa, j, &p);
+		pps_synscan_probe_at(&sb, j, &q);
 		cr_assert(p.dst_ip_h == q.dst_ip_h && p.dst_port_h == q.dst_port_h &&
 			  p.src_port_h == q.src_port_h && p.seq_h == q.seq_h);
 	}

@@ -1,5 +1,5 @@
 /*
- * test_validate.c - response validation against a scan's own probes (pps_scan_validate)
+ * test_validate.c - response validation against a scan's own probes (pps_synscan_validate)
  * and the whole RX path (pps_scan_rx): verdicts, dedup of retransmissions, counters, the
  * results ring and its overflow.
  */
@@ -7,6 +7,7 @@
 
 #include "pps_arp.h"
 #include "pps_scan.h"
+#include "probe/probe_tcp_synscan.h"
 #include "unit_util.h"
 
 #define SRC_IP 0xc0000201u /* 192.0.2.1 */
@@ -38,7 +39,7 @@ TestSuite(validate, .init = setup, .fini = teardown);
 TestSuite(rx, .init = setup, .fini = teardown);
 
 /* The target's answer to @p. */
-static struct pps_tcp_pkt answer(const struct pps_probe *p, uint8_t flags, uint32_t ack)
+static struct pps_tcp_pkt answer(const struct pps_syn_probe *p, uint8_t flags, uint32_t ack)
 {
 	struct pps_tcp_pkt t = { 0 };
 
@@ -54,7 +55,7 @@ static struct pps_tcp_pkt answer(const struct pps_probe *p, uint8_t flags, uint3
 	return t;
 }
 
-static uint64_t expected_index(const struct pps_probe *p)
+static uint64_t expected_index(const struct pps_syn_probe *p)
 {
 	return (uint64_t)pps_targets_index_of(cfg.targets, p->dst_ip_h) * 3 +
 	       cfg.ports->index[p->dst_port_h];
@@ -67,20 +68,20 @@ Test(validate, synack_needs_ack_seq_plus_one)
 	uint64_t bad = 0;
 
 	for (uint64_t i = 0; i < s.n; i++) {
-		struct pps_probe p;
+		struct pps_syn_probe p;
 		struct pps_tcp_pkt t;
 		uint64_t idx = ~0ULL;
 
-		pps_scan_probe_at(&s, i, &p);
+		pps_synscan_probe_at(&s, i, &p);
 		t = answer(&p, SA, p.seq_h + 1);
-		bad += pps_scan_validate(&s, &t, &idx) != PPS_V_SYNACK;
+		bad += pps_synscan_validate(&s, &t, &idx) != PPS_V_SYNACK;
 		bad += idx != expected_index(&p);
 		t.ack_h = p.seq_h;
-		bad += pps_scan_validate(&s, &t, &idx) != PPS_V_BAD_COOKIE;
+		bad += pps_synscan_validate(&s, &t, &idx) != PPS_V_BAD_COOKIE;
 		t.ack_h = p.seq_h + 2;
-		bad += pps_scan_validate(&s, &t, &idx) != PPS_V_BAD_COOKIE;
+		bad += pps_synscan_validate(&s, &t, &idx) != PPS_V_BAD_COOKIE;
 		t.ack_h = (p.seq_h + 1) ^ 0x80000000u;
-		bad += pps_scan_validate(&s, &t, &idx) != PPS_V_BAD_COOKIE;
+		bad += pps_synscan_validate(&s, &t, &idx) != PPS_V_BAD_COOKIE;
 	}
 	cr_assert_eq(bad, 0, "%llu wrong verdicts over %llu probes", (unsigned long long)bad,
 		     (unsigned long long)s.n);
@@ -92,22 +93,22 @@ Test(validate, rst_accepts_seq_and_seq_plus_one)
 
 	for (uint64_t i = 0; i < s.n; i += 7) {
 		for (size_t k = 0; k < 2; k++) {
-			struct pps_probe p;
+			struct pps_syn_probe p;
 			struct pps_tcp_pkt t;
 			uint64_t idx = ~0ULL;
 
-			pps_scan_probe_at(&s, i, &p);
+			pps_synscan_probe_at(&s, i, &p);
 			t = answer(&p, rst_flags[k], p.seq_h);
-			cr_assert_eq(pps_scan_validate(&s, &t, &idx), PPS_V_RST);
+			cr_assert_eq(pps_synscan_validate(&s, &t, &idx), PPS_V_RST);
 			cr_assert_eq(idx, expected_index(&p));
 			t.ack_h = p.seq_h + 1;
-			cr_assert_eq(pps_scan_validate(&s, &t, &idx), PPS_V_RST);
+			cr_assert_eq(pps_synscan_validate(&s, &t, &idx), PPS_V_RST);
 			t.ack_h = p.seq_h + 2;
-			cr_assert_eq(pps_scan_validate(&s, &t, &idx), PPS_V_BAD_COOKIE);
+			cr_assert_eq(pps_synscan_validate(&s, &t, &idx), PPS_V_BAD_COOKIE);
 			t.ack_h = p.seq_h - 1;
-			cr_assert_eq(pps_scan_validate(&s, &t, &idx), PPS_V_BAD_COOKIE);
+			cr_assert_eq(pps_synscan_validate(&s, &t, &idx), PPS_V_BAD_COOKIE);
 			t.ack_h = 0;
-			cr_assert_eq(pps_scan_validate(&s, &t, &idx),
+			cr_assert_eq(pps_synscan_validate(&s, &t, &idx),
 				     p.seq_h == 0 || p.seq_h == 0xffffffff ? PPS_V_RST
 									     : PPS_V_BAD_COOKIE);
 		}
@@ -116,39 +117,39 @@ Test(validate, rst_accepts_seq_and_seq_plus_one)
 
 Test(validate, not_target)
 {
-	struct pps_probe p;
+	struct pps_syn_probe p;
 	struct pps_tcp_pkt t;
 	uint64_t idx;
 
-	pps_scan_probe_at(&s, 0, &p);
+	pps_synscan_probe_at(&s, 0, &p);
 	t = answer(&p, SA, p.seq_h + 1);
 	t.saddr_h = 0xc6120100; /* 198.18.1.0: not in the targets */
-	cr_assert_eq(pps_scan_validate(&s, &t, &idx), PPS_V_NOT_TARGET);
+	cr_assert_eq(pps_synscan_validate(&s, &t, &idx), PPS_V_NOT_TARGET);
 	t.saddr_h = 0xc6120504; /* next to 198.18.5.5 */
-	cr_assert_eq(pps_scan_validate(&s, &t, &idx), PPS_V_NOT_TARGET);
+	cr_assert_eq(pps_synscan_validate(&s, &t, &idx), PPS_V_NOT_TARGET);
 	t = answer(&p, SA, p.seq_h + 1);
 	t.sport_h = 8080; /* a port we did not probe */
-	cr_assert_eq(pps_scan_validate(&s, &t, &idx), PPS_V_NOT_TARGET);
+	cr_assert_eq(pps_synscan_validate(&s, &t, &idx), PPS_V_NOT_TARGET);
 	t.sport_h = 0;
-	cr_assert_eq(pps_scan_validate(&s, &t, &idx), PPS_V_NOT_TARGET);
+	cr_assert_eq(pps_synscan_validate(&s, &t, &idx), PPS_V_NOT_TARGET);
 	/* the RST of a non-target is not a result either */
 	t = answer(&p, PPS_TCP_RST, p.seq_h);
 	t.saddr_h = 0x08080808;
-	cr_assert_eq(pps_scan_validate(&s, &t, &idx), PPS_V_NOT_TARGET);
+	cr_assert_eq(pps_synscan_validate(&s, &t, &idx), PPS_V_NOT_TARGET);
 }
 
 Test(validate, dport_outside_source_range)
 {
 	static const uint16_t outside[] = { 0, 1, 32767, 61001, 65535 };
-	struct pps_probe p;
+	struct pps_syn_probe p;
 	struct pps_tcp_pkt t;
 	uint64_t idx;
 
-	pps_scan_probe_at(&s, 0, &p);
+	pps_synscan_probe_at(&s, 0, &p);
 	for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
 		t = answer(&p, SA, p.seq_h + 1);
 		t.dport_h = outside[i];
-		cr_assert_eq(pps_scan_validate(&s, &t, &idx), PPS_V_BAD_DPORT, "dport %u",
+		cr_assert_eq(pps_synscan_validate(&s, &t, &idx), PPS_V_BAD_DPORT, "dport %u",
 			     outside[i]);
 	}
 	/* both ends of the range are ours: a genuine answer there is valid */
@@ -158,20 +159,20 @@ Test(validate, dport_outside_source_range)
 
 		t = answer(&p, SA, seq + 1);
 		t.dport_h = (uint16_t)sport;
-		cr_assert_eq(pps_scan_validate(&s, &t, &idx), PPS_V_SYNACK, "dport %u", sport);
+		cr_assert_eq(pps_synscan_validate(&s, &t, &idx), PPS_V_SYNACK, "dport %u", sport);
 	}
 }
 
 Test(validate, not_ours)
 {
-	struct pps_probe p;
+	struct pps_syn_probe p;
 	struct pps_tcp_pkt t;
 	uint64_t idx;
 
-	pps_scan_probe_at(&s, 3, &p);
+	pps_synscan_probe_at(&s, 3, &p);
 	t = answer(&p, SA, p.seq_h + 1);
 	t.daddr_h = SRC_IP + 1;
-	cr_assert_eq(pps_scan_validate(&s, &t, &idx), PPS_V_NOT_OURS);
+	cr_assert_eq(pps_synscan_validate(&s, &t, &idx), PPS_V_NOT_OURS);
 	/* our own probe seen on the wire */
 	t.saddr_h = SRC_IP;
 	t.daddr_h = p.dst_ip_h;
@@ -180,7 +181,7 @@ Test(validate, not_ours)
 	t.seq_h = p.seq_h;
 	t.ack_h = 0;
 	t.flags = PPS_TCP_SYN;
-	cr_assert_eq(pps_scan_validate(&s, &t, &idx), PPS_V_NOT_OURS);
+	cr_assert_eq(pps_synscan_validate(&s, &t, &idx), PPS_V_NOT_OURS);
 }
 
 Test(validate, flags_without_synack_or_rst)
@@ -189,19 +190,19 @@ Test(validate, flags_without_synack_or_rst)
 		PPS_TCP_ACK, PPS_TCP_SYN, 0, PPS_TCP_FIN | PPS_TCP_ACK, PPS_TCP_FIN,
 		0x08 | PPS_TCP_ACK, /* PSH ACK */
 	};
-	struct pps_probe p;
+	struct pps_syn_probe p;
 	uint64_t idx;
 
-	pps_scan_probe_at(&s, 5, &p);
+	pps_synscan_probe_at(&s, 5, &p);
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
 		struct pps_tcp_pkt t = answer(&p, flags[i], p.seq_h + 1);
 
-		cr_assert_eq(pps_scan_validate(&s, &t, &idx), PPS_V_BAD_FLAGS, "flags %02x",
+		cr_assert_eq(pps_synscan_validate(&s, &t, &idx), PPS_V_BAD_FLAGS, "flags %02x",
 			     flags[i]);
 	}
 	/* extra bits around SYN-ACK (PSH, ECE, CWR) do not hide it */
 	struct pps_tcp_pkt t = answer(&p, SA | 0x08 | 0x40 | 0x80, p.seq_h + 1);
-	cr_assert_eq(pps_scan_validate(&s, &t, &idx), PPS_V_SYNACK);
+	cr_assert_eq(pps_synscan_validate(&s, &t, &idx), PPS_V_SYNACK);
 }
 
 Test(validate, other_seed_is_bad_cookie)
@@ -219,13 +220,13 @@ Test(validate, other_seed_is_bad_cookie)
 	free(errtext);
 	cr_assert_eq(pps_scan_init(&s2, &cfg2, zero_mac, zero_mac, 1), 0);
 	for (uint64_t i = 0; i < s2.n; i++) {
-		struct pps_probe p;
+		struct pps_syn_probe p;
 		struct pps_tcp_pkt t;
 		uint64_t idx;
 
-		pps_scan_probe_at(&s2, i, &p);
+		pps_synscan_probe_at(&s2, i, &p);
 		t = answer(&p, SA, p.seq_h + 1);
-		genuine += pps_scan_validate(&s, &t, &idx) != PPS_V_BAD_COOKIE;
+		genuine += pps_synscan_validate(&s, &t, &idx) != PPS_V_BAD_COOKIE;
 	}
 	cr_assert_eq(genuine, 0, "another scan's answers pass our cookie check");
 	pps_scan_fini(&s2);
@@ -234,7 +235,7 @@ Test(validate, other_seed_is_bad_cookie)
 
 /* ---- pps_scan_rx ---- */
 
-static size_t frame_for(uint8_t *buf, const struct pps_probe *p, uint8_t flags, uint32_t ack)
+static size_t frame_for(uint8_t *buf, const struct pps_syn_probe *p, uint8_t flags, uint32_t ack)
 {
 	struct ut_frame f = { 0 };
 
@@ -275,15 +276,15 @@ Test(rx, results_dedup_and_counters)
 	static struct pps_counters c;
 	struct pps_ring *ring = pps_ring_new(64);
 	struct pps_result out[64];
-	struct pps_probe p0, p1, p2;
+	struct pps_syn_probe p0, p1, p2;
 	struct pps_pkt pkt;
 	uint8_t buf[256];
 	size_t len;
 
 	cr_assert_not_null(ring);
-	pps_scan_probe_at(&s, 0, &p0);
-	pps_scan_probe_at(&s, 1, &p1);
-	pps_scan_probe_at(&s, 2, &p2);
+	pps_synscan_probe_at(&s, 0, &p0);
+	pps_synscan_probe_at(&s, 1, &p1);
+	pps_synscan_probe_at(&s, 2, &p2);
 
 	/* a SYN-ACK, then its retransmission */
 	len = frame_for(buf, &p0, SA, p0.seq_h + 1);
@@ -301,7 +302,7 @@ Test(rx, results_dedup_and_counters)
 	pps_scan_rx(&s, buf, (uint32_t)len, 1, 0, 0, &c, ring, &pkt);
 	len = frame_for(buf, &p2, PPS_TCP_ACK, p2.seq_h + 1);
 	pps_scan_rx(&s, buf, (uint32_t)len, 1, 0, 0, &c, ring, &pkt);
-	struct pps_probe q = p2;
+	struct pps_syn_probe q = p2;
 	q.src_port_h = 1000;
 	len = frame_for(buf, &q, SA, p2.seq_h + 1);
 	pps_scan_rx(&s, buf, (uint32_t)len, 1, 0, 0, &c, ring, &pkt);
@@ -341,9 +342,9 @@ Test(rx, results_dedup_and_counters)
 	cr_assert_eq(out[0].daddr_h, SRC_IP);
 	cr_assert_eq(out[0].sport_h, p0.dst_port_h);
 	cr_assert_eq(out[0].dport_h, p0.src_port_h);
-	cr_assert_eq(out[0].seq_h, 0xdead0000 | p0.dst_port_h);
-	cr_assert_eq(out[0].ack_h, p0.seq_h + 1);
-	cr_assert_eq(out[0].window_h, 29200);
+	cr_assert_eq(out[0].tcp.seq_h, 0xdead0000 | p0.dst_port_h);
+	cr_assert_eq(out[0].tcp.ack_h, p0.seq_h + 1);
+	cr_assert_eq(out[0].tcp.window_h, 29200);
 	cr_assert_eq(out[0].ipid_h, 0x4242);
 	cr_assert_eq(out[0].ttl, 54);
 	cr_assert_eq(out[0].classification, PPS_CLASS_SYNACK);
@@ -364,13 +365,13 @@ Test(rx, vlan_and_raw_frames)
 	static struct pps_counters c;
 	struct pps_ring *ring = pps_ring_new(8);
 	struct pps_result out[8];
-	struct pps_probe p;
+	struct pps_syn_probe p;
 	struct ut_frame f = { 0 };
 	struct pps_pkt pkt;
 	uint8_t buf[256];
 	size_t len;
 
-	pps_scan_probe_at(&s, 10, &p);
+	pps_synscan_probe_at(&s, 10, &p);
 	f.saddr = p.dst_ip_h;
 	f.daddr = SRC_IP;
 	f.sport = p.dst_port_h;
@@ -398,10 +399,10 @@ Test(rx, ring_full_is_counted)
 	uint8_t buf[256];
 
 	for (uint64_t i = 0; i < 5; i++) {
-		struct pps_probe p;
+		struct pps_syn_probe p;
 		size_t len;
 
-		pps_scan_probe_at(&s, i, &p);
+		pps_synscan_probe_at(&s, i, &p);
 		len = frame_for(buf, &p, SA, p.seq_h + 1);
 		pps_scan_rx(&s, buf, (uint32_t)len, 1, i, 0, &c, ring, &pkt);
 	}
@@ -429,24 +430,24 @@ Test(validate, several_source_addresses)
 	cr_assert_eq(pps_scan_init(&s2, &cfg2, zero_mac, zero_mac, 1), 0);
 	cr_assert_eq(s2.n_sources, 3);
 	for (uint64_t j = 0; j < s2.total; j++) {
-		struct pps_probe p;
+		struct pps_syn_probe p;
 		struct pps_tcp_pkt t = { 0 };
 		uint64_t idx;
 
-		pps_scan_probe_at(&s2, j, &p);
+		pps_synscan_probe_at(&s2, j, &p);
 		t.saddr_h = p.dst_ip_h;
 		t.daddr_h = p.src_ip_h;
 		t.sport_h = p.dst_port_h;
 		t.dport_h = p.src_port_h;
 		t.ack_h = p.seq_h + 1;
 		t.flags = SA;
-		cr_assert_eq(pps_scan_validate(&s2, &t, &idx), PPS_V_SYNACK, "to %08x", p.src_ip_h);
+		cr_assert_eq(pps_synscan_validate(&s2, &t, &idx), PPS_V_SYNACK, "to %08x", p.src_ip_h);
 		/* the same answer at another of our addresses fails the cookie */
 		t.daddr_h = p.src_ip_h == 0xc0000201 ? 0xc0000208 : 0xc0000201;
-		cr_assert_eq(pps_scan_validate(&s2, &t, &idx), PPS_V_BAD_COOKIE);
+		cr_assert_eq(pps_synscan_validate(&s2, &t, &idx), PPS_V_BAD_COOKIE);
 		/* and at an address that is not ours it is not ours */
 		t.daddr_h = 0xc0000202;
-		cr_assert_eq(pps_scan_validate(&s2, &t, &idx), PPS_V_NOT_OURS);
+		cr_assert_eq(pps_synscan_validate(&s2, &t, &idx), PPS_V_NOT_OURS);
 	}
 	pps_scan_fini(&s2);
 	pps_config_free(&cfg2);
@@ -457,14 +458,14 @@ Test(rx, rst_answers_genuine_synacks_only)
 {
 	static struct pps_counters c;
 	struct pps_ring *ring = pps_ring_new(64);
-	struct pps_probe p0, p1;
+	struct pps_syn_probe p0, p1;
 	struct pps_pkt pkt;
 	uint8_t buf[256], rst[128];
 	size_t len;
 
 	cr_assert_not_null(ring);
-	pps_scan_probe_at(&s, 5, &p0);
-	pps_scan_probe_at(&s, 6, &p1);
+	pps_synscan_probe_at(&s, 5, &p0);
+	pps_synscan_probe_at(&s, 6, &p1);
 
 	len = frame_for(buf, &p0, SA, p0.seq_h + 1);
 	cr_assert_eq(pps_scan_rx(&s, buf, (uint32_t)len, 1, 1, 0, &c, ring, &pkt), PPS_PKT_TCP);
@@ -473,7 +474,7 @@ Test(rx, rst_answers_genuine_synacks_only)
 	pps_scan_rx(&s, buf, (uint32_t)len, 1, 2, 0, &c, ring, &pkt);
 	cr_assert_eq(pkt.verdict, PPS_V_SYNACK);
 
-	uint16_t rl = pps_scan_fill_rst(&s, &pkt.tcp, rst);
+	uint16_t rl = pps_synscan_fill_rst(&s, &pkt.tcp, rst);
 	const uint8_t *ip = rst + 14, *tcp = rst + 34;
 
 	cr_assert_eq(rl, 60); /* 14 + 20 + 20 = 54, padded to the Ethernet minimum */
@@ -511,13 +512,13 @@ Test(rx, flags_and_checksums_of_cookie_right_responses)
 {
 	static struct pps_counters c;
 	struct pps_ring *ring = pps_ring_new(64);
-	struct pps_probe p;
+	struct pps_syn_probe p;
 	struct pps_pkt pkt;
 	uint8_t buf[256];
 	size_t len;
 
 	cr_assert_not_null(ring);
-	pps_scan_probe_at(&s, 7, &p);
+	pps_synscan_probe_at(&s, 7, &p);
 	/* FIN or URG with SYN-ACK: not a SYN-ACK */
 	len = frame_for(buf, &p, SA | PPS_TCP_FIN, p.seq_h + 1);
 	pps_scan_rx(&s, buf, (uint32_t)len, 1, 1, 0, &c, ring, &pkt);

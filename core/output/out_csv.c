@@ -1,8 +1,10 @@
-/* CSV sink: a header line with the field names, then one line per result (ZMap's csv module). */
+/*
+ * CSV sink: a header line with the field names, then one line per result (ZMap's csv
+ * module). Text values holding a comma, a quote, CR or LF are quoted as RFC 4180 says.
+ */
 #include <errno.h>
-#include <inttypes.h>
+#include <string.h>
 
-#include "../pps_targets.h"
 #include "pps_output.h"
 
 static int csv_open(struct pps_output *o)
@@ -10,46 +12,40 @@ static int csv_open(struct pps_output *o)
 	/* appending to a non-empty file (a resumed scan): the header is there already */
 	if (o->owns_fp && fseek(o->fp, 0, SEEK_END) == 0 && ftell(o->fp) > 0)
 		return 0;
-	for (int i = 0; i < o->n_fields; i++)
-		fprintf(o->fp, "%s%s", i ? "," : "", pps_field_name(o->fields[i]));
+	for (unsigned i = 0; i < o->sel.n; i++)
+		fprintf(o->fp, "%s%s", i ? "," : "", o->sel.name[i]);
 	return fputc('\n', o->fp) == EOF ? (errno ? -errno : -EIO) : 0;
+}
+
+/* RFC 4180: "text", an inner quote doubled. */
+static void put_quoted(FILE *fp, const char *s, size_t len)
+{
+	fputc('"', fp);
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '"')
+			fputc('"', fp);
+		fputc(s[i], fp);
+	}
+	fputc('"', fp);
 }
 
 static int csv_write(struct pps_output *o, const struct pps_result *r)
 {
-	char ip[16], ts[40];
+	char scratch[PPS_VALUE_SCRATCH], num[24];
 
-	for (int i = 0; i < o->n_fields; i++) {
+	for (unsigned i = 0; i < o->sel.n; i++) {
+		struct pps_value v;
+		const char *t;
+		size_t len;
+
 		if (i)
 			fputc(',', o->fp);
-		switch (o->fields[i]) {
-		case PPS_F_SADDR:
-			pps_format_ipv4(r->saddr_h, ip);
-			fputs(ip, o->fp);
-			break;
-		case PPS_F_DADDR:
-			pps_format_ipv4(r->daddr_h, ip);
-			fputs(ip, o->fp);
-			break;
-		case PPS_F_SPORT: fprintf(o->fp, "%u", r->sport_h); break;
-		case PPS_F_DPORT: fprintf(o->fp, "%u", r->dport_h); break;
-		case PPS_F_SEQNUM: fprintf(o->fp, "%" PRIu32, r->seq_h); break;
-		case PPS_F_ACKNUM: fprintf(o->fp, "%" PRIu32, r->ack_h); break;
-		case PPS_F_WINDOW: fprintf(o->fp, "%u", r->window_h); break;
-		case PPS_F_TTL: fprintf(o->fp, "%u", r->ttl); break;
-		case PPS_F_IPID: fprintf(o->fp, "%u", r->ipid_h); break;
-		case PPS_F_CLASSIFICATION: fputs(pps_class_name(r->classification), o->fp); break;
-		case PPS_F_SUCCESS: fputc(r->classification == PPS_CLASS_SYNACK ? '1' : '0', o->fp); break;
-		case PPS_F_COOLDOWN: fputc(r->cooldown ? '1' : '0', o->fp); break;
-		case PPS_F_TIMESTAMP_STR:
-			pps_output_format_timestamp(r->ts_ns, ts, sizeof(ts));
-			fputs(ts, o->fp);
-			break;
-		case PPS_F_TIMESTAMP_TS: fprintf(o->fp, "%" PRIu64, (uint64_t)(r->ts_ns / 1000000000ULL)); break;
-		case PPS_F_TIMESTAMP_US:
-			fprintf(o->fp, "%" PRIu64, (uint64_t)((r->ts_ns % 1000000000ULL) / 1000ULL));
-			break;
-		}
+		pps_fields_get(&o->sel, i, r, &v, scratch);
+		t = pps_value_text(&v, num, &len);
+		if (v.kind == PPS_VAL_STR && len != strcspn(t, ",\"\r\n"))
+			put_quoted(o->fp, t, len);
+		else
+			fwrite(t, 1, len, o->fp);
 	}
 	return fputc('\n', o->fp) == EOF ? (errno ? -errno : -EIO) : 0;
 }

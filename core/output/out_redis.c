@@ -65,6 +65,7 @@
 
 #include "../pps_monitor.h"
 #include "../pps_targets.h"
+#include "../probe/pps_probe.h"
 #include "pps_redis_url.h"
 
 #define RS_BATCH 512		   /* results a transaction */
@@ -195,7 +196,7 @@ static size_t fmt_ts(char *buf, uint64_t ts_ns)
 
 static const char *status_of(const struct pps_result *r, size_t *len)
 {
-	if (r->classification == PPS_CLASS_SYNACK) {
+	if (pps_result_success(r)) {
 		*len = 4;
 		return "open";
 	}
@@ -257,6 +258,7 @@ static int parse_line(const char *s, size_t len, struct pps_result *r)
 	if (*end || us > 999999)
 		return -1;
 	memset(r, 0, sizeof(*r));
+	r->probe = PPS_PROBE_TCP_SYNSCAN;
 	r->saddr_h = ip;
 	r->sport_h = (uint16_t)port;
 	r->ttl = (uint8_t)ttl;

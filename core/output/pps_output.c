@@ -1,56 +1,13 @@
+/* The sink registry and what every sink shares: opening, appending, the output filter. */
 #include "pps_output.h"
 
 #include <errno.h>
 #include <string.h>
 #include <time.h>
 
-static const char *const field_names[PPS_F_COUNT] = {
-	"saddr",	  "sport",   "daddr",	       "dport",	       "seqnum",
-	"acknum",	  "window",  "ttl",	       "ipid",	       "classification",
-	"success",	  "cooldown", "timestamp_str", "timestamp_ts", "timestamp_us",
-};
+#include "../probe/pps_probe.h"
 
 static const struct pps_output_ops *const registry[] = { &pps_output_csv, &pps_output_json };
-
-const char *pps_field_name(int f)
-{
-	return f >= 0 && f < PPS_F_COUNT ? field_names[f] : "?";
-}
-
-static int parse_fields(const char *spec, int *ids, int *n, char *why, size_t whylen)
-{
-	const char *s = spec;
-
-	*n = 0;
-	while (1) {
-		const char *e = strchr(s, ',');
-		size_t len = e ? (size_t)(e - s) : strlen(s);
-		int found = -1;
-
-		for (int f = 0; f < PPS_F_COUNT; f++)
-			if (strlen(field_names[f]) == len && !strncmp(field_names[f], s, len))
-				found = f;
-		if (found < 0) {
-			snprintf(why, whylen, "unknown field '%.*s'", (int)len, s);
-			return -EINVAL;
-		}
-		for (int i = 0; i < *n; i++)
-			if (ids[i] == found) {
-				snprintf(why, whylen, "field '%.*s' given twice", (int)len, s);
-				return -EINVAL;
-			}
-		ids[(*n)++] = found;
-		if (!e)
-			return 0;
-		s = e + 1;
-	}
-}
-
-int pps_output_check_fields(const char *spec, char *why, size_t whylen)
-{
-	int ids[PPS_F_COUNT], n;
-	return parse_fields(spec, ids, &n, why, whylen);
-}
 
 /*
  * Appending (a resumed scan, or -o naming an earlier result file) must not mix formats: a
@@ -80,9 +37,9 @@ static int check_append(struct pps_output *o, const char *path, char *why, size_
 		return -EINVAL;
 	}
 	want[0] = '\0';
-	for (int i = 0; i < o->n_fields && n < sizeof(want); i++)
+	for (unsigned i = 0; i < o->sel.n && n < sizeof(want); i++)
 		n += (size_t)snprintf(want + n, sizeof(want) - n, "%s%s", i ? "," : "",
-				      pps_field_name(o->fields[i]));
+				      o->sel.name[i]);
 	if (!strcmp(first, want))
 		return 0;
 	snprintf(why, whylen, "output file '%s' has the header '%.60s', this scan writes '%.60s': appending would mix formats",
@@ -91,7 +48,8 @@ static int check_append(struct pps_output *o, const char *path, char *why, size_
 }
 
 int pps_output_open(struct pps_output *o, const char *format, const char *path,
-		    const char *fields, int include_closed, char *why, size_t whylen)
+		    const struct pps_probe_ops *probe, const char *fields, int include_closed,
+		    char *why, size_t whylen)
 {
 	int rc;
 
@@ -103,7 +61,7 @@ int pps_output_open(struct pps_output *o, const char *format, const char *path,
 		snprintf(why, whylen, "unknown output format '%s'", format);
 		return -EINVAL;
 	}
-	if ((rc = parse_fields(fields, o->fields, &o->n_fields, why, whylen)) < 0)
+	if ((rc = pps_fields_select(probe, fields, &o->sel, why, whylen)) < 0)
 		return rc;
 	o->include_closed = include_closed;
 	if (!path || !strcmp(path, "-")) {
@@ -131,7 +89,7 @@ int pps_output_open(struct pps_output *o, const char *format, const char *path,
 
 int pps_output_write(struct pps_output *o, const struct pps_result *r)
 {
-	if (r->classification != PPS_CLASS_SYNACK && !o->include_closed)
+	if (!o->include_closed && !pps_result_success(r))
 		return 0;
 	o->written++;
 	return o->ops->write(o, r);

@@ -1,6 +1,7 @@
 /*
  * pps_output.h - result sinks behind one small ops struct (ZMap's output modules): a static
- * registry maps a format name to its ops. Sinks run on the output thread only.
+ * registry maps a format name to its ops. Sinks run on the output thread only and read every
+ * value through the field extractor (pps_fields.h), so they know no probe kind.
  */
 #ifndef PPS_OUTPUT_H
 #define PPS_OUTPUT_H
@@ -10,26 +11,7 @@
 
 #include "../pps_result.h"
 #include "../pps_stats.h"
-
-/** Field identifiers, named as ZMap names them. */
-enum pps_field {
-	PPS_F_SADDR = 0,
-	PPS_F_SPORT,
-	PPS_F_DADDR,
-	PPS_F_DPORT,
-	PPS_F_SEQNUM,
-	PPS_F_ACKNUM,
-	PPS_F_WINDOW,
-	PPS_F_TTL,
-	PPS_F_IPID,
-	PPS_F_CLASSIFICATION,
-	PPS_F_SUCCESS,
-	PPS_F_COOLDOWN,
-	PPS_F_TIMESTAMP_STR,
-	PPS_F_TIMESTAMP_TS,
-	PPS_F_TIMESTAMP_US,
-	PPS_F_COUNT
-};
+#include "pps_fields.h"
 
 struct pps_output;
 
@@ -72,31 +54,23 @@ struct pps_output {
 	const struct pps_output_ops *ops;
 	FILE *fp;
 	int owns_fp;
-	int fields[PPS_F_COUNT];
-	int n_fields;
-	int include_closed; /* else only SYN-ACKs are written */
+	struct pps_field_sel sel; /* the fields written, resolved at open */
+	int include_closed;	  /* else only open ports (pps_result_success()) are written */
 	unsigned long long written;
 	int err; /* first write error (-errno), kept because stdio may drop it after a flush */
 	void *priv; /* sink state (Redis), owned by the sink, freed by its close() */
 };
 
-/** pps_field_name - ZMap's name of field @f. */
-const char *pps_field_name(int f);
-
-/**
- * pps_output_check_fields - validates a comma-separated field list. Returns 0, or -EINVAL
- * with a reason naming the unknown field in @why.
- */
-int pps_output_check_fields(const char *spec, char *why, size_t whylen);
-
 /**
  * pps_output_open - opens sink @format ("csv" or "json") writing to @path (NULL or "-" =
- * stdout) with fields @fields. Returns 0 or -errno (message in @why).
+ * stdout) with the fields @fields of probe module @probe (NULL: tcp_synscan; "*": all of
+ * them). Returns 0 or -errno (message in @why).
  */
 int pps_output_open(struct pps_output *o, const char *format, const char *path,
-		    const char *fields, int include_closed, char *why, size_t whylen);
+		    const struct pps_probe_ops *probe, const char *fields, int include_closed,
+		    char *why, size_t whylen);
 
-/** pps_output_write - writes @r if its classification is wanted. Returns 0 or -errno. */
+/** pps_output_write - writes @r if it is open or closed ones are wanted. 0 or -errno. */
 int pps_output_write(struct pps_output *o, const struct pps_result *r);
 
 /** pps_output_flush - flushes buffered output (the output thread calls it on a timer). */

@@ -17,6 +17,7 @@
 #include "pps_config.h"
 #include "pps_parse.h"
 #include "pps_scan.h"
+#include "probe/probe_tcp_synscan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -77,9 +78,10 @@ static void check_parse(const uint8_t *data, size_t size, int with_ethernet)
 static int result_eq(const struct pps_result *a, const struct pps_result *b)
 {
 	return a->saddr_h == b->saddr_h && a->daddr_h == b->daddr_h && a->sport_h == b->sport_h &&
-	       a->dport_h == b->dport_h && a->seq_h == b->seq_h && a->ack_h == b->ack_h &&
-	       a->window_h == b->window_h && a->ipid_h == b->ipid_h && a->ttl == b->ttl &&
-	       a->classification == b->classification && a->cooldown == b->cooldown &&
+	       a->dport_h == b->dport_h && a->tcp.seq_h == b->tcp.seq_h && a->tcp.ack_h == b->tcp.ack_h &&
+	       a->tcp.window_h == b->tcp.window_h && a->ipid_h == b->ipid_h && a->ttl == b->ttl &&
+	       a->probe == b->probe && a->classification == b->classification &&
+	       a->cooldown == b->cooldown &&
 	       a->ts_ns == b->ts_ns;
 }
 
@@ -129,8 +131,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(pkts[k].verdict == verdict[k]);
 			/* a genuine SYN-ACK (the seeds hold some) gets a RST of the template's size */
 			if (verdict[k] == PPS_V_SYNACK)
-				CHECK(pps_scan_fill_rst(&burst.scan, &pkts[k].tcp, rst) ==
-				      burst.scan.rst_tmpl.len);
+				CHECK(pps_synscan_fill_rst(&burst.scan, &pkts[k].tcp, rst) ==
+				      pps_synscan_state(&burst.scan)->rst_tmpl.len);
 		}
 		same_results();
 	}

@@ -1,0 +1,372 @@
+/*
+ * The output fields (pps_fields.h). Names and meanings follow ZMap's output fields where
+ * ZMap has them (saddr, sport, daddr, dport, seqnum, acknum, window, ttl, ipid,
+ * classification, success, cooldown, timestamp_str, timestamp_ts, timestamp_us); status and
+ * timestamp_unix are the Redis stream's values (open|closed, seconds.microseconds).
+ */
+#include "pps_fields.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../pps_targets.h"
+#include "../probe/pps_probe.h"
+#include "pps_output.h"
+
+#define NS 1000000000ULL
+
+static void put_uint(struct pps_value *v, uint64_t u)
+{
+	v->kind = PPS_VAL_UINT;
+	v->u = u;
+}
+
+static void put_str(struct pps_value *v, const char *s, size_t len)
+{
+	v->kind = PPS_VAL_STR;
+	v->s = s;
+	v->len = len;
+}
+
+/* Strict decimal in [lo, hi] for the journal's inverse functions. */
+static int get_num(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtoull(s, &end, 10);
+	if (*end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* ---- the fields every probe kind has ---- */
+
+static void get_saddr(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	(void)scratch;
+	v->kind = PPS_VAL_IPV4;
+	v->u = r->saddr_h;
+}
+
+static int set_saddr(struct pps_result *r, const char *t)
+{
+	return pps_parse_ipv4(t, &r->saddr_h) ? -1 : 0;
+}
+
+static void get_daddr(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	(void)scratch;
+	v->kind = PPS_VAL_IPV4;
+	v->u = r->daddr_h;
+}
+
+static void get_sport(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	(void)scratch;
+	put_uint(v, r->sport_h);
+}
+
+static int set_sport(struct pps_result *r, const char *t)
+{
+	uint64_t u;
+
+	if (get_num(t, 1, 65535, &u))
+		return -1;
+	r->sport_h = (uint16_t)u;
+	return 0;
+}
+
+static void get_dport(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	(void)scratch;
+	put_uint(v, r->dport_h);
+}
+
+static void get_ttl(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	(void)scratch;
+	put_uint(v, r->ttl);
+}
+
+static int set_ttl(struct pps_result *r, const char *t)
+{
+	uint64_t u;
+
+	if (get_num(t, 0, 255, &u))
+		return -1;
+	r->ttl = (uint8_t)u;
+	return 0;
+}
+
+static void get_ipid(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	(void)scratch;
+	put_uint(v, r->ipid_h);
+}
+
+static void get_classification(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	const char *c = pps_result_class_name(r);
+
+	(void)scratch;
+	put_str(v, c, strlen(c));
+}
+
+static void get_success(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	(void)scratch;
+	v->kind = PPS_VAL_BOOL;
+	v->u = (uint64_t)pps_result_success(r);
+}
+
+static void get_status(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	(void)scratch;
+	if (pps_result_success(r))
+		put_str(v, "open", 4);
+	else
+		put_str(v, "closed", 6);
+}
+
+/* "open" or "closed": the first class of the result's module with that outcome. */
+static int set_status(struct pps_result *r, const char *t)
+{
+	const struct pps_probe_ops *p = pps_probe_by_id(r->probe);
+	int want = !strcmp(t, "open") ? 1 : !strcmp(t, "closed") ? 0 : -1;
+
+	if (!p || want < 0)
+		return -1;
+	for (unsigned c = 0; c < p->n_classes; c++)
+		if (p->classes[c].success == want) {
+			r->classification = (uint8_t)c;
+			return 0;
+		}
+	return -1;
+}
+
+static void get_cooldown(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	(void)scratch;
+	v->kind = PPS_VAL_BOOL;
+	v->u = r->cooldown != 0;
+}
+
+static void get_timestamp_str(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	pps_output_format_timestamp(r->ts_ns, scratch, PPS_VALUE_SCRATCH);
+	put_str(v, scratch, strlen(scratch));
+}
+
+static void get_timestamp_ts(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	(void)scratch;
+	put_uint(v, r->ts_ns / NS);
+}
+
+static void get_timestamp_us(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	(void)scratch;
+	put_uint(v, (r->ts_ns % NS) / 1000);
+}
+
+/* Unix seconds with microseconds, "1764428184.123456", without printf. */
+static void get_timestamp_unix(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	uint64_t sec = r->ts_ns / NS, us = (r->ts_ns % NS) / 1000;
+	char tmp[20];
+	size_t n = 0, k = 0;
+
+	do {
+		tmp[k++] = (char)('0' + sec % 10);
+		sec /= 10;
+	} while (sec);
+	while (k)
+		scratch[n++] = tmp[--k];
+	scratch[n++] = '.';
+	for (int d = 5; d >= 0; d--) {
+		scratch[n + (size_t)d] = (char)('0' + us % 10);
+		us /= 10;
+	}
+	n += 6;
+	scratch[n] = '\0';
+	put_str(v, scratch, n);
+}
+
+static int set_timestamp_unix(struct pps_result *r, const char *t)
+{
+	char *end;
+	unsigned long long sec, us = 0;
+
+	if (*t < '0' || *t > '9')
+		return -1;
+	sec = strtoull(t, &end, 10);
+	if (*end == '.')
+		us = strtoull(end + 1, &end, 10);
+	if (*end || us > 999999)
+		return -1;
+	r->ts_ns = (uint64_t)sec * NS + (uint64_t)us * 1000;
+	return 0;
+}
+
+/* ---- tcp_synscan ---- */
+
+static void get_seqnum(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	(void)scratch;
+	put_uint(v, r->tcp.seq_h);
+}
+
+static void get_acknum(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	(void)scratch;
+	put_uint(v, r->tcp.ack_h);
+}
+
+static void get_window(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	(void)scratch;
+	put_uint(v, r->tcp.window_h);
+}
+
+#define FIELD(id, help, ...) static const struct pps_field f_##id = { #id, help, get_##id, __VA_ARGS__ }
+
+FIELD(saddr, "the responding target's address", set_saddr);
+FIELD(sport, "the responding target's port", set_sport);
+FIELD(daddr, "our address the response came to", NULL);
+FIELD(dport, "our port the response came to", NULL);
+FIELD(seqnum, "the response's TCP sequence number", NULL);
+FIELD(acknum, "the response's TCP acknowledgment number", NULL);
+FIELD(window, "the response's TCP window", NULL);
+FIELD(ttl, "the response's IP TTL", set_ttl);
+FIELD(ipid, "the response's IP ID", NULL);
+FIELD(classification, "what the response was (the probe module's name for it)", NULL);
+FIELD(success, "1 if the port is open", NULL);
+FIELD(cooldown, "1 if the response came after the last probe was sent", NULL);
+FIELD(timestamp_str, "receive time, ISO 8601 UTC with microseconds", NULL);
+FIELD(timestamp_ts, "receive time, Unix seconds", NULL);
+FIELD(timestamp_us, "receive time, the microseconds within the second", NULL);
+FIELD(status, "open or closed", set_status);
+FIELD(timestamp_unix, "receive time, Unix seconds with microseconds", set_timestamp_unix);
+
+const struct pps_field *const pps_fields_tcp_synscan[PPS_FIELDS_TCP_SYNSCAN_N] = {
+	&f_saddr,	  &f_sport,	   &f_daddr,	     &f_dport,
+	&f_seqnum,	  &f_acknum,	   &f_window,	     &f_ttl,
+	&f_ipid,	  &f_classification, &f_success,     &f_cooldown,
+	&f_timestamp_str, &f_timestamp_ts, &f_timestamp_us, &f_status,
+	&f_timestamp_unix,
+};
+
+/* ---- selection ---- */
+
+static const struct pps_field *find(const struct pps_probe_ops *p, const char *name, size_t len)
+{
+	for (unsigned k = 0; k < p->n_fields; k++)
+		if (strlen(p->fields[k]->name) == len && !strncmp(p->fields[k]->name, name, len))
+			return p->fields[k];
+	return NULL;
+}
+
+int pps_fields_select(const struct pps_probe_ops *probe, const char *spec,
+		      struct pps_field_sel *sel, char *why, size_t whylen)
+{
+	const char *s = spec;
+
+	if (!probe)
+		probe = pps_probe_default();
+	sel->n = 0;
+	if (!strcmp(spec, "*")) {
+		for (unsigned k = 0; k < probe->n_fields && k < PPS_MAX_FIELDS; k++) {
+			sel->f[k] = probe->fields[k];
+			sel->name[k] = probe->fields[k]->name;
+		}
+		sel->n = probe->n_fields < PPS_MAX_FIELDS ? probe->n_fields : PPS_MAX_FIELDS;
+		return 0;
+	}
+	for (;;) {
+		const char *e = strchr(s, ','), *eq;
+		size_t len = e ? (size_t)(e - s) : strlen(s), alen = 0;
+		const struct pps_field *f;
+
+		eq = memchr(s, '=', len);
+		if (eq) { /* alias=field: the field written under another name */
+			alen = (size_t)(eq - s);
+			f = find(probe, eq + 1, len - alen - 1);
+		} else {
+			f = find(probe, s, len);
+		}
+		if (!f) {
+			snprintf(why, whylen, "unknown field '%.*s'%s%s%s", (int)len, s,
+				 probe == pps_probe_default() ? "" : " for probe module ",
+				 probe == pps_probe_default() ? "" : probe->name,
+				 " (--list-output-fields lists them)");
+			return -EINVAL;
+		}
+		for (unsigned i = 0; i < sel->n; i++)
+			if (sel->f[i] == f && !eq) {
+				snprintf(why, whylen, "field '%.*s' given twice", (int)len, s);
+				return -EINVAL;
+			}
+		if (sel->n == PPS_MAX_FIELDS) {
+			snprintf(why, whylen, "more than %d fields", PPS_MAX_FIELDS);
+			return -EINVAL;
+		}
+		sel->f[sel->n] = f;
+		sel->name[sel->n] = f->name;
+		if (eq) {
+			snprintf(sel->alias[sel->n], sizeof(sel->alias[0]), "%.*s", (int)alen, s);
+			sel->name[sel->n] = sel->alias[sel->n];
+		}
+		sel->n++;
+		if (!e)
+			return 0;
+		s = e + 1;
+	}
+}
+
+const char *pps_value_text(const struct pps_value *v, char *buf, size_t *len)
+{
+	switch (v->kind) {
+	case PPS_VAL_STR:
+		*len = v->len;
+		return v->s;
+	case PPS_VAL_IPV4:
+		pps_format_ipv4((uint32_t)v->u, buf);
+		break;
+	case PPS_VAL_BOOL:
+		buf[0] = v->u ? '1' : '0';
+		buf[1] = '\0';
+		break;
+	case PPS_VAL_UINT: {
+		char tmp[20];
+		uint64_t u = v->u;
+		size_t n = 0, k = 0;
+
+		do {
+			tmp[k++] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		while (k)
+			buf[n++] = tmp[--k];
+		buf[n] = '\0';
+		break;
+	}
+	}
+	*len = strlen(buf);
+	return buf;
+}
+
+void pps_fields_list(const struct pps_probe_ops *probe, FILE *out)
+{
+	if (!probe)
+		probe = pps_probe_default();
+	fprintf(out, "output fields of probe module %s (-f NAME,..., or -f '*' for all):\n",
+		probe->name);
+	for (unsigned k = 0; k < probe->n_fields; k++)
+		fprintf(out, "  %-16s %s\n", probe->fields[k]->name, probe->fields[k]->help);
+}
