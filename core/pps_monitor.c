@@ -16,20 +16,6 @@
 /* The Redis sink lives in its own library (meson -Dredis); absent, this is NULL. */
 #pragma weak pps_output_redis_open
 
-double pps_monotonic_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-uint64_t pps_realtime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 const char *pps_stop_reason_name(enum pps_stop_reason r)
 {
 	static const char *const names[] = { "done", "interrupted", "max-runtime", "max-results" };

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "output/pps_output.h"
+#include "pps_clock.h"
 #include "pps_config.h"
 #include "pps_ring.h"
 #include "pps_stats.h"
@@ -73,12 +74,6 @@ int pps_monitor_open_sinks(struct pps_monitor *m, const struct pps_config *cfg, 
 
 /** pps_monitor_close_sinks - closes the sinks without the summary (error paths). */
 void pps_monitor_close_sinks(struct pps_monitor *m);
-
-/** pps_monotonic_s - CLOCK_MONOTONIC in seconds. */
-double pps_monotonic_s(void);
-
-/** pps_realtime_ns - CLOCK_REALTIME in Unix epoch nanoseconds. */
-uint64_t pps_realtime_ns(void);
 
 /**
  * pps_monitor_loop - runs until the cooldown after the last probe has elapsed (or a second

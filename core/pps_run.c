@@ -13,9 +13,9 @@ int pps_run_init(struct pps_run *r, struct pps_scan *s, const struct pps_config 
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	if (n_tx < 1 || n_tx > PPS_RUN_MAX_SENDERS) {
+	if (n_tx < 1 || n_tx > PPS_MAX_SENDERS) {
 		fprintf(err, "%s: %u sender threads: expected 1-%u\n", cfg->prog, n_tx,
-			PPS_RUN_MAX_SENDERS);
+			PPS_MAX_SENDERS);
 		return -EINVAL;
 	}
 	if ((rc = pps_scan_init(s, cfg, src_mac, dst_mac, with_ethernet)) < 0) {

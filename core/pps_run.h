@@ -21,12 +21,11 @@
 #include "pps_scan.h"
 #include "pps_stats.h"
 
-#define PPS_RUN_MAX_SENDERS 64 /* the -T limit */
 
 struct pps_run {
-	struct pps_counters tx_c[PPS_RUN_MAX_SENDERS]; /* sender k's, written by it only */
+	struct pps_counters tx_c[PPS_MAX_SENDERS]; /* sender k's, written by it only */
 	struct pps_counters rx_c;		       /* the receive loop's */
-	uint64_t tx_next[PPS_RUN_MAX_SENDERS];	       /* where sender k stopped (resume) */
+	uint64_t tx_next[PPS_MAX_SENDERS];	       /* where sender k stopped (resume) */
 	unsigned n_tx;				       /* sender threads or lcores */
 	struct pps_ring *results;		       /* receive loop -> monitor (owned) */
 	_Atomic unsigned tx_running;		       /* senders still sending */

@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "app.h"
+#include "io.h"
 
 #define NL_BUF 32768
 
@@ -57,7 +57,7 @@ static ssize_t nl_recv(int fd, char *buf, size_t len)
 	return n < 0 ? -errno : n;
 }
 
-int app_nl_route_get(uint32_t dst_h, int oif, struct app_route *r)
+int io_nl_route_get(uint32_t dst_h, int oif, struct io_route *r)
 {
 	struct {
 		struct nlmsghdr nh;
@@ -128,7 +128,7 @@ out:
 /* Usable neighbour states: the kernel has (or had recently) confirmed the address. */
 #define NUD_USABLE (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP)
 
-int app_nl_neigh_get(int ifindex, uint32_t ip_h, uint8_t mac[6])
+int io_nl_neigh_get(int ifindex, uint32_t ip_h, uint8_t mac[6])
 {
 	struct {
 		struct nlmsghdr nh;

@@ -1,6 +1,7 @@
 /*
- * Device setup for ppscan-pcap: interface facts (ioctl and rtnetlink), the CAP_NET_RAW check,
- * gateway ARP, the libpcap receive handle and the sender sockets. Nothing here runs per probe.
+ * ppscan-pcap's set-up hooks (core/pps_io.h): interface facts (ioctl and rtnetlink), the
+ * CAP_NET_RAW check, the ARP socket of the gateway resolution, the libpcap receive handle,
+ * the sender sockets and the threads. Nothing here runs per probe (io.c does).
  *
  * Sender sockets: AF_PACKET SOCK_RAW bound to the interface with protocol 0, so the socket
  * never receives (packet(7)); PACKET_QDISC_BYPASS hands frames straight to the driver
@@ -21,11 +22,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
-#include "app.h"
+#include "io.h"
 #include "pps_arp.h"
-#include "pps_monitor.h"
 #include "pps_parse.h"
 
 #define ERR(a, ...)                                                                                \
@@ -35,8 +36,21 @@
 		fputc('\n', stderr);                                                               \
 	} while (0)
 
-int app_iface_open(struct app *a)
+static struct pps_io io_state; /* one interface per process */
+
+void pps_io_args(struct pps_app *a, int argc, char **argv, int *app_argc, char ***app_argv)
 {
+	a->io = &io_state;
+	a->io->arp_fd = -1;
+	a->io->ctrl.fd = -1;
+	*app_argc = argc;
+	*app_argv = argv;
+}
+
+/* The interface: index, flags, link type and MAC (SIOCGIF* ioctls), then CAP_NET_RAW. */
+int pps_io_prepare(struct pps_app *a)
+{
+	struct pps_io *io = a->io;
 	const char *ifn = a->cfg.iface;
 	struct ifreq ifr;
 	int fd, rc = 0;
@@ -44,31 +58,30 @@ int app_iface_open(struct app *a)
 	if (strlen(ifn) >= IF_NAMESIZE) {
 		ERR(a, "invalid interface '%s' (from -i/--interface): longer than %d characters",
 		    ifn, IF_NAMESIZE - 1);
-		return -EINVAL;
+		return 2;
 	}
-	snprintf(a->ifname, sizeof(a->ifname), "%s", ifn);
+	snprintf(io->ifname, sizeof(io->ifname), "%s", ifn);
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		rc = -errno;
 		ERR(a, "cannot open a socket: %s", strerror(errno));
-		return rc;
+		return 2;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.ifr_name, a->ifname, sizeof(a->ifname));
+	memcpy(ifr.ifr_name, io->ifname, sizeof(io->ifname));
 	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0) {
 		rc = -errno;
 		ERR(a, "invalid interface '%s' (from -i/--interface): %s", ifn,
 		    errno == ENODEV ? "no such interface" : strerror(errno));
 		goto out;
 	}
-	a->ifindex = ifr.ifr_ifindex;
+	io->ifindex = ifr.ifr_ifindex;
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
 		rc = -errno;
 		ERR(a, "invalid interface '%s' (from -i/--interface): %s", ifn, strerror(errno));
 		goto out;
 	}
-	a->ifflags = (unsigned)(unsigned short)ifr.ifr_flags;
-	if (!(a->ifflags & IFF_UP)) {
+	io->ifflags = (unsigned)(unsigned short)ifr.ifr_flags;
+	if (!(io->ifflags & IFF_UP)) {
 		ERR(a, "invalid interface '%s' (from -i/--interface): the interface is down", ifn);
 		rc = -ENETDOWN;
 		goto out;
@@ -80,16 +93,16 @@ int app_iface_open(struct app *a)
 	}
 	switch (ifr.ifr_hwaddr.sa_family) {
 	case ARPHRD_ETHER:
-		a->link = APP_LINK_ETHER;
+		io->link = IO_LINK_ETHER;
 		memcpy(a->src_mac, ifr.ifr_hwaddr.sa_data, 6);
 		break;
 	case ARPHRD_LOOPBACK:
-		a->link = APP_LINK_LOOPBACK;
+		io->link = IO_LINK_LOOPBACK;
 		break;
 	case ARPHRD_NONE:
 	case ARPHRD_RAWIP:
 	case ARPHRD_PPP:
-		a->link = APP_LINK_RAWIP;
+		io->link = IO_LINK_RAWIP;
 		break;
 	default:
 		ERR(a, "invalid interface '%s' (from -i/--interface): link type %u is neither Ethernet nor raw IP",
@@ -97,7 +110,7 @@ int app_iface_open(struct app *a)
 		rc = -EPROTONOSUPPORT;
 		goto out;
 	}
-	a->with_ethernet = a->link != APP_LINK_RAWIP;
+	a->with_ethernet = io->link != IO_LINK_RAWIP;
 	if (!a->with_ethernet && (a->cfg.have_gw_mac || a->cfg.have_src_mac)) {
 		ERR(a, "'%s' carries bare IP packets without an Ethernet header: %s does not apply",
 		    ifn, a->cfg.have_gw_mac ? "-G/--gateway-mac" : "--source-mac");
@@ -115,15 +128,15 @@ int app_iface_open(struct app *a)
 			    ifn, a->cfg.prog);
 		else
 			ERR(a, "cannot open a packet socket on '%s': %s", ifn, strerror(errno));
-		return rc;
+		return 2;
 	}
 out:
 	close(fd);
-	return rc;
+	return rc ? 2 : 0; /* a bad interface or no privilege: bad input, nothing sent */
 }
 
 /* The first IPv4 address of the interface (SIOCGIFADDR), or 0. */
-static uint32_t iface_addr(const struct app *a)
+static uint32_t iface_addr(const struct pps_io *io)
 {
 	struct ifreq ifr;
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -132,7 +145,7 @@ static uint32_t iface_addr(const struct app *a)
 	if (fd < 0)
 		return 0;
 	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.ifr_name, a->ifname, sizeof(a->ifname));
+	memcpy(ifr.ifr_name, io->ifname, sizeof(io->ifname));
 	ifr.ifr_addr.sa_family = AF_INET;
 	if (ioctl(fd, SIOCGIFADDR, &ifr) == 0)
 		ip = ntohl(((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr.s_addr);
@@ -161,80 +174,63 @@ static int loopback_accepts_local(void)
 	return 0;
 }
 
-/* Sends one ARP frame of op @op_h to @tha / @tpa_h on the ARP socket @fd. */
-static void arp_send(const struct app *a, int fd, uint16_t op_h, const uint8_t tha[6],
-		     uint32_t tpa_h)
+/* The socket of the gateway resolution (pps_io_xmit/recv): ARP frames only. */
+static int arp_open(struct pps_app *a)
 {
-	uint8_t buf[PPS_ARP_FRAME_LEN];
-	uint16_t len = pps_arp_build(buf, op_h, a->src_mac, a->cfg.src_ip_h, tha, tpa_h);
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(ETH_P_ARP),
+				   .sll_ifindex = a->io->ifindex };
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ARP));
 
-	(void)!send(fd, buf, len, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		ERR(a, "cannot open an ARP socket on '%s': %s", a->io->ifname, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	a->io->arp_fd = fd;
+	return 0;
+}
+
+int pps_io_xmit(struct pps_app *a, const uint8_t *frame, uint16_t len)
+{
+	return send(a->io->arp_fd, frame, len, 0) < 0 ? -errno : 0;
+}
+
+size_t pps_io_recv(struct pps_app *a, uint8_t *buf, size_t cap, int wait_ms)
+{
+	struct pollfd pfd = { .fd = a->io->arp_fd, .events = POLLIN };
+	ssize_t n = recv(a->io->arp_fd, buf, cap, MSG_DONTWAIT);
+
+	if (n <= 0 && poll(&pfd, 1, wait_ms) > 0)
+		n = recv(a->io->arp_fd, buf, cap, MSG_DONTWAIT);
+	return n > 0 ? (size_t)n : 0;
 }
 
 /*
- * Asks for @gw_ip_h's MAC with our own ARP requests (once a second, as ppscan does), answering
- * requests for our address meanwhile when the kernel does not. Returns 0 or -ETIMEDOUT.
+ * The source address (-S, else the route's preferred source, else the interface's address),
+ * the source MAC (--source-mac, else the interface's), and the next hop: -G; else the
+ * neighbour entry of --gateway-ip or of the route's gateway; else our own ARP requests
+ * (pps_app_resolve_gateway(), gw_resolve). Returns 0, or -EINVAL after a line about
+ * missing facts.
  */
-static int arp_resolve(struct app *a, uint32_t gw_ip_h, double timeout_s)
+static int iface_facts(struct pps_app *a)
 {
-	static const uint8_t zero[6];
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
-				   .sll_protocol = htons(ETH_P_ARP),
-				   .sll_ifindex = a->ifindex };
-	double deadline = pps_monotonic_s() + timeout_s, next_req = 0;
-	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ARP)), rc = -ETIMEDOUT;
-
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	for (double now; (now = pps_monotonic_s()) < deadline && rc;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		uint8_t buf[256];
-		struct pps_pkt p;
-		ssize_t n;
-
-		if (now >= next_req) {
-			arp_send(a, fd, 1, zero, gw_ip_h);
-			next_req = now + 1.0;
-		}
-		if (poll(&pfd, 1, 100) <= 0)
-			continue;
-		while (rc && (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-			if (pps_parse_frame(buf, (size_t)n, 1, &p) != PPS_PKT_ARP)
-				continue;
-			if (p.arp.op_h == 2 && p.arp.spa_h == gw_ip_h) {
-				memcpy(a->gw_mac, p.arp.sha, 6);
-				rc = 0;
-			} else if (a->answer_arp && p.arp.op_h == 1 &&
-				   p.arp.tpa_h == a->cfg.src_ip_h) {
-				arp_send(a, fd, 2, p.arp.sha, p.arp.spa_h);
-			}
-		}
-	}
-	close(fd);
-	return rc;
-}
-
-int app_iface_facts(struct app *a)
-{
+	struct pps_io *io = a->io;
 	struct pps_config *cfg = &a->cfg;
 	uint32_t first = pps_targets_at(cfg->targets, 0);
-	struct app_route rt, self;
-	char ip[16], ip2[16];
-	int have_rt, rc;
+	struct io_route rt, self;
+	char ip[16];
+	int have_rt;
 
 	pps_format_ipv4(first, ip);
-	have_rt = app_nl_route_get(first, a->ifindex, &rt) == 0;
+	have_rt = io_nl_route_get(first, io->ifindex, &rt) == 0;
 	if (!cfg->have_src_ip) {
-		uint32_t src = have_rt && rt.has_prefsrc ? rt.prefsrc_h : iface_addr(a);
+		uint32_t src = have_rt && rt.has_prefsrc ? rt.prefsrc_h : iface_addr(io);
 
 		if (!src) {
 			ERR(a, "no source address: '%s' (from -i/--interface) has no IPv4 address; give -S/--source-ip",
-			    a->ifname);
+			    io->ifname);
 			return -EINVAL;
 		}
 		/* the parser left 0.0.0.0 as the (only) source: this is the one to use */
@@ -248,161 +244,202 @@ int app_iface_facts(struct app *a)
 		cfg->src_ip_h = src;
 		cfg->have_src_ip = 1;
 	}
-	a->src_is_local = app_nl_route_get(cfg->src_ip_h, 0, &self) == 0 && self.type == RTN_LOCAL;
-	a->answer_arp = a->link == APP_LINK_ETHER && (!a->src_is_local || (a->ifflags & IFF_NOARP));
+	io->src_is_local = io_nl_route_get(cfg->src_ip_h, 0, &self) == 0 && self.type == RTN_LOCAL;
+	if (io->src_is_local)
+		snprintf(a->src_note, sizeof(a->src_note), " (this host's)");
+	/* the kernel answers ARP for its own address, unless the interface does no ARP */
+	a->answer_arp = io->link == IO_LINK_ETHER && (!io->src_is_local || (io->ifflags & IFF_NOARP));
 	if (cfg->have_src_mac)
 		memcpy(a->src_mac, cfg->src_mac, 6);
-	if (a->link == APP_LINK_LOOPBACK && !loopback_accepts_local()) {
+	if (io->link == IO_LINK_LOOPBACK && !loopback_accepts_local()) {
 		ERR(a, "'%s' (from -i/--interface) is the loopback: frames sent on it come back as received packets from a local address, which Linux drops as martians; set sysctl net.ipv4.conf.%s.accept_local=1 to scan through it",
-		    a->ifname, a->ifname);
+		    io->ifname, io->ifname);
 		return -EINVAL;
 	}
-	if (a->link != APP_LINK_ETHER)
-		return 0; /* loopback: zero addresses; raw IP: no link header at all */
-	if (cfg->have_gw_mac) {
-		memcpy(a->gw_mac, cfg->gw_mac, 6);
-		return 0;
-	}
+	if (io->link != IO_LINK_ETHER || cfg->have_gw_mac)
+		return 0; /* loopback: zero addresses; raw IP: no link header; -G: given */
 	if (cfg->have_gw_ip) {
 		a->gw_ip_h = cfg->gw_ip_h;
+		a->gw_origin = "--gateway-ip";
 	} else if (!have_rt) {
 		ERR(a, "no route to %s via '%s' (from -i/--interface): give --gateway-ip or -G/--gateway-mac",
-		    ip, a->ifname);
+		    ip, io->ifname);
 		return -EINVAL;
 	} else if (rt.has_gw) {
 		a->gw_ip_h = rt.gw_h;
+		a->gw_origin = "the routing table";
 	} else if (cfg->targets->n_addresses == 1 && rt.type == RTN_UNICAST) {
 		a->gw_ip_h = first; /* one on-link target is its own next hop */
+		a->gw_origin = "the routing table";
 	} else {
 		ERR(a, "%s is on-link on '%s' (no gateway in the routing table): every probe goes to one next hop; give -G/--gateway-mac or --gateway-ip",
-		    ip, a->ifname);
+		    ip, io->ifname);
 		return -EINVAL;
 	}
-	a->have_gw_ip = 1;
-	if (app_nl_neigh_get(a->ifindex, a->gw_ip_h, a->gw_mac) == 0)
+	if (io_nl_neigh_get(io->ifindex, a->gw_ip_h, a->gw_mac) == 0)
 		return 0;
-	rc = arp_resolve(a, a->gw_ip_h, APP_ARP_TIMEOUT_S);
-	if (rc < 0) {
-		pps_format_ipv4(a->gw_ip_h, ip2);
-		ERR(a, "no ARP reply from gateway %s (from %s) within %.0f s; give -G/--gateway-mac or check the link",
-		    ip2, cfg->have_gw_ip ? "--gateway-ip" : "the routing table", APP_ARP_TIMEOUT_S);
-	}
-	return rc;
+	a->gw_resolve = 1;
+	return arp_open(a) < 0 ? -EIO : 0;
 }
 
-int app_rx_open(struct app *a)
+int pps_io_open(struct pps_app *a)
 {
+	struct pps_io *io = a->io;
+	int rc;
+
+	io->n_tx = a->cfg.sender_threads;
+	io->tx = calloc(io->n_tx, sizeof(*io->tx));
+	if (!io->tx) {
+		ERR(a, "out of memory");
+		return 1;
+	}
+	for (unsigned k = 0; k < io->n_tx; k++)
+		io->tx[k].fd = -1;
+	/* a system call a burst: a sender waits for a whole burst unless it is 20 us away */
+	a->tx_coalesce_ticks = 20000;
+	if ((rc = iface_facts(a)) < 0)
+		return rc == -EINVAL ? 2 : 1;
+	return 0;
+}
+
+/*
+ * The receive handle: libpcap in immediate mode with cfg.pcap_buffer bytes of ring,
+ * nanosecond timestamps, inbound only, and the probe module's BPF filter (pps_probe_bpf():
+ * its responses to our addresses, and ARP requests for them when we answer them).
+ */
+static int rx_open(struct pps_app *a)
+{
+	struct pps_io *io = a->io;
 	const struct pps_config *cfg = &a->cfg;
 	char errbuf[PCAP_ERRBUF_SIZE], filter[4096];
 	struct bpf_program prog;
 	int rc, dlt, want;
 
-	a->rx = pcap_create(a->ifname, errbuf);
-	if (!a->rx) {
-		ERR(a, "cannot capture on '%s': %s", a->ifname, errbuf);
+	io->rx = pcap_create(io->ifname, errbuf);
+	if (!io->rx) {
+		ERR(a, "cannot capture on '%s': %s", io->ifname, errbuf);
 		return -ENODEV;
 	}
-	pcap_set_snaplen(a->rx, APP_RX_SNAPLEN);
-	pcap_set_promisc(a->rx, 0);
-	pcap_set_immediate_mode(a->rx, 1);
-	pcap_set_buffer_size(a->rx, (int)cfg->pcap_buffer);
-	pcap_set_tstamp_precision(a->rx, PCAP_TSTAMP_PRECISION_NANO);
-	rc = pcap_activate(a->rx);
+	pcap_set_snaplen(io->rx, IO_RX_SNAPLEN);
+	pcap_set_promisc(io->rx, 0);
+	pcap_set_immediate_mode(io->rx, 1);
+	pcap_set_buffer_size(io->rx, (int)cfg->pcap_buffer);
+	pcap_set_tstamp_precision(io->rx, PCAP_TSTAMP_PRECISION_NANO);
+	rc = pcap_activate(io->rx);
 	if (rc < 0) {
 		if (rc == PCAP_ERROR_PERM_DENIED)
 			ERR(a, "cannot capture on '%s' (from -i/--interface): missing capability CAP_NET_RAW",
-			    a->ifname);
+			    io->ifname);
 		else
-			ERR(a, "cannot capture on '%s': %s", a->ifname, pcap_geterr(a->rx));
+			ERR(a, "cannot capture on '%s': %s", io->ifname, pcap_geterr(io->rx));
 		return rc == PCAP_ERROR_PERM_DENIED ? -EPERM : -EIO;
 	}
-	dlt = pcap_datalink(a->rx);
+	dlt = pcap_datalink(io->rx);
 	want = a->with_ethernet ? DLT_EN10MB : DLT_RAW;
 	if (dlt != want && !(dlt == DLT_IPV4 && !a->with_ethernet)) {
-		ERR(a, "'%s' captures as %s, expected %s", a->ifname,
+		ERR(a, "'%s' captures as %s, expected %s", io->ifname,
 		    pcap_datalink_val_to_name(dlt), pcap_datalink_val_to_name(want));
 		return -EPROTONOSUPPORT;
 	}
-	pcap_setdirection(a->rx, PCAP_D_IN); /* our own probes never reach the filter */
-	/* the probe module's responses to our addresses (and ARP requests for them) */
+	pcap_setdirection(io->rx, PCAP_D_IN); /* our own probes never reach the filter */
 	if (pps_probe_bpf(cfg, a->answer_arp, filter, sizeof(filter)) < 0) {
 		ERR(a, "BPF filter: more than %zu bytes", sizeof(filter));
 		return -EINVAL;
 	}
-	if (pcap_compile(a->rx, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
-	    pcap_setfilter(a->rx, &prog) < 0) {
-		ERR(a, "BPF filter '%s': %s", filter, pcap_geterr(a->rx));
+	if (pcap_compile(io->rx, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
+	    pcap_setfilter(io->rx, &prog) < 0) {
+		ERR(a, "BPF filter '%s': %s", filter, pcap_geterr(io->rx));
 		return -EINVAL;
 	}
 	pcap_freecode(&prog);
-	if (pcap_setnonblock(a->rx, 1, errbuf) < 0) {
-		ERR(a, "'%s': %s", a->ifname, errbuf);
+	if (pcap_setnonblock(io->rx, 1, errbuf) < 0) {
+		ERR(a, "'%s': %s", io->ifname, errbuf);
 		return -EIO;
 	}
+	for (unsigned k = 0; k < PPS_BURST; k++)
+		io->rxb.frame[k] = io->rxb.slot[k];
 	return 0;
 }
 
 /* A pcap handle that sends (pcap_inject) and keeps nothing it captures: BPF "ret #0". */
-static int tx_open_inject(struct app *a, struct app_tx *t)
+static int tx_open_inject(struct pps_app *a, struct pps_io_txq *t)
 {
 	static struct sock_filter reject[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
 	struct bpf_program none = { .bf_len = 1, .bf_insns = (struct bpf_insn *)reject };
 	char errbuf[PCAP_ERRBUF_SIZE];
 
-	t->pcap = pcap_create(a->ifname, errbuf);
+	t->pcap = pcap_create(a->io->ifname, errbuf);
 	if (!t->pcap || pcap_set_snaplen(t->pcap, 64) || pcap_set_buffer_size(t->pcap, 1 << 16) ||
 	    pcap_activate(t->pcap) < 0 || pcap_setfilter(t->pcap, &none) < 0) {
-		ERR(a, "cannot open '%s' for pcap_inject: %s", a->ifname,
+		ERR(a, "cannot open '%s' for pcap_inject: %s", a->io->ifname,
 		    t->pcap ? pcap_geterr(t->pcap) : errbuf);
 		return -EIO;
 	}
 	return 0;
 }
 
-static int tx_open_ring(struct app *a, struct app_tx *t)
+/*
+ * A TPACKET_V2 TX ring of IO_RING_FRAMES frames, each the tpacket2 header plus the largest
+ * frame, a power of two of at least 256 bytes (so a 64 KiB block holds whole frames).
+ */
+static int tx_open_ring(struct pps_app *a, struct pps_io_txq *t, unsigned frame_max)
 {
-	struct tpacket_req req = {
-		.tp_block_size = 16 * 4096,
-		.tp_frame_size = APP_RING_FRAME,
-		.tp_frame_nr = APP_RING_FRAMES,
-		.tp_block_nr = APP_RING_FRAMES / (16 * 4096 / APP_RING_FRAME),
-	};
+	unsigned frame = 256;
+	struct tpacket_req req;
 	int v2 = TPACKET_V2, one = 1;
 	void *m;
 
+	while (frame < TPACKET_ALIGN(sizeof(struct tpacket2_hdr)) + frame_max)
+		frame *= 2;
+	req = (struct tpacket_req){
+		.tp_block_size = 16 * 4096,
+		.tp_frame_size = frame,
+		.tp_frame_nr = IO_RING_FRAMES,
+		.tp_block_nr = IO_RING_FRAMES / (16 * 4096 / frame),
+	};
 	if (setsockopt(t->fd, SOL_PACKET, PACKET_VERSION, &v2, sizeof(v2)) < 0 ||
 	    setsockopt(t->fd, SOL_PACKET, PACKET_LOSS, &one, sizeof(one)) < 0 ||
 	    setsockopt(t->fd, SOL_PACKET, PACKET_TX_RING, &req, sizeof(req)) < 0) {
 		ERR(a, "'%s': cannot set up a PACKET_TX_RING: %s (try --send-method mmsg)",
-		    a->ifname, strerror(errno));
+		    a->io->ifname, strerror(errno));
 		return -errno;
 	}
 	t->ring_len = (size_t)req.tp_block_size * req.tp_block_nr;
 	m = mmap(NULL, t->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED, t->fd, 0);
 	if (m == MAP_FAILED) {
-		ERR(a, "'%s': cannot map the TX ring: %s", a->ifname, strerror(errno));
+		ERR(a, "'%s': cannot map the TX ring: %s", a->io->ifname, strerror(errno));
 		t->ring_len = 0;
 		return -errno;
 	}
 	t->ring = m;
+	t->frame_size = frame;
 	t->head = 0;
 	return 0;
 }
 
-int app_tx_open(struct app *a, struct app_tx *t, enum pps_send_method method)
+int io_tx_open(struct pps_app *a, struct pps_io_txq *t, enum pps_send_method method,
+	       unsigned frame_max)
 {
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_ifindex = a->ifindex };
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_ifindex = a->io->ifindex };
 	int one = 1, sndbuf = 4 << 20;
 
-	t->a = a;
+	t->io = a->io;
 	t->fd = -1;
-	for (unsigned j = 0; j < APP_BURST; j++)
-		t->slotp[j] = t->slot[j];
+	t->method = method;
+	if (method != PPS_SEND_RING) {
+		t->slots = malloc((size_t)PPS_BURST * frame_max);
+		if (!t->slots) {
+			ERR(a, "out of memory");
+			return -ENOMEM;
+		}
+		for (unsigned j = 0; j < PPS_BURST; j++)
+			t->slot[j] = t->slots + (size_t)j * frame_max;
+	}
 	if (method == PPS_SEND_INJECT)
 		return tx_open_inject(a, t);
 	t->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (t->fd < 0 || bind(t->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-		ERR(a, "cannot open a packet socket on '%s': %s", a->ifname, strerror(errno));
+		ERR(a, "cannot open a packet socket on '%s': %s", a->io->ifname, strerror(errno));
 		return -errno;
 	}
 	/* Best effort: without the bypass (Linux < 3.14) frames go through the qdisc. */
@@ -411,8 +448,8 @@ int app_tx_open(struct app *a, struct app_tx *t, enum pps_send_method method)
 	t->dst = sll;
 	t->dst.sll_protocol = htons(ETH_P_IP); /* skb->protocol, also for headerless links */
 	if (method == PPS_SEND_RING)
-		return tx_open_ring(a, t);
-	for (unsigned j = 0; j < APP_BURST; j++) {
+		return tx_open_ring(a, t, frame_max);
+	for (unsigned j = 0; j < PPS_BURST; j++) {
 		t->iov[j].iov_base = t->slot[j];
 		t->msg[j].msg_hdr.msg_name = &t->dst;
 		t->msg[j].msg_hdr.msg_namelen = sizeof(t->dst);
@@ -422,7 +459,7 @@ int app_tx_open(struct app *a, struct app_tx *t, enum pps_send_method method)
 	return 0;
 }
 
-void app_tx_close(struct app_tx *t)
+void io_tx_close(struct pps_io_txq *t)
 {
 	if (t->ring)
 		munmap(t->ring, t->ring_len);
@@ -433,4 +470,132 @@ void app_tx_close(struct app_tx *t)
 	if (t->pcap)
 		pcap_close(t->pcap);
 	t->pcap = NULL;
+	free(t->slots);
+	t->slots = NULL;
+}
+
+int pps_io_start(struct pps_app *a)
+{
+	struct pps_io *io = a->io;
+	unsigned frame_max = pps_scan_frame_max(&a->scan);
+
+	if (io->arp_fd >= 0) { /* the gateway is resolved: ARP frames are the filter's now */
+		close(io->arp_fd);
+		io->arp_fd = -1;
+	}
+	if (rx_open(a) < 0)
+		return 1;
+	for (unsigned k = 0; k < io->n_tx; k++) {
+		io->tx[k].index = k;
+		if (io_tx_open(a, &io->tx[k], a->cfg.send_method, frame_max) < 0)
+			return 1;
+	}
+	/* the receive thread's control frames: ARP replies and the module's replies */
+	if ((a->answer_arp || !a->cfg.no_rst) &&
+	    io_tx_open(a, &io->ctrl, PPS_SEND_MMSG, frame_max) < 0)
+		return 1;
+	return 0;
+}
+
+void pps_io_describe(struct pps_app *a, char *dev, size_t dev_len, char *threads,
+		     size_t threads_len, char *note, size_t note_len)
+{
+	static const char *const method[] = { [PPS_SEND_RING] = "PACKET_TX_RING",
+					       [PPS_SEND_MMSG] = "sendmmsg",
+					       [PPS_SEND_INJECT] = "pcap_inject" };
+	struct pps_io *io = a->io;
+	char ip[16];
+
+	snprintf(dev, dev_len, "interface %s", io->ifname);
+	snprintf(threads, threads_len, "%u sender thread(s), %s", io->n_tx,
+		 method[a->cfg.send_method]);
+	note[0] = '\0';
+	if (io->src_is_local && io->link == IO_LINK_ETHER) {
+		pps_format_ipv4(a->cfg.src_ip_h, ip);
+		snprintf(note, note_len, "%s is this host's address, so its TCP stack also answers SYN-ACKs with a RST where it has a route back (see README: the kernel's RST)",
+			 ip);
+	}
+}
+
+static void *sender_main(void *arg)
+{
+	struct pps_io_txq *t = arg;
+	struct pps_app *app = t->io->app;
+
+	prctl(PR_SET_TIMERSLACK, 1000UL); /* 1 us: sleeps end close to the burst's deadline */
+	pps_worker(app, PPS_ROLE_TX, t->index);
+	return NULL;
+}
+
+static void *receiver_main(void *arg)
+{
+	pps_worker(arg, PPS_ROLE_RX, 0);
+	return NULL;
+}
+
+int pps_io_launch(struct pps_app *a)
+{
+	struct pps_io *io = a->io;
+	int rc;
+
+	io->app = a;
+	if ((rc = pthread_create(&io->rx_thread, NULL, receiver_main, a)) != 0) {
+		ERR(a, "cannot start the receive thread: %s", strerror(rc));
+		return 1;
+	}
+	io->rx_started = 1;
+	for (; io->started < io->n_tx; io->started++)
+		if ((rc = pthread_create(&io->tx[io->started].thread, NULL, sender_main,
+					 &io->tx[io->started])) != 0) {
+			ERR(a, "cannot start sender thread %u: %s", io->started, strerror(rc));
+			pps_run_stop_tx(&a->run);
+			pps_run_stop_rx(&a->run);
+			pps_io_join(a);
+			return 1;
+		}
+	return 0;
+}
+
+int pps_io_join(struct pps_app *a)
+{
+	struct pps_io *io = a->io;
+	int rc = 0;
+
+	for (unsigned k = 0; k < io->started; k++)
+		pthread_join(io->tx[k].thread, NULL);
+	if (io->rx_started)
+		pthread_join(io->rx_thread, NULL);
+	for (unsigned k = 0; k < io->started && !rc; k++)
+		if (io->tx[k].last_errno) {
+			ERR(a, "sending on %s failed: %s", io->ifname, strerror(io->tx[k].last_errno));
+			rc = 1;
+		}
+	io->started = 0;
+	io->rx_started = 0;
+	return rc;
+}
+
+void pps_io_close(struct pps_app *a)
+{
+	struct pps_io *io = a->io;
+
+	if (!io)
+		return;
+	if (io->tx)
+		for (unsigned k = 0; k < io->n_tx; k++)
+			io_tx_close(&io->tx[k]);
+	free(io->tx);
+	io->tx = NULL;
+	io_tx_close(&io->ctrl);
+	if (io->rx)
+		pcap_close(io->rx);
+	io->rx = NULL;
+	if (io->arp_fd >= 0)
+		close(io->arp_fd);
+	io->arp_fd = -1;
+}
+
+uint64_t pps_io_drops(struct pps_app *a)
+{
+	return atomic_load_explicit(&a->io->nic_drops, memory_order_relaxed);
 }
