@@ -1,7 +1,7 @@
 /*
- * pps_config.h - scan options shared by ppscan (DPDK) and ppscan-pcap: one option table,
- * parsed with getopt_long, validated once; the config is read-only afterwards and passed
- * explicitly (never a global).
+ * pps_config.h - scan options shared by ppscan (DPDK) and ppscan-pcap: one option table
+ * (pps_config.c, a handler per option), parsed with getopt_long, validated once; the config
+ * is read-only afterwards and passed explicitly (never a global).
  */
 #ifndef PPS_CONFIG_H
 #define PPS_CONFIG_H
@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "output/pps_redis_url.h"
 #include "pps_ports.h"
 #include "pps_targets.h"
 #include "pps_template.h"
@@ -108,12 +109,13 @@ struct pps_config {
 	const char *redis_journal; /* --redis-journal; NULL = ./ppscan-<scan_id>.journal */
 	uint64_t redis_maxlen;	   /* --redis-maxlen: XADD MAXLEN ~ N; 0 = keep every entry */
 	uint32_t redis_buffer;	   /* --redis-buffer: results held in memory during an outage */
-	char scan_id[65];	   /* --scan-id, or drawn: YYYYMMDDTHHMMSSZ-xxxxxx (UTC) */
+	char scan_id[PPS_REDIS_KEY_PART_MAX + 1]; /* --scan-id, or drawn: YYYYMMDDTHHMMSSZ-xxxxxx (UTC) */
 	int scan_id_given;
 
 	/* resume and config files */
 	const char *resume_file;	 /* --resume-file: where an interrupted scan saves its state */
 	int resuming;			 /* started with --resume */
+	const char *resume_path;	 /* its file */
 	uint64_t resume_next[PPS_MAX_SENDERS]; /* per sender thread: next index to send */
 	unsigned n_resume_next;
 	const char *eal_args;	 /* "eal" key of a config/resume file (ppscan) */

@@ -11,6 +11,7 @@
 
 #include "../pps_arp.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +200,21 @@ int pps_redis_url_parse(const char *url, struct pps_redis_url *u, char *why, siz
 		if (number(end + 1, strlen(end + 1), DB_MAX, &v))
 			WHY("database '%s' is not a number 0-%lu", end + 1, DB_MAX);
 		u->db = (uint32_t)v;
+	}
+	return 0;
+}
+
+int pps_redis_key_part_check(const char *s, char *why, size_t whylen)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n; i++)
+		if (!isgraph((unsigned char)s[i]))
+			n = 0;
+	if (n == 0 || n > PPS_REDIS_KEY_PART_MAX) {
+		snprintf(why, whylen, "expected 1-%d printable characters without spaces",
+			 PPS_REDIS_KEY_PART_MAX);
+		return -EINVAL;
 	}
 	return 0;
 }

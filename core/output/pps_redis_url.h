@@ -35,6 +35,18 @@ struct pps_redis_url {
  */
 int pps_redis_url_parse(const char *url, struct pps_redis_url *u, char *why, size_t whylen);
 
+/** Longest key part (--redis-prefix, --scan-id) in characters. */
+#define PPS_REDIS_KEY_PART_MAX 64
+
+/**
+ * pps_redis_key_part_check - the one rule for a part of a Redis key name that the scanner
+ * and the identification stage must both accept (--redis-prefix, --scan-id): 1 to
+ * PPS_REDIS_KEY_PART_MAX printable ASCII characters, no space (so a key never needs quoting
+ * in redis-cli and a part cannot hide in the ':' separated name). Returns 0, or -EINVAL with
+ * a reason in @why.
+ */
+int pps_redis_key_part_check(const char *s, char *why, size_t whylen);
+
 /**
  * pps_redis_url_mask - copies @url into @buf (size @len, always NUL-terminated) with the
  * password (everything between the first ':' of the user part and the last '@' of the
