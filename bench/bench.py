@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""bench.py - ppscan beside ZMap, masscan and DPDK's own ceiling, in one run (issue 6).
+"""bench.py - ppscan beside ZMap, masscan and DPDK's own ceiling, in one run.
 
 Run it through bench/run.sh (installs the anchors, builds a release build, reserves
 hugepages). Sections, each writing bench/results/SECTION.csv; BENCHMARKS.md and
@@ -579,7 +579,7 @@ def group(rows, key, val):
 def report(a):
     info = machine(a) if a.sections else json.load(open(os.path.join(RES, "machine.json")))
     L = ["# Benchmarks", "",
-         "Written by `bench/run.sh` (issue 6); every number below comes from the CSV files in "
+         "Written by `bench/run.sh`; every number below comes from the CSV files in "
          "`bench/results/`, measured in one run on one machine. Bold: the median of the runs; "
          "in parentheses: min – max. Ratios are taken run by run (each pair measured back to "
          "back) and then the median.", "",

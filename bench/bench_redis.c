@@ -112,7 +112,7 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	mon.cfg = &cfg;
-	if (pps_monitor_open_sinks(&mon, &cfg, stderr) < 0)
+	if (pps_outputs_open(&mon, &cfg, stderr) < 0)
 		return 2;
 	p.ring = pps_ring_new(cfg.rx_ring);
 	p.n = n;

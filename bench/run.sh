@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run.sh - every benchmark of issue 6 in one command: ppscan beside ZMap, masscan and DPDK's
+# run.sh - every benchmark in one command: ppscan beside ZMap, masscan and DPDK's
 # own ceiling (dpdk-testpmd txonly) on this machine, in the same run. Writes BENCHMARKS.md
 # (top level), bench/results/*.csv and bench/results/chart.png. About 15-25 minutes.
 #

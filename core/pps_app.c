@@ -95,7 +95,7 @@ int pps_app_main(enum pps_backend backend, int argc, char **argv)
 	}
 	/* the sinks before the device: a bad path or URL is bad input (exit 2) */
 	a->mon.cfg = &a->cfg;
-	if (pps_monitor_open_sinks(&a->mon, &a->cfg, stderr) < 0) {
+	if (pps_outputs_open(&a->mon, &a->cfg, stderr) < 0) {
 		pps_config_free(&a->cfg);
 		return 2;
 	}
@@ -149,7 +149,7 @@ out_run:
 	pps_run_fini(&a->run, &a->scan);
 out:
 	pps_io_close(a);
-	pps_monitor_close_sinks(&a->mon); /* no-op after pps_monitor_finish() */
+	pps_outputs_close(&a->mon); /* no-op after pps_monitor_finish() */
 	pps_config_free(&a->cfg);
 	return exit_code;
 }

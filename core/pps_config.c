@@ -37,7 +37,6 @@ struct pps_parse {
 	struct pps_config *cfg;
 	const char *label;	  /* the current option as "-r/--rate" or "--shard" */
 	const char *ports_spec;	  /* -p, parsed once the table is done */
-	int have_rate;		  /* -r given (conflicts with -B) */
 	double max_targets_pct;	  /* -n P% */
 	int fields_at;		  /* argument index of -f (for the error's origin) */
 	int list;		  /* --list-probe-modules 1, --list-output-fields 2 */
@@ -176,13 +175,12 @@ static int set_top_ports(struct pps_parse *p, const struct pps_opt *o, const cha
 	return 0;
 }
 
-static int set_rate(struct pps_parse *p, const struct pps_opt *o, const char *v)
+/* A decimal number (fractions allowed) within [dmin, dmax] into a double field. */
+static int set_double(struct pps_parse *p, const struct pps_opt *o, const char *v)
 {
-	(void)o;
-	if (pps_parse_double(v, 0, 1e10, &p->cfg->rate_pps))
-		return pps_parse_bad(p, "invalid rate '%s' (from %s): expected probes per second, 0 to 1e10",
-				     v, p->label);
-	p->have_rate = 1;
+	if (pps_parse_double(v, o->dmin, o->dmax, FIELD(p, o, double)))
+		return pps_parse_bad(p, "invalid %s '%s' (from %s): expected %s", o->what, v, p->label,
+				     o->expect);
 	return 0;
 }
 
@@ -238,24 +236,6 @@ static int set_max_targets(struct pps_parse *p, const struct pps_opt *o, const c
 		return pps_parse_bad(p, "invalid target count '%s' (from %s): expected N >= 1 or a percentage",
 				     v, p->label);
 	p->max_targets_pct = 0;
-	return 0;
-}
-
-static int set_runtime(struct pps_parse *p, const struct pps_opt *o, const char *v)
-{
-	(void)o;
-	if (pps_parse_double(v, 1e-3, 1e9, &p->cfg->max_runtime_s))
-		return pps_parse_bad(p, "invalid runtime '%s' (from %s): expected seconds above 0", v,
-				     p->label);
-	return 0;
-}
-
-static int set_cooldown(struct pps_parse *p, const struct pps_opt *o, const char *v)
-{
-	(void)o;
-	if (pps_parse_double(v, 0, 86400, &p->cfg->cooldown_s))
-		return pps_parse_bad(p, "invalid cooldown '%s' (from %s): expected seconds, 0 to 86400",
-				     v, p->label);
 	return 0;
 }
 
@@ -554,6 +534,7 @@ static int set_version(struct pps_parse *p, const struct pps_opt *o, const char 
 	{ { name, has, NULL, val }, be, arg, help, set, __VA_ARGS__ }
 #define UINT(field, min, max, what) \
 	OFF(field), min, max, what, 1, sizeof(((struct pps_config *)0)->field)
+#define DOUBLE(field, lo, hi, what, expect) OFF(field), 0, 0, what, 1, 0, lo, hi, expect
 #define FILEKEY 0, 0, 0, NULL, 1
 #define NOFILE 0, 0, 0, NULL, 0
 
@@ -574,15 +555,15 @@ const struct pps_opt pps_opts[] = {
 	    OFF(list_of_ips_file), 0, 0, NULL, 1),
 	OPT("rate", REQ, 'r', BOTH, "PPS",
 	    "send rate in probes per second, fractions allowed (default 10000; 0 = no limit)",
-	    set_rate, FILEKEY),
+	    set_double, DOUBLE(rate_pps, 0, 1e10, "rate", "probes per second, 0 to 1e10")),
 	OPT("bandwidth", REQ, 'B', BOTH, "BPS",
 	    "send rate in bits per second, K/M/G suffixes (instead of -r)", set_bandwidth, FILEKEY),
 	OPT("max-targets", REQ, 'n', BOTH, "N|P%",
 	    "probe only N targets (address x port), or P percent of the target space",
 	    set_max_targets, FILEKEY),
 	OPT("max-runtime", REQ, 't', BOTH, "SECS",
-	    "stop sending after SECS seconds (then cool down and save a resume file)", set_runtime,
-	    FILEKEY),
+	    "stop sending after SECS seconds (then cool down and save a resume file)", set_double,
+	    DOUBLE(max_runtime_s, 1e-3, 1e9, "runtime", "seconds above 0")),
 	OPT("max-results", REQ, 'N', BOTH, "N", "stop after N results", set_u64,
 	    OFF(max_results), 1, 0, "result count", 1),
 	OPT("probes", REQ, 'P', BOTH, "N", "probes per target, spread over N passes (default 1)",
@@ -632,9 +613,10 @@ const struct pps_opt pps_opts[] = {
 	    "TX threads or lcores, each with its own queue and slice (default 1)", set_uint,
 	    UINT(sender_threads, 1, PPS_MAX_SENDERS, "sender thread count")),
 	OPT("cooldown", REQ, 'c', BOTH, "SECS",
-	    "seconds to wait for responses after the last probe (default 8)", set_cooldown,
-	    FILEKEY),
-	OPT("cooldown-time", REQ, 'c', BOTH, NULL, NULL, set_cooldown, FILEKEY), /* ZMap's name */
+	    "seconds to wait for responses after the last probe (default 8)", set_double,
+	    DOUBLE(cooldown_s, 0, 86400, "cooldown", "seconds, 0 to 86400")),
+	OPT("cooldown-time", REQ, 'c', BOTH, NULL, NULL, set_double, /* ZMap's name */
+	    DOUBLE(cooldown_s, 0, 86400, "cooldown", "seconds, 0 to 86400")),
 	OPT("output-file", REQ, 'o', BOTH, "FILE", "write results to FILE (default: stdout; appends)",
 	    set_file, OFF(output_file), 0, 0, NULL, 1),
 	OPT("output-module", REQ, 'O', BOTH, "FORMAT", "csv or json (one JSON object a line)",
@@ -750,8 +732,6 @@ void pps_config_free(struct pps_config *cfg)
 			free(cfg->origin[i]);
 	free(cfg->origin);
 	cfg->origin = NULL;
-	free(cfg->file_text);
-	cfg->file_text = NULL;
 }
 
 static void defaults(struct pps_config *cfg, enum pps_backend backend)
@@ -1004,7 +984,7 @@ static int finish_scan(struct pps_parse *p)
 	const int sends = !cfg->dryrun && !cfg->dump_config;
 
 	if (cfg->bandwidth_bps > 0) {
-		if (p->have_rate)
+		if (cfg->given[pps_opt_find('r') - pps_opts])
 			return pps_parse_bad(p, "give -r/--rate or -B/--bandwidth, not both");
 		cfg->rate_pps = cfg->bandwidth_bps / (8.0 * pps_config_probe_frame_bytes(cfg));
 	}

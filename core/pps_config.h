@@ -85,7 +85,7 @@ struct pps_config {
 	int dryrun;	   /* --dryrun: print probes instead of sending */
 	unsigned rx_ring;  /* results ring capacity */
 
-	/* target space (issue: lists, blocklists) */
+	/* target space: lists and blocklists */
 	const char *allowlist_file;   /* -w */
 	const char *blocklist_file;   /* -b; NULL = the embedded default (data/blocklist.conf) */
 	const char *list_of_ips_file; /* -I */
@@ -103,7 +103,7 @@ struct pps_config {
 	const char *status_json_file;	 /* --status-json: one JSON object a second */
 	const char *metadata_file;	 /* -m: JSON summary at the end */
 
-	/* Redis sink (out_redis.c; keys {prefix}:{scan_id}:results|meta|seen, {prefix}:scans) */
+	/* Redis sink (out_redis.h; keys {prefix}:{scan_id}:results|batches|meta, {prefix}:scans) */
 	const char *redis_url;	   /* --redis, syntax checked here; NULL = no Redis */
 	const char *redis_prefix;  /* --redis-prefix, default "ppscan" */
 	const char *redis_journal; /* --redis-journal; NULL = ./ppscan-<scan_id>.journal */
@@ -123,7 +123,6 @@ struct pps_config {
 	int n_target_args;
 	const char **target_args; /* owned array; strings owned by argv or the file buffer */
 	const char *given[PPS_MAX_OPTS]; /* last raw value of each option, for --dump-config */
-	char *file_text;		 /* owned: text of the -C/--resume file */
 	char **file_argv;		 /* owned: expanded argument vector */
 	char **origin;			 /* owned: "FILE:LINE" per expanded argument or NULL */
 };

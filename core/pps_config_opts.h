@@ -63,6 +63,8 @@ struct pps_opt {
 	const char *what;  /* set_uint's noun: "invalid WHAT 'V' (from OPTION): expected MIN-MAX" */
 	int file_key;	   /* 1: may be a key of a -C/--resume file */
 	size_t size;	   /* set_uint: bytes of the field */
+	double dmin, dmax; /* set_double's bounds */
+	const char *expect; /* set_double: what the message says is expected */
 };
 
 extern const struct pps_opt pps_opts[];

@@ -4,7 +4,9 @@
  * I/O such as Redis every round), print the status line once a second (and hand the
  * counters to the sinks' progress()), notice the end of sending, run the cooldown, and at
  * the end tell the sinks the final state, close them and print the summary.
- * The backend supplies its counters and device drop count through two callbacks.
+ * The run supplies its counters and stop requests through callbacks (pps_run_attach()).
+ * The files and sinks are opened by pps_outputs.h, the end records written by
+ * pps_metadata.h.
  */
 #ifndef PPS_MONITOR_H
 #define PPS_MONITOR_H
@@ -63,19 +65,6 @@ struct pps_monitor {
 const char *pps_stop_reason_name(enum pps_stop_reason r);
 
 /**
- * pps_monitor_open_sinks - opens every sink @cfg asks for into @m->sinks: the -o/-O/-f
- * file sink (stdout by default, but with --redis only when -o is given) and the Redis sink
- * (--redis: connects and checks the server now; "built without Redis support" if the
- * ppscore_redis library is not linked in). Both backends get them from here. On error
- * prints one line naming the bad value and its option on @err, closes what was opened, and
- * returns -errno; the caller exits 2 before sending anything.
- */
-int pps_monitor_open_sinks(struct pps_monitor *m, const struct pps_config *cfg, FILE *err);
-
-/** pps_monitor_close_sinks - closes the sinks without the summary (error paths). */
-void pps_monitor_close_sinks(struct pps_monitor *m);
-
-/**
  * pps_monitor_loop - runs until the cooldown after the last probe has elapsed (or a second
  * SIGINT). Sleeps 1 ms between rounds; never blocks the RX path (it only pops the ring).
  * Call it after the TX/RX threads have started; stop them when it returns.
@@ -88,5 +77,8 @@ void pps_monitor_loop(struct pps_monitor *m);
  * cut short (SIGINT, -t), the resume file. Returns 0, or the first error (-errno).
  */
 int pps_monitor_finish(struct pps_monitor *m);
+
+#include "pps_metadata.h"
+#include "pps_outputs.h"
 
 #endif /* PPS_MONITOR_H */

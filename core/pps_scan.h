@@ -161,7 +161,7 @@ enum pps_parse_kind pps_scan_rx(struct pps_scan *s, const uint8_t *frame, uint32
 
 /**
  * pps_scan_rx_skip - counts frame @k of parse kind @kind that the module does not judge:
- * malformed, or not ours (c->other; an ARP frame also noted in *@arp for the control path).
+ * malformed, or not ours (c->not_ours; an ARP frame also noted in *@arp for the control path).
  */
 static inline void pps_scan_rx_skip(struct pps_counters *c, enum pps_parse_kind kind, unsigned k,
 				    uint64_t *arp)
@@ -170,7 +170,7 @@ static inline void pps_scan_rx_skip(struct pps_counters *c, enum pps_parse_kind 
 		pps_counter_add(&c->malformed, 1);
 		return;
 	}
-	pps_counter_add(&c->other, 1);
+	pps_counter_add(&c->not_ours, 1);
 	if (kind == PPS_PKT_ARP)
 		*arp |= 1ULL << k;
 }
@@ -178,7 +178,7 @@ static inline void pps_scan_rx_skip(struct pps_counters *c, enum pps_parse_kind 
 /** pps_scan_rx_reject - counts a frame the module judged not to be a result (@v). */
 static inline void pps_scan_rx_reject(struct pps_counters *c, enum pps_verdict v)
 {
-	pps_counter_add(v == PPS_V_NOT_OURS ? &c->other : &c->invalid, 1);
+	pps_counter_add(v == PPS_V_NOT_OURS ? &c->not_ours : &c->invalid, 1);
 }
 
 /**

@@ -21,7 +21,7 @@ void pps_totals_sum(struct pps_totals *t, const struct pps_counters *c, size_t n
 		t->dup += LD(c[i].dup);
 		t->invalid += LD(c[i].invalid);
 		t->malformed += LD(c[i].malformed);
-		t->other += LD(c[i].other);
+		t->not_ours += LD(c[i].not_ours);
 		t->ring_full += LD(c[i].ring_full);
 		t->rst += LD(c[i].rst);
 		t->rst_lost += LD(c[i].rst_lost);
@@ -44,7 +44,7 @@ void pps_totals_collect(struct pps_totals *t, const struct pps_counters *tx, siz
 	t->dup = r.dup;
 	t->invalid = r.invalid;
 	t->malformed = r.malformed;
-	t->other = r.other;
+	t->not_ours = r.not_ours;
 	t->ring_full = r.ring_full;
 	t->rst += r.rst; /* RSTs may leave from a sender's queue or from the receive loop */
 	t->rst_lost += r.rst_lost;
@@ -154,7 +154,7 @@ void pps_summary_print(FILE *out, const char *prog, const struct pps_totals *t, 
 		"%s:   malformed %" PRIu64 ", not ours %" PRIu64 ", NIC drops %" PRIu64
 		", results lost (ring full) %" PRIu64 "\n",
 		prog, seed, elapsed_s, prog, t->sent, t->recv, t->valid, prog, t->open, t->closed,
-		t->invalid, t->dup, prog, t->malformed, t->other, t->nic_drops, t->ring_full);
+		t->invalid, t->dup, prog, t->malformed, t->not_ours, t->nic_drops, t->ring_full);
 	if (rst_off)
 		fprintf(out, "%s:   RSTs to close half-open connections: off (--no-rst)\n", prog);
 	else

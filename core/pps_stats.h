@@ -25,7 +25,7 @@ struct pps_counters {
 	_Atomic uint64_t dup;		    /* valid repeats (retransmitted SYN-ACKs, ...) */
 	_Atomic uint64_t invalid;	    /* addressed to us, failed validation */
 	_Atomic uint64_t malformed;	    /* truncated / inconsistent headers */
-	_Atomic uint64_t other;		    /* not for us: other hosts, protocols, our own probes */
+	_Atomic uint64_t not_ours;	    /* not for us: other hosts, protocols, our own probes */
 	_Atomic uint64_t ring_full;	    /* results lost because the output ring was full */
 	_Atomic uint64_t rst;		    /* RSTs sent to close half-open connections */
 	_Atomic uint64_t rst_lost;	    /* RSTs not sent (no buffer, queue or device room) */
@@ -40,7 +40,7 @@ static inline void pps_counter_add(_Atomic uint64_t *c, uint64_t n)
 
 /** A plain snapshot of summed counters plus the device's drop count. */
 struct pps_totals {
-	uint64_t sent, tx_full, recv, valid, open, closed, dup, invalid, malformed, other,
+	uint64_t sent, tx_full, recv, valid, open, closed, dup, invalid, malformed, not_ours,
 		ring_full, rst, rst_lost;
 	uint64_t nic_drops; /* rte_eth_stats imissed + rx_nombuf, or pcap ps_drop + ps_ifdrop */
 };

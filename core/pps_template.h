@@ -20,7 +20,7 @@
 #define PPS_TEMPLATE_MAX 128
 #define PPS_ETH_MIN_FRAME 60 /* without FCS; shorter frames are zero-padded */
 
-/** TCP option layouts, byte-exact to ZMap's presets (shared/REFERENCE.md). */
+/** TCP option layouts, byte-exact to ZMap's presets (its src/probe_modules/packet.c). */
 enum pps_tcp_options {
 	PPS_TCPOPT_SMALLEST = 0, /* MSS */
 	PPS_TCPOPT_WINDOWS,	 /* MSS, NOP, WS, NOP, NOP, SACK-permitted */

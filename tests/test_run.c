@@ -194,7 +194,7 @@ static int status_rows_after_finish(int change)
 	cr_assert_eq(pps_run_init(&r, &s, &cfg, zero_mac, zero_mac, 1, NULL, NULL, stderr), 0);
 	pps_run_attach(&r, &m, &s);
 	m.cfg = &cfg;
-	cr_assert_eq(pps_monitor_open_sinks(&m, &cfg, stderr), 0);
+	cr_assert_eq(pps_outputs_open(&m, &cfg, stderr), 0);
 	pps_counter_add(&r.tx_c[0].sent, 16);
 	m.t0 = pps_monotonic_s() - 2;
 	m.totals(m.ctx, &m.last); /* as the loop leaves it after its last tick */

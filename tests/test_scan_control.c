@@ -1,5 +1,5 @@
 /*
- * Scan control (issue 5) without root or a device: coverage exactly once under shards x
+ * Scan control without root or a device: coverage exactly once under shards x
  * sender threads x probes, block/allowlist semantics and file parsing, huge target spaces,
  * top ports, bandwidth, limits, source address lists, source-port wrap, resume union,
  * config file round trip, and one clear error (exit code 2) for bad values of every option.
@@ -513,7 +513,7 @@ Test(scan_control, config_file_errors_name_file_and_line, .init = mk_tmp, .fini 
 	parse_bad(ARGV("--resume", "/nonexistent/paused.conf"), "/nonexistent/paused.conf");
 }
 
-/* Every option of this issue rejects a bad value with one line naming it. */
+/* Every scan-control option rejects a bad value with one line naming it. */
 Test(scan_control, bad_values_name_value_and_option)
 {
 	static const struct {
@@ -574,7 +574,7 @@ Test(scan_control, output_files_checked_at_start, .init = mk_tmp, .fini = rm_tmp
 			    "/dev/null", "-o", same, "-u", same, "198.18.0.1"));
 	memset(&m, 0, sizeof(m));
 	e = open_memstream(&err, &len);
-	cr_assert_lt(pps_monitor_open_sinks(&m, &cfg, e), 0);
+	cr_assert_lt(pps_outputs_open(&m, &cfg, e), 0);
 	fclose(e);
 	cr_assert(strstr(err, "named by both -o/--output-file and -u/--status-updates-file"), "%s", err);
 	free(err);
@@ -584,7 +584,7 @@ Test(scan_control, output_files_checked_at_start, .init = mk_tmp, .fini = rm_tmp
 			    "/dev/null", "-o", (char *)csv, "198.18.0.1"));
 	memset(&m, 0, sizeof(m));
 	e = open_memstream(&err, &len);
-	cr_assert_lt(pps_monitor_open_sinks(&m, &cfg, e), 0);
+	cr_assert_lt(pps_outputs_open(&m, &cfg, e), 0);
 	fclose(e);
 	cr_assert(strstr(err, "has the header 'saddr'"), "%s", err);
 	free(err);
@@ -594,7 +594,7 @@ Test(scan_control, output_files_checked_at_start, .init = mk_tmp, .fini = rm_tmp
 			    "/dev/null", "-m", "/nonexistent/meta.json", "198.18.0.1"));
 	memset(&m, 0, sizeof(m));
 	e = open_memstream(&err, &len);
-	cr_assert_lt(pps_monitor_open_sinks(&m, &cfg, e), 0);
+	cr_assert_lt(pps_outputs_open(&m, &cfg, e), 0);
 	fclose(e);
 	cr_assert(strstr(err, "'/nonexistent/meta.json' (from -m/--metadata-file)"), "%s", err);
 	free(err);
@@ -603,7 +603,7 @@ Test(scan_control, output_files_checked_at_start, .init = mk_tmp, .fini = rm_tmp
 			    "/dev/null", "--resume-file", dir, "198.18.0.1"));
 	memset(&m, 0, sizeof(m));
 	e = open_memstream(&err, &len);
-	cr_assert_lt(pps_monitor_open_sinks(&m, &cfg, e), 0);
+	cr_assert_lt(pps_outputs_open(&m, &cfg, e), 0);
 	fclose(e);
 	cr_assert(strstr(err, "(from --resume-file): it is a directory"), "%s", err);
 	free(err);

@@ -65,7 +65,7 @@ Test(stats, totals_sum)
 		pps_counter_add(&c[i].dup, 1);
 		pps_counter_add(&c[i].invalid, 4);
 		pps_counter_add(&c[i].malformed, 6);
-		pps_counter_add(&c[i].other, 7);
+		pps_counter_add(&c[i].not_ours, 7);
 		pps_counter_add(&c[i].ring_full, 8);
 	}
 	pps_totals_sum(&t, c, 3);
@@ -78,7 +78,7 @@ Test(stats, totals_sum)
 	cr_assert_eq(t.dup, 3);
 	cr_assert_eq(t.invalid, 12);
 	cr_assert_eq(t.malformed, 18);
-	cr_assert_eq(t.other, 21);
+	cr_assert_eq(t.not_ours, 21);
 	cr_assert_eq(t.ring_full, 24);
 	cr_assert_eq(t.nic_drops, 77, "device drops are not the counters' to overwrite");
 	pps_totals_sum(&t, c, 1);
@@ -248,7 +248,7 @@ Test(stats, summary)
 	t.invalid = 3;
 	t.dup = 2;
 	t.malformed = 1;
-	t.other = 6;
+	t.not_ours = 6;
 	t.nic_drops = 4;
 	t.ring_full = 5;
 	t.rst = 19;

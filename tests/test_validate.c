@@ -267,7 +267,7 @@ static void expect_counters(const struct pps_counters *c, uint64_t recv, uint64_
 	cr_assert_eq(t.dup, dup, "dup %llu", (unsigned long long)t.dup);
 	cr_assert_eq(t.invalid, invalid, "invalid %llu", (unsigned long long)t.invalid);
 	cr_assert_eq(t.malformed, malformed, "malformed %llu", (unsigned long long)t.malformed);
-	cr_assert_eq(t.other, other, "other %llu", (unsigned long long)t.other);
+	cr_assert_eq(t.not_ours, other, "other %llu", (unsigned long long)t.not_ours);
 	cr_assert_eq(t.ring_full, ring_full, "ring_full %llu", (unsigned long long)t.ring_full);
 }
 

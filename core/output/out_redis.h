@@ -1,7 +1,8 @@
 /*
- * out_redis.h - the Redis sink (out_redis.c, library ppscore_redis, built when meson finds
- * hiredis: -Dredis=auto|enabled). The base core links no hiredis: pps_monitor.c refers to
- * pps_output_redis_open() weakly and says "built without Redis support" when it is absent.
+ * out_redis.h - the Redis sink (out_redis.c and out_redis_journal.c, library ppscore_redis,
+ * built when meson finds hiredis: -Dredis=auto|enabled, which then defines PPS_HAVE_HIREDIS
+ * for everything that uses core). The base core links no hiredis: without PPS_HAVE_HIREDIS,
+ * pps_outputs.c says "built without Redis support" instead of calling the sink.
  *
  * Keys, with P = --redis-prefix (default "ppscan") and S = the scan id (--scan-id):
  *   P:S:results  stream; one entry per (address, port) and scan, fields

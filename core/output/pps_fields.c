@@ -175,19 +175,14 @@ static void get_timestamp_us(const struct pps_result *r, struct pps_value *v, ch
 	put_uint(v, (r->ts_ns % NS) / 1000);
 }
 
+static size_t put_decimal(char *buf, uint64_t u);
+
 /* Unix seconds with microseconds, "1764428184.123456", without printf. */
 static void get_timestamp_unix(const struct pps_result *r, struct pps_value *v, char *scratch)
 {
-	uint64_t sec = r->ts_ns / NS, us = (r->ts_ns % NS) / 1000;
-	char tmp[20];
-	size_t n = 0, k = 0;
+	uint64_t us = (r->ts_ns % NS) / 1000;
+	size_t n = put_decimal(scratch, r->ts_ns / NS);
 
-	do {
-		tmp[k++] = (char)('0' + sec % 10);
-		sec /= 10;
-	} while (sec);
-	while (k)
-		scratch[n++] = tmp[--k];
 	scratch[n++] = '.';
 	for (int d = 5; d >= 0; d--) {
 		scratch[n + (size_t)d] = (char)('0' + us % 10);
@@ -329,35 +324,45 @@ int pps_fields_select(const struct pps_probe_ops *probe, const char *spec,
 	}
 }
 
+/* @u in decimal at @buf, without printf (a sink formats several numbers per result). */
+static size_t put_decimal(char *buf, uint64_t u)
+{
+	char tmp[20];
+	size_t n = 0, k = 0;
+
+	do {
+		tmp[k++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	while (k)
+		buf[n++] = tmp[--k];
+	return n;
+}
+
 const char *pps_value_text(const struct pps_value *v, char *buf, size_t *len)
 {
+	size_t n = 0;
+
 	switch (v->kind) {
 	case PPS_VAL_STR:
 		*len = v->len;
 		return v->s;
 	case PPS_VAL_IPV4:
-		pps_format_ipv4((uint32_t)v->u, buf);
+		for (int sh = 24; sh >= 0; sh -= 8) {
+			n += put_decimal(buf + n, (v->u >> sh) & 0xff);
+			if (sh)
+				buf[n++] = '.';
+		}
 		break;
 	case PPS_VAL_BOOL:
-		buf[0] = v->u ? '1' : '0';
-		buf[1] = '\0';
+		buf[n++] = v->u ? '1' : '0';
 		break;
-	case PPS_VAL_UINT: {
-		char tmp[20];
-		uint64_t u = v->u;
-		size_t n = 0, k = 0;
-
-		do {
-			tmp[k++] = (char)('0' + u % 10);
-			u /= 10;
-		} while (u);
-		while (k)
-			buf[n++] = tmp[--k];
-		buf[n] = '\0';
+	case PPS_VAL_UINT:
+		n = put_decimal(buf, v->u);
 		break;
 	}
-	}
-	*len = strlen(buf);
+	buf[n] = '\0';
+	*len = n;
 	return buf;
 }
 

@@ -101,6 +101,8 @@ struct pps_probe_ops {
 	const struct pps_field *const *fields; /* its output fields (output/pps_fields.c), the
 						  common ones included, in -f '*' order */
 	unsigned n_fields;
+	const char *stream_fields; /* its fields in the Redis stream after ip, port, status, ttl,
+				      ts ("name=field,..."), NULL for none; each needs a set() */
 
 	/* Option time: checks cfg->probe_args (--probe-args). 0, or -EINVAL with a reason. */
 	int (*check_args)(const struct pps_config *cfg, char *why, size_t whylen);
