@@ -113,8 +113,6 @@ void pps_scan_targets_burst(const struct pps_scan *s, uint64_t j0, uint64_t stri
 	 * from *s in every iteration */
 	const struct pps_fastdiv div_ports = s->div_ports, div_sports = s->div_sports;
 	const uint16_t *plist = s->ports->list;
-	const int one_range = s->targets->n_ranges == 1;
-	const uint32_t first_h = one_range ? s->targets->ranges[0].first_h : 0;
 	const uint32_t src_ip_h = s->src_ip_h;
 	const uint16_t sport_first_h = s->sport_first_h;
 	unsigned k0 = 0;
@@ -131,9 +129,9 @@ void pps_scan_targets_burst(const struct pps_scan *s, uint64_t j0, uint64_t stri
 			r[k] = pps_fastdiv_divmod(&s->div_sel, j0 + k * stride, &i[k]);
 	pps_perm_apply_burst(&s->perm, i, t, n);
 #if PPS_HAVE_AVX512_CODE
-	if (one_range && pps_cpu_has_avx512())
-		k0 = split_one_range_avx512(t, n, &div_ports, first_h, plist, tb->dst_ip_h,
-					    tb->dst_port_h);
+	if (s->targets->n_ranges == 1 && pps_cpu_has_avx512())
+		k0 = split_one_range_avx512(t, n, &div_ports, s->targets->ranges[0].first_h, plist,
+					    tb->dst_ip_h, tb->dst_port_h);
 #endif
 	/* the rest (or all): pps_targets_at() is a sum for one block, else a search */
 	for (unsigned k = k0; k < n; k++) {

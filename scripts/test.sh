@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh - every test suite on a fresh Debian 12 machine, as root: installs packages, starts
 # Redis (unix socket in a temp dir), reserves hugepages, builds, and runs `meson test`
-# (unit suites, then the lab end-to-end suites, which build their own network namespaces).
+# (unit suites, then the lab end-to-end suites, which build their own network namespaces),
+# then the unit suites under sanitizers, the fuzzer, and warning-free builds (gcc, clang).
 # Ends with the line "N passed, N failed"; exits non-zero if any test failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,8 +52,17 @@ ninja -C "$ASAN_BUILD" >/dev/null &&
 fuzz_rc=0
 scripts/fuzz.sh "${PPS_FUZZ_SECONDS:-60}" || fuzz_rc=1
 ((fuzz_rc == 0)) || rc=1
+# Every target again with -Dwerror=true at warning level 2, under gcc and under clang: a
+# warning either compiler gives is a failure.
+werror_rc=
+for cc in gcc clang; do
+	dir=${PPS_WERROR_BUILD_DIR:-build-werror}-$cc
+	[[ -f $dir/build.ninja ]] || CC=$cc meson setup "$dir" -Dwerror=true -Dwarning_level=2 \
+		-Ddpdk=enabled -Dtests=enabled >/dev/null
+	if ninja -C "$dir" >"$dir/werror.log" 2>&1; then werror_rc+=0; else werror_rc+=1; rc=1; cat "$dir/werror.log"; fi
+done
 set -e
-FUZZ_RC=$fuzz_rc python3 - "$BUILD/meson-logs/testlog.json" "$ASAN_BUILD/meson-logs/testlog.json" <<'PY'
+FUZZ_RC=$fuzz_rc WERROR_RC=$werror_rc python3 - "$BUILD/meson-logs/testlog.json" "$ASAN_BUILD/meson-logs/testlog.json" <<'PY'
 import json, os, sys
 ok = fail = skip = 0
 for line in (l for path in sys.argv[1:] if os.path.exists(path) for l in open(path)):
@@ -60,8 +70,9 @@ for line in (l for path in sys.argv[1:] if os.path.exists(path) for l in open(pa
     if r["result"] in ("OK", "EXPECTEDFAIL"): ok += 1
     elif r["result"] == "SKIP": skip += 1
     else: fail += 1
-if os.environ["FUZZ_RC"] == "0": ok += 1
-else: fail += 1
+for code in os.environ["FUZZ_RC"] + os.environ["WERROR_RC"]:  # fuzzing, werror gcc, clang
+    if code == "0": ok += 1
+    else: fail += 1
 print(f"meson: {ok} passed, {fail} failed" + (f", {skip} skipped" if skip else ""))
 PY
 exit $rc

@@ -84,7 +84,7 @@ redisReader *pps_resp_reader_new(struct pps_resp_errors *e)
 	redisReader *rd = redisReaderCreateWithFunctions(&markers);
 
 	if (rd)
-		redisReaderSetPrivdata(rd, e);
+		rd->privdata = e; /* not redisReaderSetPrivdata(): it casts the pointer to int */
 	return rd;
 }
 
