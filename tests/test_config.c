@@ -5,8 +5,10 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <errno.h>
 
 #include "pps_config.h"
+#include "probe/pps_probe.h"
 #include "unit_util.h"
 
 struct bad_case {
@@ -104,6 +106,10 @@ static const struct bad_case bad[] = {
 	/* DPDK-only requirements without --dryrun */
 	{ { "ppscan", "-G", "aa:bb:cc:dd:ee:ff", "-p", "80", T }, { "-S/--source-ip" } },
 	{ { "ppscan", "-S", "192.0.2.1", "-p", "80", T }, { "--gateway-mac", "--gateway-ip" } },
+	/* probe modules */
+	{ { "ppscan", D, "-M", "udpx", "-p", "80", T }, { "'udpx'", "--probe-module" } },
+	{ { "ppscan", D, "--probe-args", "x", "-p", "80", T }, { "'x'", "--probe-args" } },
+	{ { "ppscan", D, "--redis-prefix", "a b", "-p", "80", T }, { "'a b'", "--redis-prefix" } },
 	/* pcap-only option on the DPDK backend */
 	{ { "ppscan", D, "-i", "eth0", "-p", "80", T }, { "'-i'" } },
 };
@@ -439,4 +445,55 @@ Test(config, usage_lists_backend_options)
 	cr_assert_not_null(strstr(text, "usage: ppscan-pcap -i IFACE"));
 	cr_assert_not_null(strstr(text, "--interface"));
 	free(text);
+}
+
+Test(config, probe_module_chosen_and_listed, .init = cr_redirect_stdout)
+{
+	struct pps_config cfg;
+	char *errtext;
+
+	cr_assert_eq(ut_parse_args(&cfg, PPS_BACKEND_DPDK, ARGV(D, "-M", "tcp_synscan", "-f", "*",
+							       "-p", "80", T),
+				   &errtext),
+		     PPS_PARSE_OK, "%s", errtext);
+	free(errtext);
+	cr_assert_eq(cfg.probe, pps_probe_find("tcp_synscan"));
+	cr_assert_eq(cfg.probe, pps_probe_default());
+	cr_assert_str_eq(cfg.output_fields, "*");
+	pps_config_free(&cfg);
+	cr_assert_eq(ut_parse_args(&cfg, PPS_BACKEND_DPDK, ARGV("--list-probe-modules"), &errtext),
+		     PPS_PARSE_EXIT);
+	cr_assert_str_empty(errtext);
+	free(errtext);
+	fflush(stdout);
+	cr_assert_stdout_eq_str("tcp_synscan (default)\n    "
+				"TCP SYN with the SYN cookie as its sequence number (--tcp-options: "
+				"its options); SYN-ACK with ack = cookie + 1 is synack (open, answered "
+				"with a RST unless --no-rst), RST with ack = cookie or cookie + 1 is rst "
+				"(closed)\n");
+}
+
+/* The pcap backend's filter: the module's terms, our addresses as ranges, ARP for them. */
+Test(config, bpf_filter_of_the_probe_module)
+{
+	struct pps_config cfg;
+	char *errtext, buf[4096];
+
+	cr_assert_eq(ut_parse_args(&cfg, PPS_BACKEND_PCAP,
+				   ARGV(D, "-S", "192.0.2.1,192.0.2.8-192.0.2.9", "-s", "40000-40100",
+					"-p", "80", T),
+				   &errtext),
+		     PPS_PARSE_OK, "%s", errtext);
+	free(errtext);
+	cr_assert_gt(pps_probe_bpf(&cfg, 0, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "(tcp and dst portrange 40000-40100 and "
+			      "(tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack) or "
+			      "tcp[tcpflags] & tcp-rst != 0) and (ip[16:4] == 0xc0000201 or "
+			      "(ip[16:4] >= 0xc0000208 and ip[16:4] <= 0xc0000209)))");
+	cr_assert_gt(pps_probe_bpf(&cfg, 1, buf, sizeof(buf)), 0);
+	cr_assert_not_null(strstr(buf, ") or (arp and arp[6:2] == 1 and (arp[24:4] == 0xc0000201 or "
+				       "(arp[24:4] >= 0xc0000208 and arp[24:4] <= 0xc0000209)))"),
+			   "%s", buf);
+	cr_assert_eq(pps_probe_bpf(&cfg, 1, buf, 40), -ENOSPC);
+	pps_config_free(&cfg);
 }
