@@ -31,7 +31,7 @@ testpmd_run() { # -> median Tx-pps of the once-a-second samples
 }
 core_run() { # BUILD -> "gen_ns val_ns"
 	"$1/bench/bench_core" 10000000 4000000 |
-		sed -n 's/.*gen_ns=\([0-9.]*\) val_ns=\([0-9.]*\)/\1 \2/p' || true
+		sed -n 's/.*gen_ns=\([0-9.]*\) val_ns=\([0-9.]*\).*/\1 \2/p' || true
 }
 callgrind_run() { # BUILD -> "Ir/probe Ir/response"
 	local out
