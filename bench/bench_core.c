@@ -110,8 +110,13 @@ static inline void validate(struct pps_scan *s, uint8_t (*frames)[64], size_t k,
 		const uint8_t *f[BURST];
 		uint32_t len[BURST];
 		struct pps_pkt pkt[BURST];
-		struct pps_rx_burst b = { .frames = f, .lens = len, .with_ethernet = 1,
-					  .csum_ok = csum_ok, .c = c, .ring = ring, .pkt = pkt };
+		struct pps_rx_burst b = { .frames = f,
+					  .lens = len,
+					  .with_ethernet = 1,
+					  .csum_ok = csum_ok,
+					  .c = c,
+					  .ring = ring,
+					  .pkt = pkt };
 
 		b.n = k - i < BURST ? (unsigned)(k - i) : BURST;
 		for (unsigned j = 0; j < b.n; j++) {
@@ -141,8 +146,10 @@ __attribute__((noinline)) static void bench_validate_offload(struct pps_scan *s,
 
 int main(int argc, char **argv)
 {
-	char *args[] = { "ppscan", "--dryrun", "-q", "--seed", "1", "-S", "198.19.0.2", "-b",
-			 "/dev/null", "-p", "22,80,443,8080", "10.0.0.0/8", NULL };
+	char *args[] = {
+		"ppscan", "--dryrun",  "-q", "--seed",	       "1",	     "-S", "198.19.0.2",
+		"-b",	  "/dev/null", "-p", "22,80,443,8080", "10.0.0.0/8", NULL
+	};
 	uint64_t n_tx = argc > 1 ? strtoull(argv[1], NULL, 10) : 20000000;
 	uint64_t n_rx = argc > 2 ? strtoull(argv[2], NULL, 10) : 20000000;
 	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 };
@@ -167,7 +174,8 @@ int main(int argc, char **argv)
 		t0 = cpu_s();
 		sink += bench_generate(&s, n_tx, bufs);
 		gen_s = cpu_s() - t0;
-		printf("generate: %" PRIu64 " probes in %.3f s CPU: %.2f ns/probe, %.2f Mpps (one core)\n",
+		printf("generate: %" PRIu64
+		       " probes in %.3f s CPU: %.2f ns/probe, %.2f Mpps (one core)\n",
 		       n_tx, gen_s, gen_s * 1e9 / (double)n_tx, (double)n_tx / gen_s / 1e6);
 	}
 
@@ -203,7 +211,8 @@ int main(int argc, char **argv)
 					if (pass == 0)
 						bench_validate(&s, frames + i, w, &c, ring);
 					else
-						bench_validate_offload(&s2, frames + i, w, &c2, ring);
+						bench_validate_offload(&s2, frames + i, w, &c2,
+								       ring);
 					*(pass == 0 ? &val_s : &off_s) += cpu_s() - t0;
 					/* the output thread's part */
 					while (pps_ring_pop(ring, out, RX_CHUNK))
@@ -211,10 +220,13 @@ int main(int argc, char **argv)
 				}
 			}
 		}
-		printf("validate: %" PRIu64 " responses in %.3f s CPU: %.2f ns/response, %.2f M/s (one core); open %" PRIu64 ", invalid %" PRIu64 "\n",
+		printf("validate: %" PRIu64
+		       " responses in %.3f s CPU: %.2f ns/response, %.2f M/s (one core); open %" PRIu64
+		       ", invalid %" PRIu64 "\n",
 		       n_rx, val_s, val_s * 1e9 / (double)n_rx, (double)n_rx / val_s / 1e6,
 		       (uint64_t)c.open, (uint64_t)c.invalid);
-		printf("validate, checksums verified by the NIC: %.2f ns/response, %.2f M/s (one core); open %" PRIu64 "\n",
+		printf("validate, checksums verified by the NIC: %.2f ns/response, %.2f M/s (one core); open %" PRIu64
+		       "\n",
 		       off_s * 1e9 / (double)n_rx, (double)n_rx / off_s / 1e6, (uint64_t)c2.open);
 		pps_scan_fini(&s2);
 		free(frames);

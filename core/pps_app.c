@@ -23,7 +23,8 @@ static uint64_t app_drops(void *dev)
 /* 1 if @ip_h is one of the -S addresses (before the scan is set up). */
 static int is_source(const struct pps_config *cfg, uint32_t ip_h)
 {
-	return ip_h == cfg->src_ip_h || (cfg->sources && pps_targets_index_of(cfg->sources, ip_h) >= 0);
+	return ip_h == cfg->src_ip_h ||
+	       (cfg->sources && pps_targets_index_of(cfg->sources, ip_h) >= 0);
 }
 
 int pps_app_resolve_gateway(struct pps_app *a, double timeout_s)
@@ -39,7 +40,8 @@ int pps_app_resolve_gateway(struct pps_app *a, double timeout_s)
 
 		if (now >= next_req) {
 			pps_io_xmit(a, frame,
-				    pps_arp_build(frame, 1, a->src_mac, cfg->src_ip_h, zero, a->gw_ip_h));
+				    pps_arp_build(frame, 1, a->src_mac, cfg->src_ip_h, zero,
+						  a->gw_ip_h));
 			next_req = now + 1.0;
 		}
 		n = pps_io_recv(a, buf, sizeof(buf), 100);
@@ -106,7 +108,8 @@ int pps_app_main(enum pps_backend backend, int argc, char **argv)
 		memcpy(a->gw_mac, a->cfg.gw_mac, 6);
 	} else if (a->gw_resolve && pps_app_resolve_gateway(a, PPS_ARP_TIMEOUT_S) < 0) {
 		pps_format_ipv4(a->gw_ip_h, ip);
-		fprintf(stderr, "%s: no ARP reply from gateway %s (from %s) within %.0f s; give -G/--gateway-mac or check the link\n",
+		fprintf(stderr,
+			"%s: no ARP reply from gateway %s (from %s) within %.0f s; give -G/--gateway-mac or check the link\n",
 			a->cfg.prog, ip, a->gw_origin, PPS_ARP_TIMEOUT_S);
 		exit_code = 1;
 		goto out;
@@ -139,11 +142,10 @@ int pps_app_main(enum pps_backend backend, int argc, char **argv)
 		uint64_t done = atomic_load(&a->tx_done_ticks);
 
 		pps_totals_sum(&t, a->run.tx_c, a->cfg.sender_threads);
-		pps_send_phase_print(stderr, a->cfg.prog,
-				     done > a->start_ticks
-					     ? (double)(done - a->start_ticks) / (double)a->hz
-					     : 0,
-				     t.sent);
+		pps_send_phase_print(
+			stderr, a->cfg.prog,
+			done > a->start_ticks ? (double)(done - a->start_ticks) / (double)a->hz : 0,
+			t.sent);
 	}
 out_run:
 	pps_run_fini(&a->run, &a->scan);

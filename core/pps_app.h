@@ -43,21 +43,21 @@ struct pps_app {
 
 	/* device facts (pps_io_open()) */
 	uint8_t src_mac[6];
-	uint8_t gw_mac[6];	/* the next hop's */
-	int with_ethernet;	/* frames carry an Ethernet header */
-	int answer_arp;		/* we answer ARP requests for our source addresses */
-	int gw_resolve;		/* ask gw_ip_h's MAC with ARP before the scan */
-	uint32_t gw_ip_h;	/* the next hop, when gw_resolve */
-	const char *gw_origin;	/* where gw_ip_h came from, for the error message */
-	const char *eal_args;	/* ppscan: the EAL arguments, kept in a resume file */
+	uint8_t gw_mac[6];	    /* the next hop's */
+	int with_ethernet;	    /* frames carry an Ethernet header */
+	int answer_arp;		    /* we answer ARP requests for our source addresses */
+	int gw_resolve;		    /* ask gw_ip_h's MAC with ARP before the scan */
+	uint32_t gw_ip_h;	    /* the next hop, when gw_resolve */
+	const char *gw_origin;	    /* where gw_ip_h came from, for the error message */
+	const char *eal_args;	    /* ppscan: the EAL arguments, kept in a resume file */
 	uint64_t tx_coalesce_ticks; /* > 0: a sender waits for a whole burst to be due unless
 				       it is due within this long (a system call a burst) */
-	char src_note[32];	/* after the source address in the banner (" (this host's)") */
+	char src_note[32];	    /* after the source address in the banner (" (this host's)") */
 
 	/* time (written before the launch) */
-	uint64_t hz;	      /* pps_io_hz() */
-	uint64_t start_ticks; /* when sending started */
-	uint64_t start_ns;    /* the same instant, Unix epoch ns */
+	uint64_t hz;			/* pps_io_hz() */
+	uint64_t start_ticks;		/* when sending started */
+	uint64_t start_ns;		/* the same instant, Unix epoch ns */
 	_Atomic uint64_t tx_done_ticks; /* when the last sender stopped */
 };
 

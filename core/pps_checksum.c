@@ -85,8 +85,7 @@ uint16_t pps_csum_ipv4_header(const uint8_t *hdr, size_t ihl_bytes)
 	return pps_csum_fold(sum);
 }
 
-uint16_t pps_csum_tcp_full(uint32_t src_ip_h, uint32_t dst_ip_h, const uint8_t *tcp,
-			   size_t tcp_len)
+uint16_t pps_csum_tcp_full(uint32_t src_ip_h, uint32_t dst_ip_h, const uint8_t *tcp, size_t tcp_len)
 {
 	uint64_t sum = (src_ip_h >> 16) + (src_ip_h & 0xffff) + (dst_ip_h >> 16) +
 		       (dst_ip_h & 0xffff) + 6 + tcp_len;

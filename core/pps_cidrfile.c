@@ -95,7 +95,8 @@ int pps_cidr_load_file(struct pps_targets *t, const char *path, int single_only,
 		if (rc)
 			snprintf(err, errlen, "cannot read '%s': %s", path, strerror(-rc));
 		else
-			rc = pps_cidr_parse_buf(t, buf ? buf : "", n, path, single_only, err, errlen);
+			rc = pps_cidr_parse_buf(t, buf ? buf : "", n, path, single_only, err,
+						errlen);
 		free(buf);
 		close(fd);
 		return rc;

@@ -35,12 +35,12 @@
 /* The parser's state: what handlers store besides the config, and the error message. */
 struct pps_parse {
 	struct pps_config *cfg;
-	const char *label;	  /* the current option as "-r/--rate" or "--shard" */
-	const char *ports_spec;	  /* -p, parsed once the table is done */
-	double max_targets_pct;	  /* -n P% */
-	int fields_at;		  /* argument index of -f (for the error's origin) */
-	int list;		  /* --list-probe-modules 1, --list-output-fields 2 */
-	char msg[512];		  /* one error line, without the program name */
+	const char *label;	/* the current option as "-r/--rate" or "--shard" */
+	const char *ports_spec; /* -p, parsed once the table is done */
+	double max_targets_pct; /* -n P% */
+	int fields_at;		/* argument index of -f (for the error's origin) */
+	int list;		/* --list-probe-modules 1, --list-output-fields 2 */
+	char msg[512];		/* one error line, without the program name */
 };
 
 static int pps_parse_bad(struct pps_parse *p, const char *fmt, ...)
@@ -179,8 +179,8 @@ static int set_top_ports(struct pps_parse *p, const struct pps_opt *o, const cha
 static int set_double(struct pps_parse *p, const struct pps_opt *o, const char *v)
 {
 	if (pps_parse_double(v, o->dmin, o->dmax, FIELD(p, o, double)))
-		return pps_parse_bad(p, "invalid %s '%s' (from %s): expected %s", o->what, v, p->label,
-				     o->expect);
+		return pps_parse_bad(p, "invalid %s '%s' (from %s): expected %s", o->what, v,
+				     p->label, o->expect);
 	return 0;
 }
 
@@ -196,9 +196,12 @@ static int set_bandwidth(struct pps_parse *p, const struct pps_opt *o, const cha
 		goto bad;
 	memcpy(buf, v, n + 1);
 	switch (buf[n - 1]) {
-	case 'k': case 'K': mul = 1e3; break;
-	case 'm': case 'M': mul = 1e6; break;
-	case 'g': case 'G': mul = 1e9; break;
+	case 'k':
+	case 'K': mul = 1e3; break;
+	case 'm':
+	case 'M': mul = 1e6; break;
+	case 'g':
+	case 'G': mul = 1e9; break;
 	default: break;
 	}
 	if (mul != 1)
@@ -208,8 +211,10 @@ static int set_bandwidth(struct pps_parse *p, const struct pps_opt *o, const cha
 	p->cfg->bandwidth_bps = bps * mul;
 	return 0;
 bad:
-	return pps_parse_bad(p, "invalid bandwidth '%s' (from %s): expected bits per second with an optional K, M or G suffix",
-			     v, p->label);
+	return pps_parse_bad(
+		p,
+		"invalid bandwidth '%s' (from %s): expected bits per second with an optional K, M or G suffix",
+		v, p->label);
 }
 
 /* -n N (targets of the space) or P% of it. */
@@ -227,14 +232,17 @@ static int set_max_targets(struct pps_parse *p, const struct pps_opt *o, const c
 		memcpy(num, v, l - 1);
 		num[l - 1] = '\0';
 		if (pps_parse_double(num, 1e-12, 100, &p->max_targets_pct))
-			return pps_parse_bad(p, "invalid target count '%s' (from %s): expected N or a percentage above 0 and up to 100%%",
-					     v, p->label);
+			return pps_parse_bad(
+				p,
+				"invalid target count '%s' (from %s): expected N or a percentage above 0 and up to 100%%",
+				v, p->label);
 		cfg->max_targets = 0;
 		return 0;
 	}
 	if (pps_parse_u64(v, UINT64_MAX, &cfg->max_targets) || cfg->max_targets == 0)
-		return pps_parse_bad(p, "invalid target count '%s' (from %s): expected N >= 1 or a percentage",
-				     v, p->label);
+		return pps_parse_bad(
+			p, "invalid target count '%s' (from %s): expected N >= 1 or a percentage",
+			v, p->label);
 	p->max_targets_pct = 0;
 	return 0;
 }
@@ -245,8 +253,8 @@ static int set_u64(struct pps_parse *p, const struct pps_opt *o, const char *v)
 	uint64_t *f = FIELD(p, o, uint64_t);
 
 	if (pps_parse_u64(v, UINT64_MAX, f) || *f < o->min)
-		return pps_parse_bad(p, "invalid %s '%s' (from %s): expected %s", o->what, v, p->label,
-				     o->min ? "N >= 1" : "N (0 = keep all)");
+		return pps_parse_bad(p, "invalid %s '%s' (from %s): expected %s", o->what, v,
+				     p->label, o->min ? "N >= 1" : "N (0 = keep all)");
 	return 0;
 }
 
@@ -254,8 +262,9 @@ static int set_seed(struct pps_parse *p, const struct pps_opt *o, const char *v)
 {
 	(void)o;
 	if (pps_parse_u64(v, UINT64_MAX, &p->cfg->seed))
-		return pps_parse_bad(p, "invalid seed '%s' (from %s): expected an unsigned 64-bit integer",
-				     v, p->label);
+		return pps_parse_bad(
+			p, "invalid seed '%s' (from %s): expected an unsigned 64-bit integer", v,
+			p->label);
 	p->cfg->seed_given = 1;
 	return 0;
 }
@@ -275,8 +284,8 @@ static int parse_sources(const char *s, struct pps_targets *t)
 
 		if (dash) {
 			*dash = '\0';
-			if (pps_parse_ipv4(tok, &r.first_h) || pps_parse_ipv4(dash + 1, &r.last_h) ||
-			    r.last_h < r.first_h)
+			if (pps_parse_ipv4(tok, &r.first_h) ||
+			    pps_parse_ipv4(dash + 1, &r.last_h) || r.last_h < r.first_h)
 				return -EINVAL;
 		} else if (pps_parse_cidr(tok, &r)) {
 			return -EINVAL;
@@ -299,8 +308,10 @@ static int set_sources(struct pps_parse *p, const struct pps_opt *o, const char 
 	if (!cfg->sources)
 		return pps_parse_bad(p, "out of memory");
 	if (parse_sources(v, cfg->sources))
-		return pps_parse_bad(p, "invalid source address '%s' (from %s): expected a.b.c.d, a list, a range a.b.c.d-e.f.g.h or a CIDR block",
-				     v, p->label);
+		return pps_parse_bad(
+			p,
+			"invalid source address '%s' (from %s): expected a.b.c.d, a list, a range a.b.c.d-e.f.g.h or a CIDR block",
+			v, p->label);
 	cfg->src_ip_h = cfg->sources->ranges[0].first_h;
 	cfg->have_src_ip = 1;
 	return 0;
@@ -332,16 +343,18 @@ static int set_sport_range(struct pps_parse *p, const struct pps_opt *o, const c
 	p->cfg->sport_last_h = (uint16_t)b;
 	return 0;
 bad:
-	return pps_parse_bad(p, "invalid source port range '%s' (from %s): expected FIRST-LAST within 1-65535",
-			     v, p->label);
+	return pps_parse_bad(
+		p, "invalid source port range '%s' (from %s): expected FIRST-LAST within 1-65535",
+		v, p->label);
 }
 
 /* A MAC into the table's field; the int after it (have_gw_mac, have_src_mac) is set. */
 static int set_mac(struct pps_parse *p, const struct pps_opt *o, const char *v)
 {
 	if (pps_parse_mac(v, FIELD(p, o, uint8_t)))
-		return pps_parse_bad(p, "invalid MAC address '%s' (from %s): expected aa:bb:cc:dd:ee:ff",
-				     v, p->label);
+		return pps_parse_bad(
+			p, "invalid MAC address '%s' (from %s): expected aa:bb:cc:dd:ee:ff", v,
+			p->label);
 	if (o->lo.val == 'G')
 		p->cfg->have_gw_mac = 1;
 	else
@@ -374,16 +387,19 @@ static int set_pcap_buffer(struct pps_parse *p, const struct pps_opt *o, const c
 
 	(void)o;
 	if (pps_parse_u64(v, 1u << 30, &u) || u < (1u << 16))
-		return pps_parse_bad(p, "invalid buffer size '%s' (from %s): expected bytes, 65536 to 1073741824",
-				     v, p->label);
+		return pps_parse_bad(
+			p,
+			"invalid buffer size '%s' (from %s): expected bytes, 65536 to 1073741824",
+			v, p->label);
 	p->cfg->pcap_buffer = (uint32_t)u;
 	return 0;
 }
 
 static int set_send_method(struct pps_parse *p, const struct pps_opt *o, const char *v)
 {
-	static const char *const names[] = { [PPS_SEND_RING] = "ring", [PPS_SEND_MMSG] = "mmsg",
-					      [PPS_SEND_INJECT] = "inject" };
+	static const char *const names[] = {
+		[PPS_SEND_RING] = "ring", [PPS_SEND_MMSG] = "mmsg", [PPS_SEND_INJECT] = "inject"
+	};
 
 	return set_choice(p, o, v, names, 3, "ring, mmsg or inject");
 }
@@ -391,8 +407,9 @@ static int set_send_method(struct pps_parse *p, const struct pps_opt *o, const c
 static int set_tcp_options(struct pps_parse *p, const struct pps_opt *o, const char *v)
 {
 	static const char *const names[] = { [PPS_TCPOPT_SMALLEST] = "smallest",
-					      [PPS_TCPOPT_WINDOWS] = "windows",
-					      [PPS_TCPOPT_LINUX] = "linux", [PPS_TCPOPT_BSD] = "bsd" };
+					     [PPS_TCPOPT_WINDOWS] = "windows",
+					     [PPS_TCPOPT_LINUX] = "linux",
+					     [PPS_TCPOPT_BSD] = "bsd" };
 
 	return set_choice(p, o, v, names, 4, "smallest, windows, linux or bsd");
 }
@@ -408,7 +425,8 @@ static int set_output_fields(struct pps_parse *p, const struct pps_opt *o, const
 {
 	(void)o;
 	if (strlen(v) >= sizeof(p->cfg->output_fields))
-		return pps_parse_bad(p, "invalid output fields '%s' (from %s): too long", v, p->label);
+		return pps_parse_bad(p, "invalid output fields '%s' (from %s): too long", v,
+				     p->label);
 	/* the names are checked once the probe module is known (-M may come later) */
 	snprintf(p->cfg->output_fields, sizeof(p->cfg->output_fields), "%s", v);
 	p->fields_at = optind - 1;
@@ -419,8 +437,9 @@ static int set_probe_module(struct pps_parse *p, const struct pps_opt *o, const 
 {
 	(void)o;
 	if (!(p->cfg->probe = pps_probe_find(v)))
-		return pps_parse_bad(p, "invalid probe module '%s' (from %s): --list-probe-modules lists them",
-				     v, p->label);
+		return pps_parse_bad(
+			p, "invalid probe module '%s' (from %s): --list-probe-modules lists them",
+			v, p->label);
 	return 0;
 }
 
@@ -441,8 +460,8 @@ static int set_redis(struct pps_parse *p, const struct pps_opt *o, const char *v
 		char shown[512];
 
 		pps_redis_url_mask(v, shown, sizeof(shown));
-		return pps_parse_bad(p, "invalid Redis URL '%.160s' (from %s): %.200s", shown, p->label,
-				     why);
+		return pps_parse_bad(p, "invalid Redis URL '%.160s' (from %s): %.200s", shown,
+				     p->label, why);
 	}
 	p->cfg->redis_url = v;
 	return 0;
@@ -469,8 +488,9 @@ static int set_scan_id(struct pps_parse *p, const struct pps_opt *o, const char 
 
 	(void)o;
 	if (pps_redis_key_part_check(v, why, sizeof(why)) || strspn(v, safe) != strlen(v))
-		return pps_parse_bad(p, "invalid scan id '%s' (from %s): expected 1-%d of A-Z a-z 0-9 . _ -",
-				     v, p->label, PPS_REDIS_KEY_PART_MAX);
+		return pps_parse_bad(
+			p, "invalid scan id '%s' (from %s): expected 1-%d of A-Z a-z 0-9 . _ -", v,
+			p->label, PPS_REDIS_KEY_PART_MAX);
 	snprintf(p->cfg->scan_id, sizeof(p->cfg->scan_id), "%s", v);
 	p->cfg->scan_id_given = 1;
 	return 0;
@@ -482,8 +502,9 @@ static int set_redis_buffer(struct pps_parse *p, const struct pps_opt *o, const 
 
 	(void)o;
 	if (pps_parse_u64(v, 1u << 26, &u) || u < 1)
-		return pps_parse_bad(p, "invalid buffer size '%s' (from %s): expected 1 to 67108864 results",
-				     v, p->label);
+		return pps_parse_bad(
+			p, "invalid buffer size '%s' (from %s): expected 1 to 67108864 results", v,
+			p->label);
 	p->cfg->redis_buffer = (uint32_t)u;
 	return 0;
 }
@@ -530,9 +551,11 @@ static int set_version(struct pps_parse *p, const struct pps_opt *o, const char 
 #define NO no_argument
 #define OFF(field) offsetof(struct pps_config, field)
 /* an option: long name, arg, value, backends, ARG, help, handler, then the handler's data */
-#define OPT(name, has, val, be, arg, help, set, ...) \
-	{ { name, has, NULL, val }, be, arg, help, set, __VA_ARGS__ }
-#define UINT(field, min, max, what) \
+#define OPT(name, has, val, be, arg, help, set, ...)                                               \
+	{                                                                                          \
+		{ name, has, NULL, val }, be, arg, help, set, __VA_ARGS__                          \
+	}
+#define UINT(field, min, max, what)                                                                \
 	OFF(field), min, max, what, 1, sizeof(((struct pps_config *)0)->field)
 #define DOUBLE(field, lo, hi, what, expect) OFF(field), 0, 0, what, 1, 0, lo, hi, expect
 #define FILEKEY 0, 0, 0, NULL, 1
@@ -564,8 +587,8 @@ const struct pps_opt pps_opts[] = {
 	OPT("max-runtime", REQ, 't', BOTH, "SECS",
 	    "stop sending after SECS seconds (then cool down and save a resume file)", set_double,
 	    DOUBLE(max_runtime_s, 1e-3, 1e9, "runtime", "seconds above 0")),
-	OPT("max-results", REQ, 'N', BOTH, "N", "stop after N results", set_u64,
-	    OFF(max_results), 1, 0, "result count", 1),
+	OPT("max-results", REQ, 'N', BOTH, "N", "stop after N results", set_u64, OFF(max_results),
+	    1, 0, "result count", 1),
 	OPT("probes", REQ, 'P', BOTH, "N", "probes per target, spread over N passes (default 1)",
 	    set_uint, UINT(probes, 1, 1000, "probe count")),
 	OPT("source-ip", REQ, 'S', BOTH, "IPS",
@@ -617,20 +640,23 @@ const struct pps_opt pps_opts[] = {
 	    DOUBLE(cooldown_s, 0, 86400, "cooldown", "seconds, 0 to 86400")),
 	OPT("cooldown-time", REQ, 'c', BOTH, NULL, NULL, set_double, /* ZMap's name */
 	    DOUBLE(cooldown_s, 0, 86400, "cooldown", "seconds, 0 to 86400")),
-	OPT("output-file", REQ, 'o', BOTH, "FILE", "write results to FILE (default: stdout; appends)",
-	    set_file, OFF(output_file), 0, 0, NULL, 1),
+	OPT("output-file", REQ, 'o', BOTH, "FILE",
+	    "write results to FILE (default: stdout; appends)", set_file, OFF(output_file), 0, 0,
+	    NULL, 1),
 	OPT("output-module", REQ, 'O', BOTH, "FORMAT", "csv or json (one JSON object a line)",
 	    set_output_module, OFF(output_format), 0, 0, "output format", 1),
 	OPT("output-fields", REQ, 'f', BOTH, "FIELDS",
 	    "comma-separated fields (default saddr,sport,classification; '*': all of them)",
 	    set_output_fields, FILEKEY),
 	OPT("output-closed", NO, OPT_OUTPUT_CLOSED, BOTH, NULL,
-	    "also report closed ports (RST responses)", set_flag, OFF(output_closed), 0, 0, NULL, 1),
+	    "also report closed ports (RST responses)", set_flag, OFF(output_closed), 0, 0, NULL,
+	    1),
 	OPT("no-rst", NO, OPT_NO_RST, BOTH, NULL,
 	    "do not answer SYN-ACKs with a RST (default: close each half-open connection)",
 	    set_flag, OFF(no_rst), 0, 0, NULL, 1),
-	OPT("status-updates-file", REQ, 'u', BOTH, "FILE", "write progress as CSV, one line a second",
-	    set_file, OFF(status_updates_file), 0, 0, NULL, 1),
+	OPT("status-updates-file", REQ, 'u', BOTH, "FILE",
+	    "write progress as CSV, one line a second", set_file, OFF(status_updates_file), 0, 0,
+	    NULL, 1),
 	OPT("status-json", REQ, OPT_STATUS_JSON, BOTH, "FILE",
 	    "write progress as one JSON object a line, a line a second", set_file,
 	    OFF(status_json_file), 0, 0, NULL, 1),
@@ -796,7 +822,8 @@ static int check_long_names(struct pps_parse *p, int argc, char **argv, const ch
 		name = a + 2; /* only now: a shorter argument has no a[2] to point at */
 		len = strcspn(name, "=");
 		for (size_t k = 0; k < nl; k++) {
-			if (strlen(longopts[k].name) == len && !strncmp(longopts[k].name, name, len))
+			if (strlen(longopts[k].name) == len &&
+			    !strncmp(longopts[k].name, name, len))
 				exact = &longopts[k];
 			else if (!strncmp(longopts[k].name, name, len) && n_prefix++ < 6)
 				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s--%s",
@@ -810,8 +837,9 @@ static int check_long_names(struct pps_parse *p, int argc, char **argv, const ch
 			continue;
 		}
 		if (n_prefix == 1)
-			return pps_parse_bad(p, "unknown option '%s': long options are written in full (%s?)",
-					     a, list);
+			return pps_parse_bad(
+				p, "unknown option '%s': long options are written in full (%s?)", a,
+				list);
 		if (n_prefix > 1)
 			return pps_parse_bad(p, "ambiguous option '%s': %s%s", a, list,
 					     n_prefix > 6 ? ", ..." : "");
@@ -853,8 +881,10 @@ static int run_options(struct pps_parse *p, int argc, char **argv)
 			return pps_parse_bad(p, "option '%s' needs a value", argv[optind - 1]);
 		if (!o) {
 			if (optopt && optopt < 256)
-				return pps_parse_bad(p, "unknown option '-%c' (see --help)", optopt);
-			return pps_parse_bad(p, "unknown option '%s' (see --help%s)", argv[optind - 1],
+				return pps_parse_bad(p, "unknown option '-%c' (see --help)",
+						     optopt);
+			return pps_parse_bad(p, "unknown option '%s' (see --help%s)",
+					     argv[optind - 1],
 					     cfg->backend == PPS_BACKEND_DPDK
 						     ? "; EAL options go before '--'"
 						     : "");
@@ -922,10 +952,14 @@ static int finish_targets(struct pps_parse *p, int argc, char **argv, int first)
 
 		if (pps_parse_cidr(argv[i], &r)) {
 			if (cfg->origin[i])
-				return pps_parse_bad(p, "invalid target '%s' (from %s): expected a.b.c.d or a.b.c.d/0-32",
-						     argv[i], cfg->origin[i]);
-			return pps_parse_bad(p, "invalid target '%s' (argument %d): expected a.b.c.d or a.b.c.d/0-32",
-					     argv[i], i);
+				return pps_parse_bad(
+					p,
+					"invalid target '%s' (from %s): expected a.b.c.d or a.b.c.d/0-32",
+					argv[i], cfg->origin[i]);
+			return pps_parse_bad(
+				p,
+				"invalid target '%s' (argument %d): expected a.b.c.d or a.b.c.d/0-32",
+				argv[i], i);
 		}
 		if (pps_targets_add(cfg->targets, r.first_h, r.last_h))
 			return pps_parse_bad(p, "out of memory");
@@ -938,7 +972,9 @@ static int finish_targets(struct pps_parse *p, int argc, char **argv, int first)
 	    pps_cidr_load_file(cfg->targets, cfg->list_of_ips_file, 1, why, sizeof(why)))
 		return pps_parse_bad(p, "%s (from -I/--list-of-ips-file)", why);
 	if (cfg->targets->n_ranges == 0)
-		return pps_parse_bad(p, "no targets given: expected one or more a.b.c.d or a.b.c.d/len, -w FILE or -I FILE");
+		return pps_parse_bad(
+			p,
+			"no targets given: expected one or more a.b.c.d or a.b.c.d/len, -w FILE or -I FILE");
 	if (pps_targets_finalize(cfg->targets))
 		return pps_parse_bad(p, "out of memory");
 	bl = pps_targets_new();
@@ -960,11 +996,13 @@ static int finish_targets(struct pps_parse *p, int argc, char **argv, int first)
 		return pps_parse_bad(p, "%s (from -b/--blocklist-file)", why);
 	cfg->blocked = before - cfg->targets->n_addresses;
 	if (cfg->targets->n_addresses == 0)
-		return pps_parse_bad(p, "the blocklist (%s) leaves no target: all %" PRIu64
-				     " addresses are blocked; pass your own -b/--blocklist-file if you mean to scan them",
-				     cfg->blocklist_file ? cfg->blocklist_file
-							 : "the default IANA special-purpose list",
-				     before);
+		return pps_parse_bad(
+			p,
+			"the blocklist (%s) leaves no target: all %" PRIu64
+			" addresses are blocked; pass your own -b/--blocklist-file if you mean to scan them",
+			cfg->blocklist_file ? cfg->blocklist_file
+					    : "the default IANA special-purpose list",
+			before);
 	cfg->target_space = cfg->targets->n_addresses * cfg->ports->n;
 	if (p->max_targets_pct > 0) {
 		cfg->max_targets =
@@ -991,7 +1029,9 @@ static int finish_scan(struct pps_parse *p)
 	if (!cfg->sources && !(cfg->sources = pps_targets_new()))
 		return pps_parse_bad(p, "out of memory");
 	if (sends && !cfg->have_src_ip && cfg->backend == PPS_BACKEND_DPDK)
-		return pps_parse_bad(p, "no source address: the DPDK port has no kernel address, give -S/--source-ip");
+		return pps_parse_bad(
+			p,
+			"no source address: the DPDK port has no kernel address, give -S/--source-ip");
 	if (sends && cfg->backend == PPS_BACKEND_DPDK && !cfg->have_gw_mac && !cfg->have_gw_ip)
 		return pps_parse_bad(p, "no next hop: give -G/--gateway-mac or --gateway-ip");
 	if (sends && cfg->backend == PPS_BACKEND_PCAP && !cfg->iface)
@@ -1001,18 +1041,23 @@ static int finish_scan(struct pps_parse *p)
 	    (pps_targets_add(cfg->sources, 0, 0) || pps_targets_finalize(cfg->sources)))
 		return pps_parse_bad(p, "out of memory");
 	if (cfg->shard >= cfg->shards)
-		return pps_parse_bad(p, "invalid shard '%u' (from --shard): must be below --shards %u (0-based)",
-				     cfg->shard, cfg->shards);
+		return pps_parse_bad(
+			p, "invalid shard '%u' (from --shard): must be below --shards %u (0-based)",
+			cfg->shard, cfg->shards);
 	if (cfg->shards > 1 && !cfg->seed_given)
-		return pps_parse_bad(p, "--shards %u without --seed: the shards' orders would not fit together; give every shard the same --seed",
-				     cfg->shards);
+		return pps_parse_bad(
+			p,
+			"--shards %u without --seed: the shards' orders would not fit together; give every shard the same --seed",
+			cfg->shards);
 	if (cfg->resuming && !cfg->seed_given)
 		return pps_parse_bad(p, "resume file '%s' has no seed", cfg->resume_path);
 	if (cfg->n_resume_next && cfg->n_resume_next != cfg->sender_threads)
-		return pps_parse_bad(p, "resume state has %u sender positions but --sender-threads is %u",
-				     cfg->n_resume_next, cfg->sender_threads);
+		return pps_parse_bad(
+			p, "resume state has %u sender positions but --sender-threads is %u",
+			cfg->n_resume_next, cfg->sender_threads);
 	if (cfg->resuming && !cfg->n_resume_next)
-		return pps_parse_bad(p, "resume file '%s' has no resume-next line", cfg->resume_path);
+		return pps_parse_bad(p, "resume file '%s' has no resume-next line",
+				     cfg->resume_path);
 	if (!cfg->seed_given && getrandom(&cfg->seed, sizeof(cfg->seed), 0) != sizeof(cfg->seed))
 		return pps_parse_bad(p, "cannot draw a random seed: %s", strerror(errno));
 	if (!cfg->scan_id_given) {
@@ -1023,7 +1068,8 @@ static int finish_scan(struct pps_parse *p)
 		char ts[20];
 
 		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-			return pps_parse_bad(p, "cannot draw a random scan id: %s", strerror(errno));
+			return pps_parse_bad(p, "cannot draw a random scan id: %s",
+					     strerror(errno));
 		gmtime_r(&now, &tm);
 		strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
 		snprintf(cfg->scan_id, sizeof(cfg->scan_id), "%s-%06x", ts, rnd & 0xffffffu);
@@ -1057,12 +1103,14 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 	}
 	if (pps_fields_select(cfg->probe, cfg->output_fields, &sel, why, sizeof(why))) {
 		optind = p.fields_at + 1; /* names the file and line of a -f from a file */
-		rc = pps_parse_bad(&p, "invalid output fields '%s' (from -f/--output-fields): %.200s",
+		rc = pps_parse_bad(&p,
+				   "invalid output fields '%s' (from -f/--output-fields): %.200s",
 				   cfg->output_fields, why);
 		goto done;
 	}
 	if (cfg->probe->check_args(cfg, why, sizeof(why))) {
-		rc = pps_parse_bad(&p, "invalid probe arguments '%.100s' (from --probe-args): %.200s",
+		rc = pps_parse_bad(&p,
+				   "invalid probe arguments '%.100s' (from --probe-args): %.200s",
 				   cfg->probe_args, why);
 		goto done;
 	}
@@ -1083,7 +1131,8 @@ done:
 				*q = '?';
 		/* name the file and line when the offending option came from a config file */
 		if (optind > 0 && optind - 1 < n && cfg->origin && cfg->origin[optind - 1] &&
-		    cfg->origin[optind - 1] != (char *)-1 && !strstr(p.msg, cfg->origin[optind - 1]))
+		    cfg->origin[optind - 1] != (char *)-1 &&
+		    !strstr(p.msg, cfg->origin[optind - 1]))
 			fprintf(err, "%s: %s (in %s)\n", cfg->prog, p.msg, cfg->origin[optind - 1]);
 		else
 			fprintf(err, "%s: %s\n", cfg->prog, p.msg);

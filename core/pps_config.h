@@ -55,8 +55,8 @@ struct pps_config {
 	const struct pps_probe_ops *probe; /* -M/--probe-module (default tcp_synscan) */
 	const char *probe_args;		   /* --probe-args: the module's own settings, or NULL */
 
-	double rate_pps;	/* probes per second; 0 = as fast as possible */
-	uint32_t src_ip_h;	/* -S */
+	double rate_pps;   /* probes per second; 0 = as fast as possible */
+	uint32_t src_ip_h; /* -S */
 	int have_src_ip;
 	uint16_t sport_first_h; /* -s, inclusive */
 	uint16_t sport_last_h;
@@ -78,12 +78,12 @@ struct pps_config {
 	int output_closed;	 /* --output-closed */
 	int no_rst;		 /* --no-rst: SYN-ACKs are not answered with a RST */
 
-	const char *iface; /* -i, ppscan-pcap */
+	const char *iface;    /* -i, ppscan-pcap */
 	uint32_t pcap_buffer; /* --pcap-buffer: libpcap receive buffer, bytes (ppscan-pcap) */
 	enum pps_send_method send_method; /* --send-method (ppscan-pcap) */
-	int quiet;	   /* -q: no status line */
-	int dryrun;	   /* --dryrun: print probes instead of sending */
-	unsigned rx_ring;  /* results ring capacity */
+	int quiet;			  /* -q: no status line */
+	int dryrun;			  /* --dryrun: print probes instead of sending */
+	unsigned rx_ring;		  /* results ring capacity */
 
 	/* target space: lists and blocklists */
 	const char *allowlist_file;   /* -w */
@@ -93,10 +93,10 @@ struct pps_config {
 	uint64_t blocked;	      /* addresses the blocklist removed from the targets */
 
 	/* pace and limits */
-	double bandwidth_bps;  /* -B, bits per second; sets rate_pps from the frame size */
-	uint64_t max_targets;  /* -n, 0 = all; targets (address x port) of the space */
-	double max_runtime_s;  /* -t, seconds of sending, 0 = unlimited */
-	uint64_t max_results;  /* -N, 0 = unlimited */
+	double bandwidth_bps; /* -B, bits per second; sets rate_pps from the frame size */
+	uint64_t max_targets; /* -n, 0 = all; targets (address x port) of the space */
+	double max_runtime_s; /* -t, seconds of sending, 0 = unlimited */
+	uint64_t max_results; /* -N, 0 = unlimited */
 
 	/* machine-readable progress and results */
 	const char *status_updates_file; /* -u: CSV, one line a second */
@@ -109,19 +109,20 @@ struct pps_config {
 	const char *redis_journal; /* --redis-journal; NULL = ./ppscan-<scan_id>.journal */
 	uint64_t redis_maxlen;	   /* --redis-maxlen: XADD MAXLEN ~ N; 0 = keep every entry */
 	uint32_t redis_buffer;	   /* --redis-buffer: results held in memory during an outage */
-	char scan_id[PPS_REDIS_KEY_PART_MAX + 1]; /* --scan-id, or drawn: YYYYMMDDTHHMMSSZ-xxxxxx (UTC) */
+	char scan_id[PPS_REDIS_KEY_PART_MAX +
+		     1]; /* --scan-id, or drawn: YYYYMMDDTHHMMSSZ-xxxxxx (UTC) */
 	int scan_id_given;
 
 	/* resume and config files */
-	const char *resume_file;	 /* --resume-file: where an interrupted scan saves its state */
-	int resuming;			 /* started with --resume */
-	const char *resume_path;	 /* its file */
+	const char *resume_file; /* --resume-file: where an interrupted scan saves its state */
+	int resuming;		 /* started with --resume */
+	const char *resume_path; /* its file */
 	uint64_t resume_next[PPS_MAX_SENDERS]; /* per sender thread: next index to send */
 	unsigned n_resume_next;
-	const char *eal_args;	 /* "eal" key of a config/resume file (ppscan) */
-	int dump_config;	 /* --dump-config: print the config and exit */
+	const char *eal_args; /* "eal" key of a config/resume file (ppscan) */
+	int dump_config;      /* --dump-config: print the config and exit */
 	int n_target_args;
-	const char **target_args; /* owned array; strings owned by argv or the file buffer */
+	const char **target_args;	 /* owned array; strings owned by argv or the file buffer */
 	const char *given[PPS_MAX_OPTS]; /* last raw value of each option, for --dump-config */
 	char **file_argv;		 /* owned: expanded argument vector */
 	char **origin;			 /* owned: "FILE:LINE" per expanded argument or NULL */
@@ -129,7 +130,7 @@ struct pps_config {
 
 /** Parse outcomes. */
 #define PPS_PARSE_OK 0
-#define PPS_PARSE_EXIT 1 /* --help or --version printed; exit 0 */
+#define PPS_PARSE_EXIT 1  /* --help or --version printed; exit 0 */
 #define PPS_PARSE_ERROR 2 /* one error line printed to stderr; exit 2 */
 
 /**

@@ -126,7 +126,8 @@ static int expand_file(struct pps_config *cfg, const char *kind, const char *pat
 			continue;
 		v = strchr(k, '=');
 		if (!v) {
-			fprintf(err, "%s: %s: expected 'key = value', got '%s'\n", cfg->prog, where, k);
+			fprintf(err, "%s: %s: expected 'key = value', got '%s'\n", cfg->prog, where,
+				k);
 			goto fail;
 		}
 		e = v;
@@ -137,7 +138,8 @@ static int expand_file(struct pps_config *cfg, const char *kind, const char *pat
 			v++;
 		if (!strcmp(k, "targets") || !strcmp(k, "target")) {
 			char *save = NULL, *tok;
-			for (tok = strtok_r(v, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save))
+			for (tok = strtok_r(v, " \t,", &save); tok;
+			     tok = strtok_r(NULL, " \t,", &save))
 				if (argvec_push(targets, tok, where))
 					goto nomem;
 			continue;
@@ -155,7 +157,8 @@ static int expand_file(struct pps_config *cfg, const char *kind, const char *pat
 			int b = parse_bool(v);
 
 			if (b < 0) {
-				fprintf(err, "%s: %s: invalid value '%s' for '%s': expected true/false, yes/no, on/off or 1/0\n",
+				fprintf(err,
+					"%s: %s: invalid value '%s' for '%s': expected true/false, yes/no, on/off or 1/0\n",
 					cfg->prog, where, v, k);
 				goto fail;
 			}
@@ -170,7 +173,8 @@ static int expand_file(struct pps_config *cfg, const char *kind, const char *pat
 		}
 		{
 			char *arg = NULL;
-			int bad = asprintf(&arg, "--%s=%s", k, v) < 0 || argvec_push(out, arg, where);
+			int bad = asprintf(&arg, "--%s=%s", k, v) < 0 ||
+				  argvec_push(out, arg, where);
 
 			free(arg);
 			if (bad)
@@ -252,7 +256,8 @@ int pps_config_expand(struct pps_config *cfg, int argc, char **argv, int *argc_o
 		/* a second -C after the first one would be silently ignored: refuse it */
 		if (find_file_opt(argc - (at + width - 1), argv + (at + width - 1), "config", 'C',
 				  &at2, &w2)) {
-			fprintf(err, "%s: -C/--config given twice: put everything in one config file\n",
+			fprintf(err,
+				"%s: -C/--config given twice: put everything in one config file\n",
 				cfg->prog);
 			goto out;
 		}

@@ -54,11 +54,11 @@ typedef int (*pps_opt_set)(struct pps_parse *p, const struct pps_opt *o, const c
 /** One option: its getopt entry, who has it, its help, and how its value is stored. */
 struct pps_opt {
 	struct option lo;
-	int backends;	  /* PPS_BACKEND_* bits */
-	const char *arg;  /* the value's name in --help ("FILE": made absolute in dumps) */
-	const char *help; /* NULL: a hidden alias or an internal key */
-	pps_opt_set set;  /* NULL: handled before the options are parsed (-C, --resume) */
-	size_t off;	  /* generic handlers: the field of struct pps_config */
+	int backends;	   /* PPS_BACKEND_* bits */
+	const char *arg;   /* the value's name in --help ("FILE": made absolute in dumps) */
+	const char *help;  /* NULL: a hidden alias or an internal key */
+	pps_opt_set set;   /* NULL: handled before the options are parsed (-C, --resume) */
+	size_t off;	   /* generic handlers: the field of struct pps_config */
 	uint32_t min, max; /* set_uint's bounds */
 	const char *what;  /* set_uint's noun: "invalid WHAT 'V' (from OPTION): expected MIN-MAX" */
 	int file_key;	   /* 1: may be a key of a -C/--resume file */

@@ -19,8 +19,8 @@ struct pps_dedup *pps_dedup_new(uint64_t n_targets)
 		if (!d->bits)
 			goto fail;
 	} else {
-		d->entries = calloc((size_t)PPS_DEDUP_WINDOW_SETS * PPS_DEDUP_WAYS,
-				    sizeof(uint64_t));
+		d->entries =
+			calloc((size_t)PPS_DEDUP_WINDOW_SETS * PPS_DEDUP_WAYS, sizeof(uint64_t));
 		d->next_way = calloc(PPS_DEDUP_WINDOW_SETS, 1);
 		if (!d->entries || !d->next_way)
 			goto fail;

@@ -67,10 +67,9 @@ PPS_AVX512 struct pps_div_v pps_div_v_init(const struct pps_fastdiv *f)
 PPS_AVX512 __m512i pps_divmod_v(__m512i x, const struct pps_div_v *f, __m512i *r)
 {
 	__m512i q = pps_mulhi64_v(x, f->mlo, f->mhi);
-	__m512i qd = _mm512_add_epi64(_mm512_mul_epu32(q, f->d),
-				      _mm512_slli_epi64(_mm512_mul_epu32(_mm512_srli_epi64(q, 32),
-									 f->d),
-							32));
+	__m512i qd = _mm512_add_epi64(
+		_mm512_mul_epu32(q, f->d),
+		_mm512_slli_epi64(_mm512_mul_epu32(_mm512_srli_epi64(q, 32), f->d), 32));
 	__m512i rem = _mm512_sub_epi64(x, qd);
 	__mmask8 fix = _mm512_cmpge_epu64_mask(rem, f->d);
 

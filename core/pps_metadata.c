@@ -47,8 +47,7 @@ json_t *pps_options_json(const struct pps_config *cfg)
 	return o;
 }
 
-int pps_metadata_write(struct pps_monitor *m, const struct pps_totals *t,
-		       const char *resume_path)
+int pps_metadata_write(struct pps_monitor *m, const struct pps_totals *t, const char *resume_path)
 {
 	const struct pps_config *cfg = m->cfg;
 	char start[40], end[40], seed[24];
@@ -62,23 +61,21 @@ int pps_metadata_write(struct pps_monitor *m, const struct pps_totals *t,
 	opts = pps_options_json(cfg);
 	if (!opts)
 		return -ENOMEM;
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:s?}",
-		      "program", cfg->prog, "version", PPS_VERSION, "seed", seed,
-		      "start_time", start, "end_time", end, "duration_s", m->elapsed_s,
-		      "options", opts, "counters",
-		      "sent", (json_int_t)t->sent, "received", (json_int_t)t->recv,
-		      "valid", (json_int_t)t->valid, "open", (json_int_t)t->open,
-		      "closed", (json_int_t)t->closed, "invalid", (json_int_t)t->invalid,
-		      "duplicates", (json_int_t)t->dup, "malformed", (json_int_t)t->malformed,
-		      "not_ours", (json_int_t)t->not_ours, "nic_drops", (json_int_t)t->nic_drops,
-		      "ring_full", (json_int_t)t->ring_full, "tx_full", (json_int_t)t->tx_full,
-		      "rst_sent", (json_int_t)t->rst, "rst_not_sent", (json_int_t)t->rst_lost,
-		      "results_written", (json_int_t)m->written,
-		      "target_space", (json_int_t)cfg->target_space,
-		      "targets_addresses", (json_int_t)cfg->targets->n_addresses,
-		      "blocked_addresses", (json_int_t)cfg->blocked,
-		      "probes_planned", (json_int_t)m->total_probes,
-		      "resume_file", resume_path);
+	o = json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:f, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:I, s:I, s:I, s:I, s:I, s:s?}",
+		"program", cfg->prog, "version", PPS_VERSION, "seed", seed, "start_time", start,
+		"end_time", end, "duration_s", m->elapsed_s, "options", opts, "counters", "sent",
+		(json_int_t)t->sent, "received", (json_int_t)t->recv, "valid", (json_int_t)t->valid,
+		"open", (json_int_t)t->open, "closed", (json_int_t)t->closed, "invalid",
+		(json_int_t)t->invalid, "duplicates", (json_int_t)t->dup, "malformed",
+		(json_int_t)t->malformed, "not_ours", (json_int_t)t->not_ours, "nic_drops",
+		(json_int_t)t->nic_drops, "ring_full", (json_int_t)t->ring_full, "tx_full",
+		(json_int_t)t->tx_full, "rst_sent", (json_int_t)t->rst, "rst_not_sent",
+		(json_int_t)t->rst_lost, "results_written", (json_int_t)m->written, "target_space",
+		(json_int_t)cfg->target_space, "targets_addresses",
+		(json_int_t)cfg->targets->n_addresses, "blocked_addresses",
+		(json_int_t)cfg->blocked, "probes_planned", (json_int_t)m->total_probes,
+		"resume_file", resume_path);
 	if (!o)
 		return -ENOMEM;
 	json_object_set_new(o, "state", json_string(pps_stop_reason_name(m->stop_reason)));
@@ -93,7 +90,6 @@ int pps_metadata_write(struct pps_monitor *m, const struct pps_totals *t,
 	return rc;
 }
 
-
 const char *pps_resume_save(struct pps_monitor *m, const struct pps_totals *t, int *err)
 {
 	const struct pps_config *cfg = m->cfg;
@@ -102,14 +98,15 @@ const char *pps_resume_save(struct pps_monitor *m, const struct pps_totals *t, i
 	int rc;
 
 	fprintf(stderr, "%s: scan %s after %" PRIu64 " of %" PRIu64 " probes\n", cfg->prog,
-		m->stop_reason == PPS_STOP_INTERRUPTED ? "interrupted" : "stopped by -t/--max-runtime",
+		m->stop_reason == PPS_STOP_INTERRUPTED ? "interrupted"
+						       : "stopped by -t/--max-runtime",
 		t->sent, m->total_probes);
 	if (!n || t->sent >= m->total_probes)
 		return NULL;
 	rc = pps_config_write_resume(cfg, cfg->resume_file, m->eal_args, next, n);
 	if (rc < 0) {
-		fprintf(stderr, "%s: cannot write resume file '%s': %s\n", cfg->prog, cfg->resume_file,
-			strerror(-rc));
+		fprintf(stderr, "%s: cannot write resume file '%s': %s\n", cfg->prog,
+			cfg->resume_file, strerror(-rc));
 		*err = rc;
 		return NULL;
 	}

@@ -23,8 +23,7 @@ json_t *pps_options_json(const struct pps_config *cfg);
  * seed, start and end times, duration, options, counters @t, the target space, the resume
  * file @resume_path (or null) and the state. Returns 0 or -errno.
  */
-int pps_metadata_write(struct pps_monitor *m, const struct pps_totals *t,
-		       const char *resume_path);
+int pps_metadata_write(struct pps_monitor *m, const struct pps_totals *t, const char *resume_path);
 
 /**
  * pps_resume_save - after sending was cut short (SIGINT, -t): says so and, when probes are

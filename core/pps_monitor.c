@@ -55,27 +55,30 @@ static void write_status_files(struct pps_monitor *m, const struct pps_totals *n
 	pps_output_format_timestamp(pps_realtime_ns(), ts, sizeof(ts));
 	if (m->status_csv) {
 		fprintf(m->status_csv,
-			"%s,%.3f,%.3f,%.2f,%.4f,%" PRIu64 ",%.0f,%.0f,%" PRIu64 ",%.0f,%.0f,%" PRIu64
-			",%.0f,%.0f,%" PRIu64 ",%.0f,%.0f,%" PRIu64 ",%" PRIu64 "\n",
-			ts, elapsed, left, pct, hit, now->sent, (double)(now->sent - prev->sent) / d,
-			sent_avg, succ, (double)(succ - succ_prev) / d, (double)succ / e, now->recv,
+			"%s,%.3f,%.3f,%.2f,%.4f,%" PRIu64 ",%.0f,%.0f,%" PRIu64
+			",%.0f,%.0f,%" PRIu64 ",%.0f,%.0f,%" PRIu64 ",%.0f,%.0f,%" PRIu64
+			",%" PRIu64 "\n",
+			ts, elapsed, left, pct, hit, now->sent,
+			(double)(now->sent - prev->sent) / d, sent_avg, succ,
+			(double)(succ - succ_prev) / d, (double)succ / e, now->recv,
 			(double)(now->recv - prev->recv) / d, (double)now->recv / e, now->nic_drops,
 			(double)(now->nic_drops - prev->nic_drops) / d, (double)now->nic_drops / e,
 			now->invalid, now->dup);
 		fflush(m->status_csv);
 	}
 	if (m->status_json) {
-		json_t *o = json_pack("{s:s, s:f, s:f, s:f, s:f, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
-				      "real_time", ts, "time_elapsed", elapsed, "time_remaining", left,
-				      "percent_complete", pct, "hit_rate", hit,
-				      "sent", (json_int_t)now->sent, "send_rate", (double)(now->sent - prev->sent) / d,
-				      "recv", (json_int_t)now->recv, "open", (json_int_t)now->open,
-				      "closed", (json_int_t)now->closed, "invalid", (json_int_t)now->invalid,
-				      "duplicates", (json_int_t)now->dup, "drops", (json_int_t)now->nic_drops,
-				      "rst_sent", (json_int_t)now->rst,
-				      "results", (json_int_t)m->written,
-				      "phase", final ? pps_stop_reason_name(m->stop_reason)
-				      : m->done_at >= 0 ? "cooldown" : "sending");
+		json_t *o = json_pack(
+			"{s:s, s:f, s:f, s:f, s:f, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+			"real_time", ts, "time_elapsed", elapsed, "time_remaining", left,
+			"percent_complete", pct, "hit_rate", hit, "sent", (json_int_t)now->sent,
+			"send_rate", (double)(now->sent - prev->sent) / d, "recv",
+			(json_int_t)now->recv, "open", (json_int_t)now->open, "closed",
+			(json_int_t)now->closed, "invalid", (json_int_t)now->invalid, "duplicates",
+			(json_int_t)now->dup, "drops", (json_int_t)now->nic_drops, "rst_sent",
+			(json_int_t)now->rst, "results", (json_int_t)m->written, "phase",
+			final		  ? pps_stop_reason_name(m->stop_reason)
+			: m->done_at >= 0 ? "cooldown"
+					  : "sending");
 		if (o) {
 			json_dumpf(o, m->status_json, JSON_COMPACT | JSON_PRESERVE_ORDER);
 			fputc('\n', m->status_json);
@@ -86,8 +89,7 @@ static void write_status_files(struct pps_monitor *m, const struct pps_totals *n
 }
 
 /* Tells the sinks where the scan stands (Redis meta hash); @final after the last result. */
-static void sinks_progress(struct pps_monitor *m, const struct pps_totals *t, double now,
-			   int final)
+static void sinks_progress(struct pps_monitor *m, const struct pps_totals *t, double now, int final)
 {
 	struct pps_progress p = {
 		.totals = t,
@@ -176,8 +178,7 @@ void pps_monitor_loop(struct pps_monitor *m)
 				m->cfg->prog, m->cfg->cooldown_s);
 			announced = 1;
 		}
-		if (*m->sigints > 1 ||
-		    (m->done_at >= 0 && t - m->done_at >= m->cfg->cooldown_s))
+		if (*m->sigints > 1 || (m->done_at >= 0 && t - m->done_at >= m->cfg->cooldown_s))
 			break;
 		if (t - last_status >= 1.0) {
 			struct pps_status_ctx ctx = status_ctx(m, t, t - last_status);
@@ -231,15 +232,17 @@ int pps_monitor_finish(struct pps_monitor *m)
 			m->cfg->prog, m->written);
 	}
 	if (m->cfg->metadata_file && (rc = pps_metadata_write(m, &t, resume_path)) < 0) {
-		fprintf(stderr, "%s: cannot write metadata file '%s' (from -m/--metadata-file): %s\n",
+		fprintf(stderr,
+			"%s: cannot write metadata file '%s' (from -m/--metadata-file): %s\n",
 			m->cfg->prog, m->cfg->metadata_file, strerror(-rc));
 		other = rc;
 	}
-	rc = pps_outputs_close_status(&m->status_csv, m->cfg->status_updates_file, "-u/--status-updates-file",
-			  m->cfg->prog);
+	rc = pps_outputs_close_status(&m->status_csv, m->cfg->status_updates_file,
+				      "-u/--status-updates-file", m->cfg->prog);
 	if (rc)
 		other = rc;
-	rc = pps_outputs_close_status(&m->status_json, m->cfg->status_json_file, "--status-json", m->cfg->prog);
+	rc = pps_outputs_close_status(&m->status_json, m->cfg->status_json_file, "--status-json",
+				      m->cfg->prog);
 	if (rc)
 		other = rc;
 	if (m->write_error)

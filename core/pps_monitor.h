@@ -42,21 +42,21 @@ struct pps_monitor {
 	const char *eal_args; /* ppscan: EAL arguments to store in a resume file, or NULL */
 
 	/* filled by pps_monitor_loop() */
-	double t0;	  /* CLOCK_MONOTONIC seconds at start */
-	double done_at;	  /* when sending ended, or < 0 */
-	double elapsed_s; /* total duration */
-	uint64_t written; /* results written to sinks */
-	int write_error;  /* first sink error (-errno), 0 if none */
+	double t0;		   /* CLOCK_MONOTONIC seconds at start */
+	double done_at;		   /* when sending ended, or < 0 */
+	double elapsed_s;	   /* total duration */
+	uint64_t written;	   /* results written to sinks */
+	int write_error;	   /* first sink error (-errno), 0 if none */
 	uint64_t start_ns, end_ns; /* Unix epoch ns */
 	enum pps_stop_reason {
-		PPS_STOP_DONE = 0,     /* every probe sent */
-		PPS_STOP_INTERRUPTED,  /* SIGINT / SIGTERM */
-		PPS_STOP_MAX_RUNTIME,  /* -t */
-		PPS_STOP_MAX_RESULTS,  /* -N */
+		PPS_STOP_DONE = 0,    /* every probe sent */
+		PPS_STOP_INTERRUPTED, /* SIGINT / SIGTERM */
+		PPS_STOP_MAX_RUNTIME, /* -t */
+		PPS_STOP_MAX_RESULTS, /* -N */
 	} stop_reason;
-	FILE *status_csv;  /* -u */
-	FILE *status_json; /* --status-json */
-	FILE *metadata_fp; /* -m, opened at start, written at the end */
+	FILE *status_csv;	/* -u */
+	FILE *status_json;	/* --status-json */
+	FILE *metadata_fp;	/* -m, opened at start, written at the end */
 	struct pps_totals last; /* totals at the last status tick */
 	double last_status_t;	/* when it was written (monotonic s; 0: none yet) */
 };

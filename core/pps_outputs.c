@@ -39,7 +39,8 @@ static int check_files(const struct pps_config *cfg, FILE *err)
 	const char *path[5] = { cfg->output_file, cfg->status_updates_file, cfg->status_json_file,
 				cfg->metadata_file, cfg->resume_file };
 	static const char *const opt[5] = { "-o/--output-file", "-u/--status-updates-file",
-					    "--status-json", "-m/--metadata-file", "--resume-file" };
+					    "--status-json", "-m/--metadata-file",
+					    "--resume-file" };
 
 	for (int i = 0; i < 5; i++)
 		for (int j = i + 1; j < 5; j++) {
@@ -53,7 +54,8 @@ static int check_files(const struct pps_config *cfg, FILE *err)
 			       (!stat(path[i], &a) && !stat(path[j], &b) && a.st_dev == b.st_dev &&
 				a.st_ino == b.st_ino && S_ISREG(a.st_mode));
 			if (same) {
-				fprintf(err, "%s: '%s' is named by both %s and %s: each output needs its own file\n",
+				fprintf(err,
+					"%s: '%s' is named by both %s and %s: each output needs its own file\n",
 					cfg->prog, path[j], opt[i], opt[j]);
 				return -EINVAL;
 			}
@@ -69,8 +71,9 @@ static int check_files(const struct pps_config *cfg, FILE *err)
 		    access(dir, W_OK | X_OK) != 0) {
 			fprintf(err, "%s: cannot create '%s' (from --resume-file): %s\n", cfg->prog,
 				cfg->resume_file,
-				!stat(cfg->resume_file, &st) && S_ISDIR(st.st_mode) ? "it is a directory"
-										 : strerror(errno));
+				!stat(cfg->resume_file, &st) && S_ISDIR(st.st_mode)
+					? "it is a directory"
+					: strerror(errno));
 			return -EINVAL;
 		}
 	}
@@ -92,8 +95,8 @@ int pps_outputs_open(struct pps_monitor *m, const struct pps_config *cfg, FILE *
 			return -EINVAL;
 	}
 	if (cfg->status_updates_file) {
-		m->status_csv = open_status(cfg->status_updates_file, "-u/--status-updates-file",
-					    cfg, err);
+		m->status_csv =
+			open_status(cfg->status_updates_file, "-u/--status-updates-file", cfg, err);
 		if (!m->status_csv)
 			return -EINVAL;
 		fprintf(m->status_csv, "%s\n", pps_status_csv_header);
@@ -121,7 +124,8 @@ int pps_outputs_open(struct pps_monitor *m, const struct pps_config *cfg, FILE *
 #if PPS_HAVE_HIREDIS
 		rc = pps_output_redis_open(&m->sink_store[m->n_sinks], cfg, err);
 #else
-		fprintf(err, "%s: --redis: built without Redis support (install libhiredis-dev and rebuild with meson -Dredis=enabled)\n",
+		fprintf(err,
+			"%s: --redis: built without Redis support (install libhiredis-dev and rebuild with meson -Dredis=enabled)\n",
 			cfg->prog);
 		rc = -ENOTSUP;
 #endif
@@ -166,4 +170,3 @@ int pps_outputs_close_status(FILE **f, const char *path, const char *opt, const 
 			strerror(-rc));
 	return rc;
 }
-

@@ -1,7 +1,6 @@
 #include "pps_pacer.h"
 
-void pps_pacer_init(struct pps_pacer *p, uint64_t hz, double rate_pps, unsigned burst,
-		    uint64_t now)
+void pps_pacer_init(struct pps_pacer *p, uint64_t hz, double rate_pps, unsigned burst, uint64_t now)
 {
 	double credit_probes;
 

@@ -26,9 +26,9 @@ struct pps_tcp_pkt {
 	uint16_t window_h;
 	uint16_t ipid_h;
 	uint8_t ttl;
-	uint8_t flags; /* TCP flags byte: FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
-	uint16_t ihl;	  /* IPv4 header bytes */
-	uint16_t tcp_len; /* TCP header + payload bytes (from the IPv4 total length) */
+	uint8_t flags;	   /* TCP flags byte: FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
+	uint16_t ihl;	   /* IPv4 header bytes */
+	uint16_t tcp_len;  /* TCP header + payload bytes (from the IPv4 total length) */
 	const uint8_t *ip; /* the IPv4 header in the caller's frame (for the checksums), or NULL
 			      for a segment built field by field */
 };

@@ -160,8 +160,8 @@ PPS_AVX512 __m512i round_v(__m512i L, __m512i R, uint64_t key, __m512i d)
 }
 
 /* Returns a mask of the lanes whose image is >= n (they need cycle walking). */
-__attribute__((target("avx512f"))) static uint32_t encrypt32_avx512(const struct pps_perm *p,
-								      const uint64_t *in, uint64_t *out)
+__attribute__((target("avx512f"))) static uint32_t
+encrypt32_avx512(const struct pps_perm *p, const uint64_t *in, uint64_t *out)
 {
 	struct pps_div_v da = pps_div_v_init(&p->div_a);
 	const __m512i db = _mm512_set1_epi64((long long)p->b);
@@ -204,8 +204,7 @@ static uint32_t encrypt32_avx512(const struct pps_perm *p, const uint64_t *in, u
 
 #endif
 
-void pps_perm_apply_burst(const struct pps_perm *p, const uint64_t *in, uint64_t *out,
-			  unsigned n)
+void pps_perm_apply_burst(const struct pps_perm *p, const uint64_t *in, uint64_t *out, unsigned n)
 {
 	unsigned k = 0;
 

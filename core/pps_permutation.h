@@ -50,8 +50,7 @@ uint64_t pps_perm_apply(const struct pps_perm *p, uint64_t i);
  * AVX-512 lanes where the CPU has it (about 8 TSC cycles an index on the lab machine, see
  * bench/bench_core), otherwise four in lockstep so the CPU overlaps four independent chains.
  */
-void pps_perm_apply_burst(const struct pps_perm *p, const uint64_t *in, uint64_t *out,
-			  unsigned n);
+void pps_perm_apply_burst(const struct pps_perm *p, const uint64_t *in, uint64_t *out, unsigned n);
 
 /** pps_splitmix64 - SplitMix64 step (Steele, Lea & Flood 2014): advances *state, returns 64 bits. */
 uint64_t pps_splitmix64(uint64_t *state);

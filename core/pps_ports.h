@@ -13,9 +13,9 @@
  * each port's position in the list (PPS_PORT_NONE if absent). 128 KiB + 128 KiB, no heap.
  */
 struct pps_ports {
-	uint32_t n;		/* 1 .. 65535 once parsed */
-	uint16_t list[65536];	/* host order, ascending */
-	uint16_t index[65536];	/* port -> position in list, or PPS_PORT_NONE */
+	uint32_t n;	       /* 1 .. 65535 once parsed */
+	uint16_t list[65536];  /* host order, ascending */
+	uint16_t index[65536]; /* port -> position in list, or PPS_PORT_NONE */
 };
 
 /**

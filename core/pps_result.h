@@ -38,7 +38,7 @@ struct pps_result {
 	uint8_t pad[5];		/* zero */
 	uint64_t ts_ns;		/* receive time, Unix epoch nanoseconds */
 	union {
-		struct pps_result_tcp tcp;	    /* probe tcp_synscan */
+		struct pps_result_tcp tcp;	   /* probe tcp_synscan */
 		uint8_t part[PPS_RESULT_PART_MAX]; /* any module's bytes */
 	};
 } __attribute__((aligned(8)));

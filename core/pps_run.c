@@ -29,7 +29,8 @@ int pps_run_init(struct pps_run *r, struct pps_scan *s, const struct pps_config 
 		struct pps_slice sl;
 
 		if (pps_scan_slice(s, k, &sl) < 0) {
-			fprintf(err, "%s: the resume state (from --resume) does not fit this scan\n",
+			fprintf(err,
+				"%s: the resume state (from --resume) does not fit this scan\n",
 				cfg->prog);
 			pps_scan_fini(s);
 			return -EINVAL;
@@ -107,7 +108,8 @@ void pps_run_catch_signals(struct pps_run *r)
 	g_run = r;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal); /* a dropped ssh session stops cleanly and saves the resume file */
+	signal(SIGHUP,
+	       on_signal); /* a dropped ssh session stops cleanly and saves the resume file */
 }
 
 void pps_run_attach(struct pps_run *r, struct pps_monitor *m, const struct pps_scan *s)
@@ -134,23 +136,24 @@ int pps_run_parse(struct pps_config *cfg, enum pps_backend backend, int argc, ch
 		return -1;
 	{
 		/* a dry run writes the probe list and nothing else: an output it would skip is refused */
-		const char *unused = cfg->metadata_file	     ? "-m/--metadata-file"
+		const char *unused = cfg->metadata_file		? "-m/--metadata-file"
 				     : cfg->status_updates_file ? "-u/--status-updates-file"
-				     : cfg->status_json_file	     ? "--status-json"
-				     : cfg->redis_url		     ? "--redis"
-								     : NULL;
+				     : cfg->status_json_file	? "--status-json"
+				     : cfg->redis_url		? "--redis"
+								: NULL;
 		FILE *out = stdout;
 
 		if (unused) {
-			fprintf(stderr, "%s: --dryrun writes only the probe list (to -o/--output-file or stdout): %s is not used\n",
+			fprintf(stderr,
+				"%s: --dryrun writes only the probe list (to -o/--output-file or stdout): %s is not used\n",
 				cfg->prog, unused);
 			pps_config_free(cfg);
 			return 2;
 		}
 		if (cfg->output_file && strcmp(cfg->output_file, "-") &&
 		    !(out = fopen(cfg->output_file, "w"))) {
-			fprintf(stderr, "%s: cannot write '%s' (from -o/--output-file): %s\n", cfg->prog,
-				cfg->output_file, strerror(errno));
+			fprintf(stderr, "%s: cannot write '%s' (from -o/--output-file): %s\n",
+				cfg->prog, cfg->output_file, strerror(errno));
 			pps_config_free(cfg);
 			return 2;
 		}

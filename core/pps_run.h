@@ -21,17 +21,16 @@
 #include "pps_scan.h"
 #include "pps_stats.h"
 
-
 struct pps_run {
 	struct pps_counters tx_c[PPS_MAX_SENDERS]; /* sender k's, written by it only */
-	struct pps_counters rx_c;		       /* the receive loop's */
-	uint64_t tx_next[PPS_MAX_SENDERS];	       /* where sender k stopped (resume) */
-	unsigned n_tx;				       /* sender threads or lcores */
-	struct pps_ring *results;		       /* receive loop -> monitor (owned) */
-	_Atomic unsigned tx_running;		       /* senders still sending */
-	_Atomic int stop_tx;			       /* SIGINT, -t, -N: stop after the burst */
-	_Atomic int tx_done;			       /* every sender has stopped */
-	_Atomic int stop_rx;			       /* cooldown over: receive loops return */
+	struct pps_counters rx_c;		   /* the receive loop's */
+	uint64_t tx_next[PPS_MAX_SENDERS];	   /* where sender k stopped (resume) */
+	unsigned n_tx;				   /* sender threads or lcores */
+	struct pps_ring *results;		   /* receive loop -> monitor (owned) */
+	_Atomic unsigned tx_running;		   /* senders still sending */
+	_Atomic int stop_tx;			   /* SIGINT, -t, -N: stop after the burst */
+	_Atomic int tx_done;			   /* every sender has stopped */
+	_Atomic int stop_rx;			   /* cooldown over: receive loops return */
 	/* The device's dropped-on-receive count (NIC imissed, pcap ps_drop), or NULL. */
 	uint64_t (*dev_drops)(void *dev);
 	void *dev;

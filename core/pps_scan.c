@@ -80,9 +80,9 @@ unsigned pps_scan_frame_max(const struct pps_scan *s)
  * same exact division as the scalar loop). Returns the lanes done (whole vectors of @w); the
  * caller's scalar loop does the rest. Only called where pps_cpu_has_avx512().
  */
-__attribute__((target("avx512f"))) static unsigned split_one_range_avx512(
-	const uint64_t *t, unsigned w, const struct pps_fastdiv *div_ports, uint32_t first_h,
-	const uint16_t *plist, uint32_t *dip, uint16_t *dport)
+__attribute__((target("avx512f"))) static unsigned
+split_one_range_avx512(const uint64_t *t, unsigned w, const struct pps_fastdiv *div_ports,
+		       uint32_t first_h, const uint16_t *plist, uint32_t *dip, uint16_t *dport)
 {
 	const struct pps_div_v d = pps_div_v_init(div_ports);
 	const __m512i first = _mm512_set1_epi64(first_h);
@@ -151,9 +151,9 @@ void pps_scan_targets_burst(const struct pps_scan *s, uint64_t j0, uint64_t stri
 		}
 	} else {
 		for (unsigned k = 0; k < n; k++)
-			tb->src_port_h[k] = (uint16_t)(sport_first_h +
-						       (uint32_t)pps_fastdiv_mod(&div_sports,
-										 i[k] + r[k]));
+			tb->src_port_h[k] =
+				(uint16_t)(sport_first_h +
+					   (uint32_t)pps_fastdiv_mod(&div_sports, i[k] + r[k]));
 	}
 	if (s->n_sources == 1)
 		for (unsigned k = 0; k < n; k++)
@@ -255,7 +255,9 @@ int pps_scan_dryrun(const struct pps_config *cfg, FILE *out, FILE *err)
 	}
 	for (unsigned k = 0; k < PPS_BURST; k++)
 		bufs[k] = frames[k];
-	fprintf(err, "%s: dry run, probe module %s, seed %" PRIu64 ", shard %u of %u, %u sender thread(s)\n",
+	fprintf(err,
+		"%s: dry run, probe module %s, seed %" PRIu64
+		", shard %u of %u, %u sender thread(s)\n",
 		cfg->prog, s.probe->name, cfg->seed, cfg->shard, cfg->shards, cfg->sender_threads);
 	fprintf(out, "%s\n", s.probe->dryrun_header);
 	for (uint32_t k = 0; k < cfg->sender_threads && !rc; k++) {

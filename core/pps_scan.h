@@ -42,8 +42,8 @@ struct pps_scan {
 	uint64_t total; /* probes: n_sel * cfg->probes; the index space senders walk */
 	uint32_t probes;
 	uint32_t n_ports;
-	uint32_t src_ip_h;			/* the first (or only) source address */
-	const struct pps_targets *sources;	/* all source addresses */
+	uint32_t src_ip_h;		   /* the first (or only) source address */
+	const struct pps_targets *sources; /* all source addresses */
 	uint64_t n_sources;
 	uint16_t sport_first_h;
 	uint32_t n_sports;
@@ -131,9 +131,8 @@ static inline void pps_scan_classify(struct pps_scan *s, struct pps_rx_burst *b)
  * into @bufs (each at least pps_scan_frame_max() bytes) with lengths in @lens. Returns how
  * many (0 for a module that never answers).
  */
-static inline unsigned pps_scan_fill_replies(const struct pps_scan *s,
-					     const struct pps_rx_burst *b, uint8_t *const *bufs,
-					     uint16_t *lens)
+static inline unsigned pps_scan_fill_replies(const struct pps_scan *s, const struct pps_rx_burst *b,
+					     uint8_t *const *bufs, uint16_t *lens)
 {
 	return s->probe->fill_replies ? s->probe->fill_replies(s, b, bufs, lens) : 0;
 }
@@ -223,7 +222,8 @@ static inline int64_t pps_scan_target_index(const struct pps_scan *s, uint32_t s
 /** pps_scan_is_source - 1 if @ip_h is one of our source addresses (-S). */
 static inline int pps_scan_is_source(const struct pps_scan *s, uint32_t ip_h)
 {
-	return ip_h == s->src_ip_h || (s->n_sources > 1 && pps_targets_index_of(s->sources, ip_h) >= 0);
+	return ip_h == s->src_ip_h ||
+	       (s->n_sources > 1 && pps_targets_index_of(s->sources, ip_h) >= 0);
 }
 
 /**

@@ -103,18 +103,20 @@ char *pps_status_format(char *buf, size_t len, const struct pps_totals *now,
 {
 	char sr[32], sa[32], rr[32], ra[32], dr[32], da[32], left[32];
 	uint64_t unique = now->open + now->closed, unique_prev = prev->open + prev->closed;
-	double pct = ctx->total_probes ? 100.0 * (double)now->sent / (double)ctx->total_probes : 100;
+	double pct = ctx->total_probes ? 100.0 * (double)now->sent / (double)ctx->total_probes
+				       : 100;
 	unsigned long long el = (unsigned long long)(ctx->elapsed_s < 0 ? 0 : ctx->elapsed_s);
 
 	if (now->sent < prev->sent) /* never run backwards */
-		pct = 100.0 * (double)prev->sent / (double)(ctx->total_probes ? ctx->total_probes : 1);
+		pct = 100.0 * (double)prev->sent /
+		      (double)(ctx->total_probes ? ctx->total_probes : 1);
 	if (pct > 100)
 		pct = 100;
 	fmt_rate(sr, sizeof(sr), safe_div(delta(now->sent, prev->sent), ctx->dt_s));
 	fmt_rate(sa, sizeof(sa),
-		 safe_div((double)now->sent,
-			  ctx->sending_done && ctx->send_elapsed_s > 0 ? ctx->send_elapsed_s
-								       : ctx->elapsed_s));
+		 safe_div((double)now->sent, ctx->sending_done && ctx->send_elapsed_s > 0
+						     ? ctx->send_elapsed_s
+						     : ctx->elapsed_s));
 	fmt_rate(rr, sizeof(rr), safe_div(delta(unique, unique_prev), ctx->dt_s));
 	fmt_rate(ra, sizeof(ra), safe_div((double)unique, ctx->elapsed_s));
 	fmt_rate(dr, sizeof(dr), safe_div(delta(now->nic_drops, prev->nic_drops), ctx->dt_s));
@@ -123,14 +125,16 @@ char *pps_status_format(char *buf, size_t len, const struct pps_totals *now,
 		fmt_left(left, sizeof(left), pps_time_left_s(now, ctx));
 		snprintf(buf, len,
 			 "%2llu:%02llu %.0f%% (%s left); send: %" PRIu64
-			 " done (%s avg); recv: %" PRIu64 " %s (%s avg); drops: %s (%s avg); hitrate: %.2f%%",
+			 " done (%s avg); recv: %" PRIu64
+			 " %s (%s avg); drops: %s (%s avg); hitrate: %.2f%%",
 			 el / 60, el % 60, pct, left, now->sent, sa, unique, rr, ra, dr, da,
 			 100.0 * safe_div((double)now->open, (double)now->sent));
 	} else {
 		fmt_left(left, sizeof(left), pps_time_left_s(now, ctx));
 		snprintf(buf, len,
 			 "%2llu:%02llu %.0f%% (%s left); send: %" PRIu64
-			 " %s (%s avg); recv: %" PRIu64 " %s (%s avg); drops: %s (%s avg); hitrate: %.2f%%",
+			 " %s (%s avg); recv: %" PRIu64
+			 " %s (%s avg); drops: %s (%s avg); hitrate: %.2f%%",
 			 el / 60, el % 60, pct, left, now->sent, sr, sa, unique, rr, ra, dr, da,
 			 100.0 * safe_div((double)now->open, (double)now->sent));
 	}

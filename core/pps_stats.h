@@ -57,11 +57,11 @@ void pps_totals_collect(struct pps_totals *t, const struct pps_counters *tx, siz
 
 /** What the status line needs besides the totals. */
 struct pps_status_ctx {
-	double elapsed_s;     /* since the first probe */
-	double dt_s;	      /* since the previous line */
-	uint64_t total_probes; /* probes the scan will send */
-	int sending_done;     /* all probes sent: cooldown */
-	double send_elapsed_s; /* duration of the sending phase, once done (for the send avg) */
+	double elapsed_s;	/* since the first probe */
+	double dt_s;		/* since the previous line */
+	uint64_t total_probes;	/* probes the scan will send */
+	int sending_done;	/* all probes sent: cooldown */
+	double send_elapsed_s;	/* duration of the sending phase, once done (for the send avg) */
 	double cooldown_left_s; /* cooldown still to come: all of it while sending (the time
 				   left then is the sending's plus this, as ZMap counts it) */
 };

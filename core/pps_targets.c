@@ -46,8 +46,8 @@ int pps_parse_ipv4(const char *s, uint32_t *out_h)
 
 int pps_format_ipv4(uint32_t ip_h, char buf[16])
 {
-	return snprintf(buf, 16, "%u.%u.%u.%u", ip_h >> 24, (ip_h >> 16) & 0xff,
-			(ip_h >> 8) & 0xff, ip_h & 0xff);
+	return snprintf(buf, 16, "%u.%u.%u.%u", ip_h >> 24, (ip_h >> 16) & 0xff, (ip_h >> 8) & 0xff,
+			ip_h & 0xff);
 }
 
 int pps_parse_cidr(const char *s, struct pps_range *out)

@@ -21,8 +21,7 @@ static size_t put_options(uint8_t *o, const struct pps_template_params *prm)
 #define NOP (o[n++] = 1)
 	PUT(mss);
 	switch (prm->options) {
-	case PPS_TCPOPT_SMALLEST:
-		break;
+	case PPS_TCPOPT_SMALLEST: break;
 	case PPS_TCPOPT_WINDOWS:
 		NOP;
 		PUT(ws);

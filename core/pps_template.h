@@ -33,9 +33,9 @@ struct pps_template_params {
 	uint8_t src_mac[6];
 	uint8_t dst_mac[6]; /* the gateway's (next hop's) MAC */
 	uint32_t src_ip_h;
-	uint8_t ttl;		/* default 64 */
-	uint16_t window_h;	/* TCP window, default 65535 */
-	uint16_t mss_h;		/* default 1460 */
+	uint8_t ttl;	   /* default 64 */
+	uint16_t window_h; /* TCP window, default 65535 */
+	uint16_t mss_h;	   /* default 1460 */
 	enum pps_tcp_options options;
 	int with_ethernet; /* 0: raw IP (tun-like links), frame starts at the IPv4 header */
 	int rst;	   /* 1: the RST that closes a half-open connection (RFC 793: flags RST,
@@ -45,10 +45,10 @@ struct pps_template_params {
 /** A built template; read-only after pps_template_build(), shareable between threads. */
 struct pps_template {
 	uint8_t bytes[PPS_TEMPLATE_MAX];
-	uint16_t len;	  /* bytes to send (Ethernet frames padded to 60) */
-	uint16_t ip_off;  /* offset of the IPv4 header in bytes[] */
-	uint16_t tcp_off; /* offset of the TCP header */
-	uint16_t tcp_len; /* TCP header + options */
+	uint16_t len;	   /* bytes to send (Ethernet frames padded to 60) */
+	uint16_t ip_off;   /* offset of the IPv4 header in bytes[] */
+	uint16_t tcp_off;  /* offset of the TCP header */
+	uint16_t tcp_len;  /* TCP header + options */
 	uint32_t src_ip_h; /* default source address (host order) */
 	uint32_t ip_sum;   /* partial sum of the IPv4 header without addresses, id, checksum;
 			      folded to 16 bits, not complemented */
@@ -151,13 +151,13 @@ static inline uint16_t pps_template_fill_csum(const struct pps_template *t, uint
  */
 static inline uint16_t pps_template_fill_src(const struct pps_template *t, uint8_t *buf,
 					     uint32_t src_ip_h, uint32_t dst_ip_h,
-					     uint16_t dst_port_h, uint16_t src_port_h, uint32_t seq_h,
-					     uint16_t ipid_h)
+					     uint16_t dst_port_h, uint16_t src_port_h,
+					     uint32_t seq_h, uint16_t ipid_h)
 {
-	return pps_template_fill_csum(
-		t, buf, src_ip_h, dst_ip_h, dst_port_h, src_port_h, seq_h, ipid_h,
-		pps_template_ip_csum(t, src_ip_h, dst_ip_h, ipid_h),
-		pps_template_tcp_csum(t, src_ip_h, dst_ip_h, dst_port_h, src_port_h, seq_h));
+	return pps_template_fill_csum(t, buf, src_ip_h, dst_ip_h, dst_port_h, src_port_h, seq_h,
+				      ipid_h, pps_template_ip_csum(t, src_ip_h, dst_ip_h, ipid_h),
+				      pps_template_tcp_csum(t, src_ip_h, dst_ip_h, dst_port_h,
+							    src_port_h, seq_h));
 }
 
 /**

@@ -66,7 +66,8 @@ static void tx_loop(struct pps_app *a, int role, unsigned k)
 		if (role & PPS_ROLE_CTRL)
 			pps_io_ctrl_flush(a, c);
 		sent = tx_step(a, q, c, &pacer, &sl, coalesce);
-		if (role & PPS_ROLE_RX) /* what arrived meanwhile: full bursts mean more is waiting */
+		if (role &
+		    PPS_ROLE_RX) /* what arrived meanwhile: full bursts mean more is waiting */
 			for (int r = 0; r < 4 && pps_io_rx_poll(a) >= PPS_BURST; r++)
 				;
 		else if (!sent)

@@ -18,8 +18,8 @@
 
 #define IO_RX_DESC 1024
 #define IO_TX_DESC 1024
-#define IO_MAX_TX 16	  /* TX queues (sender lcores) at most */
-#define IO_MAX_RXQ 16	  /* RX queues polled at most (kernel-socket PMDs: port.c) */
+#define IO_MAX_TX 16  /* TX queues (sender lcores) at most */
+#define IO_MAX_RXQ 16 /* RX queues polled at most (kernel-socket PMDs: port.c) */
 #define IO_POOL_SIZE 16383
 #define IO_POOL_CACHE 256
 #define IO_CTRL_RING 4096 /* control frames in flight: a RST per SYN-ACK of a few bursts */
@@ -42,7 +42,7 @@ struct pps_io {
 	unsigned n_workers;
 	struct pps_io_txq txq[IO_MAX_TX];
 	int lcore_role[RTE_MAX_LCORE];	    /* enum pps_role bits, 0: idle */
-	uint16_t lcore_txq[RTE_MAX_LCORE]; /* its TX queue (sender number) */
+	uint16_t lcore_txq[RTE_MAX_LCORE];  /* its TX queue (sender number) */
 	struct rte_mbuf *ctrl_m[PPS_BURST]; /* the receive lcore's pps_io_ctrl_get() */
 
 	/* start-up receive: frames of the last burst not yet handed to pps_io_recv() */

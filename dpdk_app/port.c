@@ -56,7 +56,8 @@ static int split_eal(char *prog, const char *eal, char **out, int max, char *buf
 
 	snprintf(buf, len, "%s", eal);
 	out[n++] = prog;
-	for (tok = strtok_r(buf, " \t", &save); tok && n < max - 1; tok = strtok_r(NULL, " \t", &save))
+	for (tok = strtok_r(buf, " \t", &save); tok && n < max - 1;
+	     tok = strtok_r(NULL, " \t", &save))
 		out[n++] = tok;
 	out[n] = NULL;
 	return n;
@@ -94,7 +95,8 @@ static int assign_lcores(struct pps_app *a, struct pps_io *io)
 		io->n_workers++;
 	}
 	if (io->n_workers == 0) {
-		fprintf(stderr, "%s: need at least one worker lcore besides the main one (e.g. -l 0-1)\n",
+		fprintf(stderr,
+			"%s: need at least one worker lcore besides the main one (e.g. -l 0-1)\n",
 			a->cfg.prog);
 		return 2;
 	}
@@ -130,13 +132,15 @@ int pps_io_open(struct pps_app *a)
 	eal_args(a, io);
 	rte_openlog_stream(stderr); /* the EAL logs to stderr: stdout carries only results */
 	if (rte_eal_init(io->eal_argc, io->eal_argv) < 0) {
-		fprintf(stderr, "%s: EAL initialisation failed: %s (check the EAL options before '--')\n",
+		fprintf(stderr,
+			"%s: EAL initialisation failed: %s (check the EAL options before '--')\n",
 			a->cfg.prog, rte_strerror(rte_errno));
 		return 2;
 	}
 	io->eal_up = 1;
 	if (rte_eth_dev_count_avail() == 0) {
-		fprintf(stderr, "%s: no DPDK port: bind a NIC or give --vdev (e.g. --vdev net_af_packet0,iface=eth1)\n",
+		fprintf(stderr,
+			"%s: no DPDK port: bind a NIC or give --vdev (e.g. --vdev net_af_packet0,iface=eth1)\n",
 			a->cfg.prog);
 		return 2;
 	}
@@ -219,7 +223,8 @@ int io_port_init(struct pps_app *a)
 	 * to the others are lost.
 	 */
 	io->n_rxq = 1;
-	if ((!strcmp(info.driver_name, "net_af_packet") || !strcmp(info.driver_name, "net_af_xdp")) &&
+	if ((!strcmp(info.driver_name, "net_af_packet") ||
+	     !strcmp(info.driver_name, "net_af_xdp")) &&
 	    info.max_rx_queues > 1)
 		io->n_rxq = info.max_rx_queues < IO_MAX_RXQ ? info.max_rx_queues : IO_MAX_RXQ;
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
@@ -230,7 +235,8 @@ int io_port_init(struct pps_app *a)
 	if ((rc = rte_eth_dev_configure(io->port_id, io->n_rxq, (uint16_t)a->cfg.sender_threads,
 					&conf)) < 0 ||
 	    (rc = rte_eth_dev_adjust_nb_rx_tx_desc(io->port_id, &nb_rxd, &nb_txd)) < 0 ||
-	    (rc = setup_queues(a, io, nb_rxd, nb_txd)) < 0 || (rc = rte_eth_dev_start(io->port_id)) < 0) {
+	    (rc = setup_queues(a, io, nb_rxd, nb_txd)) < 0 ||
+	    (rc = rte_eth_dev_start(io->port_id)) < 0) {
 		fprintf(stderr, "%s: port %u (%s): setup failed: %s\n", a->cfg.prog, io->port_id,
 			info.driver_name, strerror(-rc));
 		return 1;
@@ -240,8 +246,8 @@ int io_port_init(struct pps_app *a)
 		struct rte_ether_addr mac;
 
 		if ((rc = rte_eth_macaddr_get(io->port_id, &mac)) < 0) {
-			fprintf(stderr, "%s: port %u: no MAC address: %s\n", a->cfg.prog, io->port_id,
-				strerror(-rc));
+			fprintf(stderr, "%s: port %u: no MAC address: %s\n", a->cfg.prog,
+				io->port_id, strerror(-rc));
 			return 1;
 		}
 		memcpy(a->src_mac, mac.addr_bytes, 6);
@@ -346,7 +352,8 @@ size_t pps_io_recv(struct pps_app *a, uint8_t *buf, size_t cap, int wait_ms)
 	while (io->stash_i == io->stash_n) {
 		io->stash_i = 0;
 		io->stash_n = rte_eth_rx_burst(io->port_id, io->rxq_next, io->stash, PPS_BURST);
-		io->rxq_next = (uint16_t)((io->rxq_next + 1) % io->n_rxq); /* any queue may hold it */
+		io->rxq_next =
+			(uint16_t)((io->rxq_next + 1) % io->n_rxq); /* any queue may hold it */
 		if (io->stash_n)
 			break;
 		if (rte_rdtsc() >= deadline)

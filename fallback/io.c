@@ -17,8 +17,8 @@
 #include "io.h"
 #include "pps_clock.h"
 
-#define MAX_SLEEP_NS 1000000ULL	  /* a sender waits at most 1 ms at a time */
-#define STATS_NS     100000000ULL /* pcap_stats() every 100 ms */
+#define MAX_SLEEP_NS 1000000ULL /* a sender waits at most 1 ms at a time */
+#define STATS_NS 100000000ULL	/* pcap_stats() every 100 ms */
 
 uint64_t pps_io_ticks(void)
 {
@@ -80,7 +80,8 @@ unsigned pps_io_tx_put(struct pps_io_txq *t, const uint16_t *lens, unsigned n)
 		}
 		t->head = (t->head + n) % IO_RING_FRAMES;
 		/* frames left pending on an error go out with the next kick */
-		if (sendto(t->fd, NULL, 0, MSG_DONTWAIT, (struct sockaddr *)&t->dst, sizeof(t->dst)) < 0)
+		if (sendto(t->fd, NULL, 0, MSG_DONTWAIT, (struct sockaddr *)&t->dst,
+			   sizeof(t->dst)) < 0)
 			note_error(t);
 		return n;
 	case PPS_SEND_MMSG:

@@ -34,14 +34,14 @@ struct pps_io_txq {
 	struct pps_io *io;
 	unsigned index;		     /* sender number: selects its slice */
 	enum pps_send_method method; /* ring, mmsg or inject */
-	int fd;			     /* AF_PACKET SOCK_RAW, bound to the interface, receives nothing */
-	pcap_t *pcap;		     /* PPS_SEND_INJECT only */
-	uint8_t *ring;		     /* PPS_SEND_RING: mmap'ed PACKET_TX_RING */
-	size_t ring_len;	     /* bytes */
-	unsigned frame_size;	     /* bytes of a ring frame */
-	unsigned head;		     /* next ring frame to fill */
-	unsigned n;		     /* frames of the last pps_io_tx_get() */
-	struct sockaddr_ll dst;	     /* interface index and EtherType for every send */
+	int fd;			/* AF_PACKET SOCK_RAW, bound to the interface, receives nothing */
+	pcap_t *pcap;		/* PPS_SEND_INJECT only */
+	uint8_t *ring;		/* PPS_SEND_RING: mmap'ed PACKET_TX_RING */
+	size_t ring_len;	/* bytes */
+	unsigned frame_size;	/* bytes of a ring frame */
+	unsigned head;		/* next ring frame to fill */
+	unsigned n;		/* frames of the last pps_io_tx_get() */
+	struct sockaddr_ll dst; /* interface index and EtherType for every send */
 	struct mmsghdr msg[PPS_BURST];
 	struct iovec iov[PPS_BURST];
 	struct tpacket2_hdr *hdr[PPS_BURST]; /* ring frames of the last pps_io_tx_get() */
@@ -54,7 +54,7 @@ struct pps_io_txq {
 /* Responses copied out of libpcap's ring, judged together (receive thread only). */
 struct io_rx_batch {
 	unsigned n;
-	uint64_t ts_ns;			  /* receive time of the last frame, Unix ns */
+	uint64_t ts_ns;			 /* receive time of the last frame, Unix ns */
 	const uint8_t *frame[PPS_BURST]; /* slot[k] */
 	uint32_t len[PPS_BURST];
 	uint8_t slot[PPS_BURST][IO_RX_SLOT];
@@ -73,7 +73,7 @@ struct pps_io {
 	uint64_t last_stats_ns;	    /* when pcap_stats() last ran (receive thread) */
 	_Atomic uint64_t nic_drops; /* pcap ps_drop + ps_ifdrop, published by the receiver */
 	unsigned n_tx;
-	struct pps_io_txq *tx; /* n_tx senders */
+	struct pps_io_txq *tx;	/* n_tx senders */
 	struct pps_io_txq ctrl; /* the receive thread's: one sendmmsg() for a burst's replies */
 	pthread_t rx_thread;
 	unsigned started; /* sender threads running */

@@ -96,16 +96,13 @@ int pps_io_prepare(struct pps_app *a)
 		io->link = IO_LINK_ETHER;
 		memcpy(a->src_mac, ifr.ifr_hwaddr.sa_data, 6);
 		break;
-	case ARPHRD_LOOPBACK:
-		io->link = IO_LINK_LOOPBACK;
-		break;
+	case ARPHRD_LOOPBACK: io->link = IO_LINK_LOOPBACK; break;
 	case ARPHRD_NONE:
 	case ARPHRD_RAWIP:
-	case ARPHRD_PPP:
-		io->link = IO_LINK_RAWIP;
-		break;
+	case ARPHRD_PPP: io->link = IO_LINK_RAWIP; break;
 	default:
-		ERR(a, "invalid interface '%s' (from -i/--interface): link type %u is neither Ethernet nor raw IP",
+		ERR(a,
+		    "invalid interface '%s' (from -i/--interface): link type %u is neither Ethernet nor raw IP",
 		    ifn, ifr.ifr_hwaddr.sa_family);
 		rc = -EPROTONOSUPPORT;
 		goto out;
@@ -124,7 +121,8 @@ int pps_io_prepare(struct pps_app *a)
 	if (fd < 0) {
 		rc = -errno;
 		if (errno == EPERM || errno == EACCES)
-			ERR(a, "cannot open a packet socket on '%s' (from -i/--interface): missing capability CAP_NET_RAW (run as root, or: setcap cap_net_raw+ep %s)",
+			ERR(a,
+			    "cannot open a packet socket on '%s' (from -i/--interface): missing capability CAP_NET_RAW (run as root, or: setcap cap_net_raw+ep %s)",
 			    ifn, a->cfg.prog);
 		else
 			ERR(a, "cannot open a packet socket on '%s': %s", ifn, strerror(errno));
@@ -229,7 +227,8 @@ static int iface_facts(struct pps_app *a)
 		uint32_t src = have_rt && rt.has_prefsrc ? rt.prefsrc_h : iface_addr(io);
 
 		if (!src) {
-			ERR(a, "no source address: '%s' (from -i/--interface) has no IPv4 address; give -S/--source-ip",
+			ERR(a,
+			    "no source address: '%s' (from -i/--interface) has no IPv4 address; give -S/--source-ip",
 			    io->ifname);
 			return -EINVAL;
 		}
@@ -248,11 +247,13 @@ static int iface_facts(struct pps_app *a)
 	if (io->src_is_local)
 		snprintf(a->src_note, sizeof(a->src_note), " (this host's)");
 	/* the kernel answers ARP for its own address, unless the interface does no ARP */
-	a->answer_arp = io->link == IO_LINK_ETHER && (!io->src_is_local || (io->ifflags & IFF_NOARP));
+	a->answer_arp = io->link == IO_LINK_ETHER &&
+			(!io->src_is_local || (io->ifflags & IFF_NOARP));
 	if (cfg->have_src_mac)
 		memcpy(a->src_mac, cfg->src_mac, 6);
 	if (io->link == IO_LINK_LOOPBACK && !loopback_accepts_local()) {
-		ERR(a, "'%s' (from -i/--interface) is the loopback: frames sent on it come back as received packets from a local address, which Linux drops as martians; set sysctl net.ipv4.conf.%s.accept_local=1 to scan through it",
+		ERR(a,
+		    "'%s' (from -i/--interface) is the loopback: frames sent on it come back as received packets from a local address, which Linux drops as martians; set sysctl net.ipv4.conf.%s.accept_local=1 to scan through it",
 		    io->ifname, io->ifname);
 		return -EINVAL;
 	}
@@ -262,7 +263,8 @@ static int iface_facts(struct pps_app *a)
 		a->gw_ip_h = cfg->gw_ip_h;
 		a->gw_origin = "--gateway-ip";
 	} else if (!have_rt) {
-		ERR(a, "no route to %s via '%s' (from -i/--interface): give --gateway-ip or -G/--gateway-mac",
+		ERR(a,
+		    "no route to %s via '%s' (from -i/--interface): give --gateway-ip or -G/--gateway-mac",
 		    ip, io->ifname);
 		return -EINVAL;
 	} else if (rt.has_gw) {
@@ -272,7 +274,8 @@ static int iface_facts(struct pps_app *a)
 		a->gw_ip_h = first; /* one on-link target is its own next hop */
 		a->gw_origin = "the routing table";
 	} else {
-		ERR(a, "%s is on-link on '%s' (no gateway in the routing table): every probe goes to one next hop; give -G/--gateway-mac or --gateway-ip",
+		ERR(a,
+		    "%s is on-link on '%s' (no gateway in the routing table): every probe goes to one next hop; give -G/--gateway-mac or --gateway-ip",
 		    ip, io->ifname);
 		return -EINVAL;
 	}
@@ -328,7 +331,8 @@ static int rx_open(struct pps_app *a)
 	rc = pcap_activate(io->rx);
 	if (rc < 0) {
 		if (rc == PCAP_ERROR_PERM_DENIED)
-			ERR(a, "cannot capture on '%s' (from -i/--interface): missing capability CAP_NET_RAW",
+			ERR(a,
+			    "cannot capture on '%s' (from -i/--interface): missing capability CAP_NET_RAW",
 			    io->ifname);
 		else
 			ERR(a, "cannot capture on '%s': %s", io->ifname, pcap_geterr(io->rx));
@@ -501,8 +505,8 @@ void pps_io_describe(struct pps_app *a, char *dev, size_t dev_len, char *threads
 		     size_t threads_len, char *note, size_t note_len)
 {
 	static const char *const method[] = { [PPS_SEND_RING] = "PACKET_TX_RING",
-					       [PPS_SEND_MMSG] = "sendmmsg",
-					       [PPS_SEND_INJECT] = "pcap_inject" };
+					      [PPS_SEND_MMSG] = "sendmmsg",
+					      [PPS_SEND_INJECT] = "pcap_inject" };
 	struct pps_io *io = a->io;
 	char ip[16];
 
@@ -512,8 +516,10 @@ void pps_io_describe(struct pps_app *a, char *dev, size_t dev_len, char *threads
 	note[0] = '\0';
 	if (io->src_is_local && io->link == IO_LINK_ETHER) {
 		pps_format_ipv4(a->cfg.src_ip_h, ip);
-		snprintf(note, note_len, "%s is this host's address, so its TCP stack also answers SYN-ACKs with a RST where it has a route back (see README: the kernel's RST)",
-			 ip);
+		snprintf(
+			note, note_len,
+			"%s is this host's address, so its TCP stack also answers SYN-ACKs with a RST where it has a route back (see README: the kernel's RST)",
+			ip);
 	}
 }
 
@@ -567,7 +573,8 @@ int pps_io_join(struct pps_app *a)
 		pthread_join(io->rx_thread, NULL);
 	for (unsigned k = 0; k < io->started && !rc; k++)
 		if (io->tx[k].last_errno) {
-			ERR(a, "sending on %s failed: %s", io->ifname, strerror(io->tx[k].last_errno));
+			ERR(a, "sending on %s failed: %s", io->ifname,
+			    strerror(io->tx[k].last_errno));
 			rc = 1;
 		}
 	io->started = 0;

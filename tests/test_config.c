@@ -12,8 +12,8 @@
 #include "unit_util.h"
 
 struct bad_case {
-	char *argv[12];		/* NULL-terminated, argv[0] included */
-	const char *needle[3];	/* substrings the error line must contain */
+	char *argv[12];	       /* NULL-terminated, argv[0] included */
+	const char *needle[3]; /* substrings the error line must contain */
 };
 
 #define D "--dryrun"
@@ -79,11 +79,13 @@ static const struct bad_case bad[] = {
 	{ { "ppscan", D, "--bogus", "-p", "80", T }, { "'--bogus'" } },
 	{ { "ppscan", D, "-x", "-p", "80", T }, { "'-x'" } },
 	/* a value for a flag, an abbreviation, an ambiguous prefix: each named as typed */
-	{ { "ppscan", D, "--no-rst=1", "-p", "80", T }, { "'--no-rst'", "takes no value", "'--no-rst=1'" } },
+	{ { "ppscan", D, "--no-rst=1", "-p", "80", T },
+	  { "'--no-rst'", "takes no value", "'--no-rst=1'" } },
 	{ { "ppscan", D, "--quiet=yes", "-p", "80", T }, { "'--quiet'", "'--quiet=yes'" } },
 	{ { "ppscan", D, "--no", "-p", "80", T }, { "'--no'", "written in full", "--no-rst" } },
 	{ { "ppscan", D, "--ra", "5", "-p", "80", T }, { "'--ra'", "--rate" } },
-	{ { "ppscan", D, "--output", "x", "-p", "80", T }, { "ambiguous", "'--output'", "--output-file" } },
+	{ { "ppscan", D, "--output", "x", "-p", "80", T },
+	  { "ambiguous", "'--output'", "--output-file" } },
 	{ { "ppscan", D, T, "-p" }, { "'-p'", "value" } },
 	{ { "ppscan", D, "-p", "80", T, "--rate" }, { "'--rate'", "value" } },
 	{ { "ppscan", D, "--tcp-options", "solaris", "-p", "80", T },
@@ -212,11 +214,11 @@ Test(config, good_values_land_in_fields)
 	cr_assert_eq(ut_parse_args(&cfg, PPS_BACKEND_DPDK,
 				   ARGV("-r", "0.5", "-s", "40000-40010", "-G", "aa:bb:cc:dd:ee:ff",
 					"--seed", "123", "-S", "192.0.2.1", "--source-mac",
-					"02-00-00-00-00-0A", "--probe-ttl", "255",
-					"--tcp-options", "bsd", "-c", "2.5", "-o", "/tmp/out.csv",
-					"-O", "json", "-f", "saddr,daddr,timestamp_str",
-					"--output-closed", "-q", "--target-ports", "443,22",
-					"45.33.32.0/24", "45.33.32.128/25", "1.2.3.4"),
+					"02-00-00-00-00-0A", "--probe-ttl", "255", "--tcp-options",
+					"bsd", "-c", "2.5", "-o", "/tmp/out.csv", "-O", "json",
+					"-f", "saddr,daddr,timestamp_str", "--output-closed", "-q",
+					"--target-ports", "443,22", "45.33.32.0/24",
+					"45.33.32.128/25", "1.2.3.4"),
 				   &errtext),
 		     PPS_PARSE_OK, "%s", errtext);
 	cr_assert_str_empty(errtext);
@@ -252,10 +254,10 @@ Test(config, more_good_values)
 	static const struct {
 		char *argv[10];
 	} good[] = {
-		{ { "ppscan", D, "-r", "0", "-p", "80", T } },		/* unlimited */
+		{ { "ppscan", D, "-r", "0", "-p", "80", T } }, /* unlimited */
 		{ { "ppscan", D, "-r", "1e10", "-p", "80", T } },
 		{ { "ppscan", D, "--probe-ttl", "1", "-p", "80", T } },
-		{ { "ppscan", D, "-s", "40000", "-p", "80", T } },		/* one port */
+		{ { "ppscan", D, "-s", "40000", "-p", "80", T } }, /* one port */
 		{ { "ppscan", D, "-s", "1-65535", "-p", "80", T } },
 		{ { "ppscan", D, "--seed", "18446744073709551615", "-p", "80", T } },
 		{ { "ppscan", D, "--seed", "0", "-p", "80", T } },
@@ -363,8 +365,8 @@ Test(config, default_blocklist)
 	char *errtext;
 
 	/* reserved ranges are removed from the targets unless -b names another list */
-	cr_assert_eq(ut_parse_args(&cfg, PPS_BACKEND_DPDK,
-				   ARGV(D, "-p", "80", "198.18.0.0/23", T), &errtext),
+	cr_assert_eq(ut_parse_args(&cfg, PPS_BACKEND_DPDK, ARGV(D, "-p", "80", "198.18.0.0/23", T),
+				   &errtext),
 		     PPS_PARSE_OK, "%s", errtext);
 	cr_assert_eq(cfg.targets->n_addresses, 1);
 	cr_assert_eq(cfg.blocked, 512);
@@ -452,8 +454,8 @@ Test(config, probe_module_chosen_and_listed, .init = cr_redirect_stdout)
 	struct pps_config cfg;
 	char *errtext;
 
-	cr_assert_eq(ut_parse_args(&cfg, PPS_BACKEND_DPDK, ARGV(D, "-M", "tcp_synscan", "-f", "*",
-							       "-p", "80", T),
+	cr_assert_eq(ut_parse_args(&cfg, PPS_BACKEND_DPDK,
+				   ARGV(D, "-M", "tcp_synscan", "-f", "*", "-p", "80", T),
 				   &errtext),
 		     PPS_PARSE_OK, "%s", errtext);
 	free(errtext);
@@ -466,11 +468,12 @@ Test(config, probe_module_chosen_and_listed, .init = cr_redirect_stdout)
 	cr_assert_str_empty(errtext);
 	free(errtext);
 	fflush(stdout);
-	cr_assert_stdout_eq_str("tcp_synscan (default)\n    "
-				"TCP SYN with the SYN cookie as its sequence number (--tcp-options: "
-				"its options); SYN-ACK with ack = cookie + 1 is synack (open, answered "
-				"with a RST unless --no-rst), RST with ack = cookie or cookie + 1 is rst "
-				"(closed)\n");
+	cr_assert_stdout_eq_str(
+		"tcp_synscan (default)\n    "
+		"TCP SYN with the SYN cookie as its sequence number (--tcp-options: "
+		"its options); SYN-ACK with ack = cookie + 1 is synack (open, answered "
+		"with a RST unless --no-rst), RST with ack = cookie or cookie + 1 is rst "
+		"(closed)\n");
 }
 
 /* The pcap backend's filter: the module's terms, our addresses as ranges, ARP for them. */
@@ -480,8 +483,8 @@ Test(config, bpf_filter_of_the_probe_module)
 	char *errtext, buf[4096];
 
 	cr_assert_eq(ut_parse_args(&cfg, PPS_BACKEND_PCAP,
-				   ARGV(D, "-S", "192.0.2.1,192.0.2.8-192.0.2.9", "-s", "40000-40100",
-					"-p", "80", T),
+				   ARGV(D, "-S", "192.0.2.1,192.0.2.8-192.0.2.9", "-s",
+					"40000-40100", "-p", "80", T),
 				   &errtext),
 		     PPS_PARSE_OK, "%s", errtext);
 	free(errtext);
@@ -491,8 +494,9 @@ Test(config, bpf_filter_of_the_probe_module)
 			      "tcp[tcpflags] & tcp-rst != 0) and (ip[16:4] == 0xc0000201 or "
 			      "(ip[16:4] >= 0xc0000208 and ip[16:4] <= 0xc0000209)))");
 	cr_assert_gt(pps_probe_bpf(&cfg, 1, buf, sizeof(buf)), 0);
-	cr_assert_not_null(strstr(buf, ") or (arp and arp[6:2] == 1 and (arp[24:4] == 0xc0000201 or "
-				       "(arp[24:4] >= 0xc0000208 and arp[24:4] <= 0xc0000209)))"),
+	cr_assert_not_null(strstr(buf,
+				  ") or (arp and arp[6:2] == 1 and (arp[24:4] == 0xc0000201 or "
+				  "(arp[24:4] >= 0xc0000208 and arp[24:4] <= 0xc0000209)))"),
 			   "%s", buf);
 	cr_assert_eq(pps_probe_bpf(&cfg, 1, buf, 40), -ENOSPC);
 	pps_config_free(&cfg);

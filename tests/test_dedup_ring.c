@@ -108,8 +108,8 @@ Test(ring, capacity_rounding)
 {
 	static const struct {
 		size_t want, cap;
-	} c[] = { { 0, 2 }, { 1, 2 }, { 2, 2 }, { 3, 4 }, { 5, 8 }, { 1000, 1024 }, { 1024, 1024 },
-		  { 1025, 2048 } };
+	} c[] = { { 0, 2 }, { 1, 2 },	    { 2, 2 },	    { 3, 4 },
+		  { 5, 8 }, { 1000, 1024 }, { 1024, 1024 }, { 1025, 2048 } };
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		struct pps_ring *r = pps_ring_new(c[i].want);

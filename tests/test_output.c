@@ -14,7 +14,7 @@
 #include "unit_util.h"
 
 #define ALL_FIELDS                                                                                 \
-	"saddr,sport,daddr,dport,seqnum,acknum,window,ttl,ipid,classification,success,cooldown," \
+	"saddr,sport,daddr,dport,seqnum,acknum,window,ttl,ipid,classification,success,cooldown,"   \
 	"timestamp_str,timestamp_ts,timestamp_us"
 
 static char path[64];
@@ -72,8 +72,8 @@ static struct pps_result closed_result(void)
 }
 
 /* Runs a sink over @n results and returns the file's content (caller frees). */
-static char *run(const char *format, const char *fields, int closed,
-		 const struct pps_result *r, int n, unsigned long long *written)
+static char *run(const char *format, const char *fields, int closed, const struct pps_result *r,
+		 int n, unsigned long long *written)
 {
 	struct pps_output o;
 	char why[128] = "", *text = NULL;
@@ -127,7 +127,8 @@ Test(output, csv_all_fields)
 	struct pps_result r[2] = { open_result(), closed_result() };
 	char *text = run("csv", ALL_FIELDS, 1, r, 2, NULL);
 
-	cr_assert_str_eq(text, ALL_FIELDS "\n"
+	cr_assert_str_eq(text, ALL_FIELDS
+			 "\n"
 			 "198.18.0.5,80,192.0.2.1,40000,4294967295,123456789,65535,57,4660,"
 			 "synack,1,1,2023-11-14T22:13:20.123456Z,1700000000,123456\n"
 			 "198.18.0.6,443,192.0.2.1,40000,0,123456789,0,57,4660,rst,0,0,"
@@ -247,8 +248,8 @@ Test(output, open_errors)
 
 Test(output, check_fields)
 {
-	static const char *const bad[] = { "", "saddr,", ",saddr", "saddr,,sport", "SADDR",
-					   "saddr ", "saddr,saddr", "timestamp" };
+	static const char *const bad[] = { "",	    "saddr,", ",saddr",	     "saddr,,sport",
+					   "SADDR", "saddr ", "saddr,saddr", "timestamp" };
 	struct pps_field_sel sel;
 	char why[128];
 
@@ -262,9 +263,10 @@ Test(output, check_fields)
 Test(output, field_names)
 {
 	static const char *const names[] = {
-		"saddr", "sport", "daddr", "dport", "seqnum", "acknum", "window", "ttl", "ipid",
-		"classification", "success", "cooldown", "timestamp_str", "timestamp_ts",
-		"timestamp_us", "status", "timestamp_unix",
+		"saddr",   "sport",	     "daddr",	      "dport",	      "seqnum",
+		"acknum",  "window",	     "ttl",	      "ipid",	      "classification",
+		"success", "cooldown",	     "timestamp_str", "timestamp_ts", "timestamp_us",
+		"status",  "timestamp_unix",
 	};
 	struct pps_result r = { 0 };
 	struct pps_field_sel sel;

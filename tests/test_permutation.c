@@ -12,8 +12,8 @@
 
 static const uint64_t seeds[] = { 1, 2, 42, 0xdeadbeef };
 static const uint64_t sizes[] = {
-	1, 2, 3, 7, 10, 97, 1000, 4096, 65537, 1000003,		/* mostly not powers of two */
-	16, 1024, 1ULL << 20,					/* powers of two */
+	1,  2,	  3,	      7, 10, 97, 1000, 4096, 65537, 1000003, /* mostly not powers of two */
+	16, 1024, 1ULL << 20,					     /* powers of two */
 };
 
 #define N_SEEDS (sizeof(seeds) / sizeof(seeds[0]))
@@ -161,8 +161,14 @@ Test(perm, burst_matches_apply)
 {
 	/* up to 2^62 (a near 2^31: the vector lanes' 32-bit arithmetic at its widest), bursts
 	 * of every length 1..100 (the 32-lane vector path, the 4-lane path and the tail) */
-	static const uint64_t big[] = { 2, 10, 65537, 1000003, (1ULL << 32) + 15,
-					(1ULL << 40) + 7, 281470681743360ULL, (1ULL << 62) - 1,
+	static const uint64_t big[] = { 2,
+					10,
+					65537,
+					1000003,
+					(1ULL << 32) + 15,
+					(1ULL << 40) + 7,
+					281470681743360ULL,
+					(1ULL << 62) - 1,
 					1ULL << 62 };
 	struct ut_rng r;
 
@@ -174,12 +180,13 @@ Test(perm, burst_matches_apply)
 		cr_assert_eq(pps_perm_init(&p, big[ni], ut_rand64(&r)), 0);
 		for (unsigned len = 1; len <= 100; len++) {
 			for (unsigned k = 0; k < len; k++)
-				in[k] = k % 3 == 0 ? big[ni] - 1 - k % big[ni] : ut_below(&r, big[ni]);
+				in[k] = k % 3 == 0 ? big[ni] - 1 - k % big[ni]
+						   : ut_below(&r, big[ni]);
 			pps_perm_apply_burst(&p, in, out, len);
 			for (unsigned k = 0; k < len; k++)
 				cr_assert_eq(out[k], pps_perm_apply(&p, in[k]),
-					     "n %llu len %u lane %u", (unsigned long long)big[ni], len,
-					     k);
+					     "n %llu len %u lane %u", (unsigned long long)big[ni],
+					     len, k);
 		}
 	}
 }

@@ -244,9 +244,10 @@ Test(run, dryrun_writes_to_the_output_file_and_refuses_other_outputs)
 	free(text);
 	unlink(path);
 	cr_assert_eq(lines, 5, "header + 4 probes, got %d lines", lines);
-	cr_assert_eq(pps_run_parse(&cfg, PPS_BACKEND_PCAP, 9,
-				   ARGV(DRY_NOBL, "-p", "80", "-m", "/tmp/x.json", "198.18.0.0/30")),
-		     2);
+	cr_assert_eq(
+		pps_run_parse(&cfg, PPS_BACKEND_PCAP, 9,
+			      ARGV(DRY_NOBL, "-p", "80", "-m", "/tmp/x.json", "198.18.0.0/30")),
+		2);
 	cr_assert_eq(pps_run_parse(&cfg, PPS_BACKEND_PCAP, 9,
 				   ARGV(DRY_NOBL, "-p", "80", "--status-json", "/tmp/x.json",
 					"198.18.0.0/30")),

@@ -34,8 +34,7 @@ Test(scan, covers_every_target_exactly_once)
 	uint64_t bad_sport = 0, bad_cookie = 0, not_target = 0;
 
 	scan_from(&cfg, &s,
-		  ARGV(DRY_NOBL, "--seed", "5", "-p", "22,80,443", "198.18.0.0/22",
-		       "198.18.8.7"));
+		  ARGV(DRY_NOBL, "--seed", "5", "-p", "22,80,443", "198.18.0.0/22", "198.18.8.7"));
 	cr_assert_eq(s.n, (1024 + 1) * 3);
 	cr_assert_eq(s.n_ports, 3);
 	count = calloc(s.n, 1);
@@ -131,8 +130,8 @@ Test(scan, filled_frame_matches_probe)
 	char *errtext;
 
 	cr_assert_eq(ut_parse_args(&cfg, PPS_BACKEND_DPDK,
-				   ARGV(DRY_NOBL, "--seed", "77", "-S", "192.0.2.1",
-					"--probe-ttl", "33", "-p", "22,80", "198.18.1.0/24"),
+				   ARGV(DRY_NOBL, "--seed", "77", "-S", "192.0.2.1", "--probe-ttl",
+					"33", "-p", "22,80", "198.18.1.0/24"),
 				   &errtext),
 		     PPS_PARSE_OK);
 	free(errtext);
@@ -193,8 +192,7 @@ Test(scan, probes_per_target_spread_over_passes)
 	uint8_t *count;
 
 	scan_from(&cfg, &s,
-		  ARGV(DRY_NOBL, "--seed", "3", "-P", "3", "-p", "80,443",
-		       "198.18.0.0/25"));
+		  ARGV(DRY_NOBL, "--seed", "3", "-P", "3", "-p", "80,443", "198.18.0.0/25"));
 	cr_assert_eq(s.n, 256);
 	cr_assert_eq(s.total, 3 * 256);
 	count = calloc(s.n, 1);
@@ -228,8 +226,7 @@ Test(scan, max_targets_takes_distinct_targets)
 	uint8_t *seen;
 
 	scan_from(&cfg, &s,
-		  ARGV(DRY_NOBL, "--seed", "4", "-n", "100", "-p", "1-10",
-		       "198.18.0.0/24"));
+		  ARGV(DRY_NOBL, "--seed", "4", "-n", "100", "-p", "1-10", "198.18.0.0/24"));
 	cr_assert_eq(s.n, 2560);
 	cr_assert_eq(s.total, 100);
 	seen = calloc(s.n, 1);
@@ -254,8 +251,8 @@ Test(scan, several_source_addresses)
 	unsigned per_source[4] = { 0 };
 
 	scan_from(&cfg, &s,
-		  ARGV(DRY_NOBL, "--seed", "8", "-S", "192.0.2.1-192.0.2.4",
-		       "-p", "80", "198.18.0.0/24"));
+		  ARGV(DRY_NOBL, "--seed", "8", "-S", "192.0.2.1-192.0.2.4", "-p", "80",
+		       "198.18.0.0/24"));
 	cr_assert_eq(s.n_sources, 4);
 	for (uint64_t j = 0; j < s.total; j++) {
 		uint8_t buf[PPS_TEMPLATE_MAX];
@@ -270,7 +267,8 @@ Test(scan, several_source_addresses)
 		h = pps_cookie(&s.key, p.dst_ip_h, p.dst_port_h, p.src_ip_h, p.src_port_h);
 		cr_assert_eq(p.seq_h, (uint32_t)h, "the cookie covers the source address");
 		/* the frame carries that source address */
-		cr_assert_eq(pps_parse_frame(buf, pps_synscan_fill(&s, j, buf), 1, &pkt), PPS_PKT_TCP);
+		cr_assert_eq(pps_parse_frame(buf, pps_synscan_fill(&s, j, buf), 1, &pkt),
+			     PPS_PKT_TCP);
 		cr_assert_eq(pkt.tcp.saddr_h, p.src_ip_h);
 	}
 	for (int k = 0; k < 4; k++)
@@ -379,20 +377,18 @@ static void check_fill_burst(char **argv, uint64_t stride)
 
 Test(scan, fill_burst_matches_fill)
 {
-	check_fill_burst(ARGV(DRY_NOBL, "--seed", "3", "-P", "2", "-S", "192.0.2.1-192.0.2.3",
-			      "-p", "22,80,443,8080", "198.18.0.0/22", "198.18.64.5"),
+	check_fill_burst(ARGV(DRY_NOBL, "--seed", "3", "-P", "2", "-S", "192.0.2.1-192.0.2.3", "-p",
+			      "22,80,443,8080", "198.18.0.0/22", "198.18.64.5"),
 			 3);
 	check_fill_burst(ARGV(DRY_NOBL, "--seed", "4", "--tcp-options", "bsd", "-p", "1-7",
 			      "198.18.4.0/24"),
 			 1);
 	/* 10 targets: a = 3, b = 4, so indices 10 and 11 are walked past (cycle walking) */
-	check_fill_burst(ARGV(DRY_NOBL, "--seed", "5", "-p", "80", "198.18.0.0/29",
-			      "198.18.0.8/31"),
-			 1);
+	check_fill_burst(
+		ARGV(DRY_NOBL, "--seed", "5", "-p", "80", "198.18.0.0/29", "198.18.0.8/31"), 1);
 	check_fill_burst(ARGV(DRY_NOBL, "--seed", "6", "-p", "80", "198.18.0.1"), 1);
 	/* the largest space: 2^32 addresses x 65535 ports, a and b near 2^24 (first 3000) */
-	check_fill_burst(ARGV(DRY_NOBL, "--seed", "7", "-n", "3000", "-p", "1-65535",
-			      "0.0.0.0/0"),
+	check_fill_burst(ARGV(DRY_NOBL, "--seed", "7", "-n", "3000", "-p", "1-65535", "0.0.0.0/0"),
 			 1);
 }
 
@@ -426,15 +422,18 @@ Test(scan, rx_burst_matches_rx)
 		f.dport = p.src_port_h;
 		f.ack = p.seq_h + 1;
 		switch (kind) {
-		case 0: f.flags = 0x14; f.ack = p.seq_h; break;	   /* RST-ACK, closed */
-		case 1: f.ack += 7; break;			   /* bad cookie */
-		case 2: f.daddr = 0xc0000202; break;		   /* not ours */
-		case 3: f.dport = 1000; break;			   /* outside the sport range */
-		case 4: f.saddr = 0xc6120100; break;		   /* not a target */
-		case 5: f.proto = 17; break;			   /* UDP */
-		case 6: f.flags = 0x10; break;			   /* bare ACK */
-		case 7: f.tot_adjust = 400; break;		   /* malformed */
-		default: break;					   /* genuine SYN-ACK */
+		case 0:
+			f.flags = 0x14;
+			f.ack = p.seq_h;
+			break;			     /* RST-ACK, closed */
+		case 1: f.ack += 7; break;	     /* bad cookie */
+		case 2: f.daddr = 0xc0000202; break; /* not ours */
+		case 3: f.dport = 1000; break;	     /* outside the sport range */
+		case 4: f.saddr = 0xc6120100; break; /* not a target */
+		case 5: f.proto = 17; break;	     /* UDP */
+		case 6: f.flags = 0x10; break;	     /* bare ACK */
+		case 7: f.tot_adjust = 400; break;   /* malformed */
+		default: break;			     /* genuine SYN-ACK */
 		}
 		lens[nf] = (uint32_t)ut_build(frames[nf], &f);
 		nf++;
@@ -444,8 +443,9 @@ Test(scan, rx_burst_matches_rx)
 			nf++;
 		}
 		if (kind == 9 && nf < 1000) { /* an ARP request for our address */
-			static const uint8_t arp[28] = { 0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 9,
-							 198, 19, 0, 1, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1 };
+			static const uint8_t arp[28] = { 0, 1, 8, 0, 6,	  4,  0, 1, 2, 0,
+							 0, 0, 0, 9, 198, 19, 0, 1, 0, 0,
+							 0, 0, 0, 0, 192, 0,  2, 1 };
 			memset(frames[nf], 0, 256);
 			frames[nf][12] = 0x08;
 			frames[nf][13] = 0x06;

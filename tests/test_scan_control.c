@@ -81,7 +81,8 @@ Test(scan_control, coverage_exactly_once_under_shards_threads_probes)
 	for (size_t a = 0; a < 4; a++)
 		for (size_t b = 0; b < 3; b++)
 			for (size_t c = 0; c < 3; c++) {
-				unsigned N = shard_counts[a], T = thread_counts[b], P = probe_counts[c];
+				unsigned N = shard_counts[a], T = thread_counts[b],
+					 P = probe_counts[c];
 				static uint8_t hits[64][3];
 				uint64_t total = 0;
 
@@ -95,20 +96,25 @@ Test(scan_control, coverage_exactly_once_under_shards_threads_probes)
 					snprintf(ss, sizeof(ss), "%u", s);
 					snprintf(ts, sizeof(ts), "%u", T);
 					snprintf(ps, sizeof(ps), "%u", P);
-					parse_ok(&cfg, ARGV("--dryrun", "--seed", "9", "-b", "/dev/null", "-p",
-							    "22,80,443", "-P", ps, "--shards", ns, "--shard",
-							    ss, "-T", ts, "198.18.0.0/26"));
+					parse_ok(&cfg,
+						 ARGV("--dryrun", "--seed", "9", "-b", "/dev/null",
+						      "-p", "22,80,443", "-P", ps, "--shards", ns,
+						      "--shard", ss, "-T", ts, "198.18.0.0/26"));
 					cr_assert_eq(pps_scan_init(&sc, &cfg, zmac, zmac, 1), 0);
 					cr_assert_eq(sc.total, 64ull * 3 * P);
 					for (unsigned k = 0; k < T; k++) {
 						struct pps_slice sl;
 						cr_assert_eq(pps_scan_slice(&sc, k, &sl), 0);
-						for (uint64_t j = sl.next; j < sl.end; j += sl.stride) {
+						for (uint64_t j = sl.next; j < sl.end;
+						     j += sl.stride) {
 							struct pps_syn_probe p;
 							int pi;
 							pps_synscan_probe_at(&sc, j, &p);
-							cr_assert_eq(p.dst_ip_h & ~63u, 0xc6120000u);
-							pi = p.dst_port_h == 22 ? 0 : p.dst_port_h == 80 ? 1 : 2;
+							cr_assert_eq(p.dst_ip_h & ~63u,
+								     0xc6120000u);
+							pi = p.dst_port_h == 22	  ? 0
+							     : p.dst_port_h == 80 ? 1
+										  : 2;
 							hits[p.dst_ip_h & 63][pi]++;
 							total++;
 						}
@@ -121,8 +127,10 @@ Test(scan_control, coverage_exactly_once_under_shards_threads_probes)
 				cr_assert_eq(total, 64ull * 3 * P, "N=%u T=%u P=%u", N, T, P);
 				for (int i = 0; i < 64; i++)
 					for (int j = 0; j < 3; j++)
-						cr_assert_eq(hits[i][j], P, "N=%u T=%u P=%u: target %d/%d hit %u times",
-							     N, T, P, i, j, hits[i][j]);
+						cr_assert_eq(
+							hits[i][j], P,
+							"N=%u T=%u P=%u: target %d/%d hit %u times",
+							N, T, P, i, j, hits[i][j]);
 			}
 }
 
@@ -203,11 +211,11 @@ Test(scan_control, blocklist_wins_over_allowlist_and_arguments, .init = mk_tmp, 
 	const char *b = write_file("block", block, sizeof(block) - 1);
 	struct pps_config cfg;
 
-	parse_ok(&cfg, ARGV("--dryrun", "-p", "80", "-w", (char *)a, "-b", (char *)b,
-			    "198.18.0.0/24"));
+	parse_ok(&cfg,
+		 ARGV("--dryrun", "-p", "80", "-w", (char *)a, "-b", (char *)b, "198.18.0.0/24"));
 	cr_assert_eq(cfg.targets->n_addresses, 128 + 192);
-	cr_assert_lt(pps_targets_index_of(cfg.targets, 0xc6120080u), 0); /* .0.128 blocked */
-	cr_assert_lt(pps_targets_index_of(cfg.targets, 0xc6120100u), 0); /* .1.0 blocked */
+	cr_assert_lt(pps_targets_index_of(cfg.targets, 0xc6120080u), 0);  /* .0.128 blocked */
+	cr_assert_lt(pps_targets_index_of(cfg.targets, 0xc6120100u), 0);  /* .1.0 blocked */
 	cr_assert_geq(pps_targets_index_of(cfg.targets, 0xc6120140u), 0); /* .1.64 allowed */
 	cr_assert_eq(cfg.blocked, 128 + 64);
 	pps_config_free(&cfg);
@@ -273,7 +281,8 @@ Test(scan_control, bandwidth_uses_the_probe_frame_size)
 			    "/dev/null", "198.18.0.1"));
 	cr_assert_float_eq(cfg.rate_pps, 1e9 / 672.0, 1e-6);
 	pps_config_free(&cfg);
-	parse_bad(ARGV("--dryrun", "-B", "1M", "-r", "5", "-p", "80", "-b", "/dev/null", "198.18.0.1"),
+	parse_bad(ARGV("--dryrun", "-B", "1M", "-r", "5", "-p", "80", "-b", "/dev/null",
+		       "198.18.0.1"),
 		  "not both");
 }
 
@@ -406,9 +415,9 @@ Test(scan_control, resume_continues_exactly_where_it_stopped, .init = mk_tmp, .f
 	char *argv2[4];
 
 	memset(hits, 0, sizeof(hits));
-	parse_ok(&cfg, ARGV("--seed", "12", "-T", "3", "-S", "198.19.0.2", "-G",
-			    "02:00:00:00:00:01", "-p", "80,443", "-b", "/dev/null", "-o",
-			    "out.csv", "198.18.0.0/24"));
+	parse_ok(&cfg,
+		 ARGV("--seed", "12", "-T", "3", "-S", "198.19.0.2", "-G", "02:00:00:00:00:01",
+		      "-p", "80,443", "-b", "/dev/null", "-o", "out.csv", "198.18.0.0/24"));
 	cr_assert_eq(pps_scan_init(&sc, &cfg, zmac, zmac, 1), 0);
 	/* "interrupt" each thread after a different number of its probes */
 	for (unsigned k = 0; k < 3; k++) {
@@ -576,7 +585,8 @@ Test(scan_control, output_files_checked_at_start, .init = mk_tmp, .fini = rm_tmp
 	e = open_memstream(&err, &len);
 	cr_assert_lt(pps_outputs_open(&m, &cfg, e), 0);
 	fclose(e);
-	cr_assert(strstr(err, "named by both -o/--output-file and -u/--status-updates-file"), "%s", err);
+	cr_assert(strstr(err, "named by both -o/--output-file and -u/--status-updates-file"), "%s",
+		  err);
 	free(err);
 	pps_config_free(&cfg);
 	/* appending other fields to an existing CSV */

@@ -100,10 +100,10 @@ static uint64_t tuple_generic(const struct pps_siphash_key *k, uint32_t dst, uin
 			      uint16_t dport, uint16_t sport)
 {
 	/* the fields little-endian, as pps_siphash24_4tuple() defines the message */
-	uint8_t m[12] = { (uint8_t)dst,	       (uint8_t)(dst >> 8),   (uint8_t)(dst >> 16),
-			  (uint8_t)(dst >> 24), (uint8_t)src,	      (uint8_t)(src >> 8),
-			  (uint8_t)(src >> 16), (uint8_t)(src >> 24), (uint8_t)dport,
-			  (uint8_t)(dport >> 8), (uint8_t)sport,      (uint8_t)(sport >> 8) };
+	uint8_t m[12] = { (uint8_t)dst,		 (uint8_t)(dst >> 8),  (uint8_t)(dst >> 16),
+			  (uint8_t)(dst >> 24),	 (uint8_t)src,	       (uint8_t)(src >> 8),
+			  (uint8_t)(src >> 16),	 (uint8_t)(src >> 24), (uint8_t)dport,
+			  (uint8_t)(dport >> 8), (uint8_t)sport,       (uint8_t)(sport >> 8) };
 
 	return pps_siphash24(k, m, sizeof(m));
 }
@@ -180,7 +180,8 @@ Test(siphash, fourtuple_burst_matches_scalar)
 		}
 		pps_siphash24_4tuple_burst(&k, dst, src, dport, sport, out, len);
 		for (unsigned i = 0; i < len; i++)
-			cr_assert_eq(out[i], pps_siphash24_4tuple(&k, dst[i], src[i], dport[i], sport[i]),
+			cr_assert_eq(out[i],
+				     pps_siphash24_4tuple(&k, dst[i], src[i], dport[i], sport[i]),
 				     "len %u lane %u", len, i);
 	}
 }

@@ -12,12 +12,12 @@
 
 #define RATE "([0-9]+ p/s|[0-9]+\\.[0-9]{2} [KMG]p/s)"
 #define LEFT "([0-9]+s|[0-9]+m[0-9]{2}s|[0-9]+h[0-9]{2}m)"
-static const char *const status_re =
-	"^ ?[0-9]+:[0-9]{2} ([0-9]|[1-9][0-9]|100)% \\(" LEFT " left\\); "
-	"send: [0-9]+ (" RATE "|done) \\(" RATE " avg\\); "
-	"recv: [0-9]+ " RATE " \\(" RATE " avg\\); "
-	"drops: " RATE " \\(" RATE " avg\\); "
-	"hitrate: [0-9]+\\.[0-9]{2}%$";
+static const char *const status_re = "^ ?[0-9]+:[0-9]{2} ([0-9]|[1-9][0-9]|100)% \\(" LEFT
+				     " left\\); "
+				     "send: [0-9]+ (" RATE "|done) \\(" RATE " avg\\); "
+				     "recv: [0-9]+ " RATE " \\(" RATE " avg\\); "
+				     "drops: " RATE " \\(" RATE " avg\\); "
+				     "hitrate: [0-9]+\\.[0-9]{2}%$";
 
 static void expect_shape(const char *line)
 {
@@ -160,13 +160,13 @@ Test(stats, never_nan_and_clamped)
 		{ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
 		{ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 },
 		{ 0, 0, 0, 100, 0, 0, 0, 0, 0, 0, 0 },
-		{ 150, 100, 10, 100, 0, 0, 2, 1, 0, 0, 0 },	/* more sent than planned */
+		{ 150, 100, 10, 100, 0, 0, 2, 1, 0, 0, 0 }, /* more sent than planned */
 		{ 150, 100, 10, 100, 0, 0, 2, 1, 2, 3, 1 },
-		{ 50, 80, 0, 100, 0, 0, 2, 1, 0, 0, 0 },	/* sent went backwards */
-		{ 50, 180, 0, 100, 0, 0, 2, 1, 0, 0, 0 },	/* ... from beyond the total */
+		{ 50, 80, 0, 100, 0, 0, 2, 1, 0, 0, 0 },  /* sent went backwards */
+		{ 50, 180, 0, 100, 0, 0, 2, 1, 0, 0, 0 }, /* ... from beyond the total */
 		{ 50, 180, 0, 0, 0, 0, 2, 1, 0, 0, 0 },
-		{ 10, 5, 100, 100, 5, 9, 2, 1, 0, 0, 0 },	/* drops went backwards */
-		{ 10, 5, 1, 100, 0, 0, -1, -1, -1, -1, 0 },	/* negative times */
+		{ 10, 5, 100, 100, 5, 9, 2, 1, 0, 0, 0 },   /* drops went backwards */
+		{ 10, 5, 1, 100, 0, 0, -1, -1, -1, -1, 0 }, /* negative times */
 		{ 10, 5, 1, 100, 0, 0, 1e-6, 1e-6, 1e-6, 1e9, 1 },
 		{ 10, 5, 1, 100, 0, 0, 1, 0, 0, INFINITY, 1 },
 		{ 10, 5, 1, 100, 0, 0, 1, 0, 0, NAN, 1 },
@@ -204,8 +204,8 @@ Test(stats, progress_values)
 	static const struct {
 		uint64_t sent, total;
 		int pct;
-	} c[] = { { 0, 100, 0 }, { 1, 100, 1 }, { 50, 100, 50 }, { 100, 100, 100 },
-		  { 101, 100, 100 }, { 5, 0, 100 } };
+	} c[] = { { 0, 100, 0 },     { 1, 100, 1 },	{ 50, 100, 50 },
+		  { 100, 100, 100 }, { 101, 100, 100 }, { 5, 0, 100 } };
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		struct pps_totals now = { 0 }, prev = { 0 };
@@ -256,19 +256,18 @@ Test(stats, summary)
 	pps_summary_print(f, "ppscan", &t, 12.5, 42, 0);
 	pps_summary_print(f, "ppscan", &t, 1, 1, 1);
 	fclose(f);
-	cr_assert_str_eq(text,
-			 "ppscan: summary: seed 42, 12.50 s\n"
-			 "ppscan:   sent 1000, received 40, valid 30\n"
-			 "ppscan:   open 20, closed 8, invalid 3, duplicates 2\n"
-			 "ppscan:   malformed 1, not ours 6, NIC drops 4, "
-			 "results lost (ring full) 5\n"
-			 "ppscan:   RSTs sent to close half-open connections 19, not sent 1\n"
-			 "ppscan: summary: seed 1, 1.00 s\n"
-			 "ppscan:   sent 1000, received 40, valid 30\n"
-			 "ppscan:   open 20, closed 8, invalid 3, duplicates 2\n"
-			 "ppscan:   malformed 1, not ours 6, NIC drops 4, "
-			 "results lost (ring full) 5\n"
-			 "ppscan:   RSTs to close half-open connections: off (--no-rst)\n");
+	cr_assert_str_eq(text, "ppscan: summary: seed 42, 12.50 s\n"
+			       "ppscan:   sent 1000, received 40, valid 30\n"
+			       "ppscan:   open 20, closed 8, invalid 3, duplicates 2\n"
+			       "ppscan:   malformed 1, not ours 6, NIC drops 4, "
+			       "results lost (ring full) 5\n"
+			       "ppscan:   RSTs sent to close half-open connections 19, not sent 1\n"
+			       "ppscan: summary: seed 1, 1.00 s\n"
+			       "ppscan:   sent 1000, received 40, valid 30\n"
+			       "ppscan:   open 20, closed 8, invalid 3, duplicates 2\n"
+			       "ppscan:   malformed 1, not ours 6, NIC drops 4, "
+			       "results lost (ring full) 5\n"
+			       "ppscan:   RSTs to close half-open connections: off (--no-rst)\n");
 	free(text);
 }
 

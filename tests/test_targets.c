@@ -35,11 +35,31 @@ Test(ipv4, parses_valid)
 Test(ipv4, rejects_invalid)
 {
 	static const char *const bad[] = {
-		"1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.256", "1.2.3.4 ", " 1.2.3.4",
-		"-1.2.3.4", "+1.2.3.4", "01234.1.1.1", "1.2.3.0004", "", "1..2.3", "1.2.3.",
-		".1.2.3", "a.b.c.d", "1.2.3.4/", "0x1.2.3.4", "1.2.3.4\n", "1,2,3,4", "999.0.0.0",
+		"1.2.3",
+		"1.2.3.4.5",
+		"256.1.1.1",
+		"1.2.3.256",
+		"1.2.3.4 ",
+		" 1.2.3.4",
+		"-1.2.3.4",
+		"+1.2.3.4",
+		"01234.1.1.1",
+		"1.2.3.0004",
+		"",
+		"1..2.3",
+		"1.2.3.",
+		".1.2.3",
+		"a.b.c.d",
+		"1.2.3.4/",
+		"0x1.2.3.4",
+		"1.2.3.4\n",
+		"1,2,3,4",
+		"999.0.0.0",
 		/* leading zeros: inet_aton() reads them as octal, so they are ambiguous */
-		"001.002.003.004", "01.2.3.4", "198.018.0.1", "1.2.3.00",
+		"001.002.003.004",
+		"01.2.3.4",
+		"198.018.0.1",
+		"1.2.3.00",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -103,9 +123,12 @@ Test(cidr, host_bits_ignored_and_prefixes)
 Test(cidr, rejects_invalid)
 {
 	static const char *const bad[] = {
-		"1.2.3.4/33", "1.2.3.4/", "1.2.3.4/-1", "1.2.3.4/ab", "1.2.3.4/24x", "1.2.3.4/ 24",
-		"1.2.3.4//24", "1.2.3.4/100", "1.2.3.4/0032", "1.2.3.4/+8", "/24", "/", "/33",
-		"/-1", "/ab", "", "1.2.3/24", "256.0.0.0/8", "1.2.3.4 /24", "1.2.3.4/24/24", "198.18.0.1/08", "01.2.3.4/8",
+		"1.2.3.4/33",	 "1.2.3.4/",	"1.2.3.4/-1",  "1.2.3.4/ab",
+		"1.2.3.4/24x",	 "1.2.3.4/ 24", "1.2.3.4//24", "1.2.3.4/100",
+		"1.2.3.4/0032",	 "1.2.3.4/+8",	"/24",	       "/",
+		"/33",		 "/-1",		"/ab",	       "",
+		"1.2.3/24",	 "256.0.0.0/8", "1.2.3.4 /24", "1.2.3.4/24/24",
+		"198.18.0.1/08", "01.2.3.4/8",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -148,12 +171,12 @@ Test(targets, merge_counts_each_address_once)
 	/* given out of order: overlapping, contained, adjacent and duplicate ranges */
 	const struct pps_range in[] = {
 		{ IP(192, 168, 0, 1), IP(192, 168, 0, 1) },
-		{ IP(10, 0, 0, 200), IP(10, 0, 2, 10) },	/* overlaps both /24s */
-		{ IP(10, 0, 1, 0), IP(10, 0, 1, 255) },		/* adjacent to the first */
-		{ IP(10, 0, 0, 128), IP(10, 0, 0, 255) },	/* contained */
+		{ IP(10, 0, 0, 200), IP(10, 0, 2, 10) },  /* overlaps both /24s */
+		{ IP(10, 0, 1, 0), IP(10, 0, 1, 255) },	  /* adjacent to the first */
+		{ IP(10, 0, 0, 128), IP(10, 0, 0, 255) }, /* contained */
 		{ IP(10, 0, 0, 0), IP(10, 0, 0, 255) },
-		{ IP(192, 168, 0, 1), IP(192, 168, 0, 1) },	/* duplicate */
-		{ IP(192, 168, 0, 3), IP(192, 168, 0, 3) },	/* not adjacent to .1 */
+		{ IP(192, 168, 0, 1), IP(192, 168, 0, 1) }, /* duplicate */
+		{ IP(192, 168, 0, 3), IP(192, 168, 0, 3) }, /* not adjacent to .1 */
 	};
 	struct pps_targets *t = set_of(in, sizeof(in) / sizeof(in[0]));
 
@@ -188,8 +211,10 @@ Test(targets, header_worked_example)
 Test(targets, adjacent_at_the_edges_merge)
 {
 	const struct pps_range in[] = {
-		{ 0xffffff00, 0xffffffff }, { 0xfffffe00, 0xfffffeff },
-		{ 1, 1 }, { 0, 0 },
+		{ 0xffffff00, 0xffffffff },
+		{ 0xfffffe00, 0xfffffeff },
+		{ 1, 1 },
+		{ 0, 0 },
 	};
 	struct pps_targets *t = set_of(in, 4);
 
@@ -205,11 +230,11 @@ Test(targets, adjacent_at_the_edges_merge)
 Test(targets, at_index_of_round_trip)
 {
 	const struct pps_range in[] = {
-		{ 0, 9 },					/* 0.0.0.0 edge */
+		{ 0, 9 }, /* 0.0.0.0 edge */
 		{ IP(10, 1, 0, 0), IP(10, 1, 255, 255) },
 		{ IP(172, 16, 5, 5), IP(172, 16, 5, 5) },
 		{ IP(198, 18, 0, 0), IP(198, 18, 3, 255) },
-		{ 0xfffffffa, 0xffffffff },			/* 255.255.255.255 edge */
+		{ 0xfffffffa, 0xffffffff }, /* 255.255.255.255 edge */
 	};
 	struct pps_targets *t = set_of(in, 5);
 	uint64_t n = 10 + 65536 + 1 + 1024 + 6;
@@ -235,8 +260,15 @@ Test(targets, at_index_of_round_trip)
 
 	/* non-targets, including the neighbours of every range */
 	static const uint32_t outside[] = {
-		10, IP(10, 0, 255, 255), IP(10, 2, 0, 0), IP(172, 16, 5, 4), IP(172, 16, 5, 6),
-		IP(198, 17, 255, 255), IP(198, 18, 4, 0), 0xfffffff9, 0x80000000,
+		10,
+		IP(10, 0, 255, 255),
+		IP(10, 2, 0, 0),
+		IP(172, 16, 5, 4),
+		IP(172, 16, 5, 6),
+		IP(198, 17, 255, 255),
+		IP(198, 18, 4, 0),
+		0xfffffff9,
+		0x80000000,
 	};
 	for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++)
 		cr_assert_eq(pps_targets_index_of(t, outside[i]), -1, "%08x", outside[i]);
@@ -306,7 +338,8 @@ Test(subtract, edges_and_multiple_blocks)
 {
 	const struct pps_range all = { 0, 0xffffffff };
 	const struct pps_range bl[] = {
-		{ 0, 0 }, { 0xffffffff, 0xffffffff },
+		{ 0, 0 },
+		{ 0xffffffff, 0xffffffff },
 		{ IP(10, 0, 0, 0), IP(10, 255, 255, 255) },
 		{ IP(127, 0, 0, 0), IP(127, 255, 255, 255) },
 	};

@@ -21,14 +21,16 @@ static const struct {
 	uint8_t bytes[24];
 } presets[] = {
 	{ PPS_TCPOPT_SMALLEST, "smallest", 4, { 0x02, 0x04, 0x05, 0xb4 } },
-	{ PPS_TCPOPT_WINDOWS, "windows", 12,
+	{ PPS_TCPOPT_WINDOWS,
+	  "windows",
+	  12,
 	  { 0x02, 0x04, 0x05, 0xb4, 0x01, 0x03, 0x03, 0x07, 0x01, 0x01, 0x04, 0x02 } },
-	{ PPS_TCPOPT_LINUX, "linux", 20,
-	  { 0x02, 0x04, 0x05, 0xb4, 0x04, 0x02, 0x08, 0x0a, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee,
-	    0xee, 0xee, 0x01, 0x03, 0x03, 0x07 } },
-	{ PPS_TCPOPT_BSD, "bsd", 24,
-	  { 0x02, 0x04, 0x05, 0xb4, 0x01, 0x03, 0x03, 0x07, 0x01, 0x01, 0x08, 0x0a, 0xee, 0xee,
-	    0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0x04, 0x02, 0x00, 0x00 } },
+	{ PPS_TCPOPT_LINUX, "linux", 20, { 0x02, 0x04, 0x05, 0xb4, 0x04, 0x02, 0x08,
+					   0x0a, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee,
+					   0xee, 0xee, 0x01, 0x03, 0x03, 0x07 } },
+	{ PPS_TCPOPT_BSD, "bsd", 24, { 0x02, 0x04, 0x05, 0xb4, 0x01, 0x03, 0x03, 0x07,
+				       0x01, 0x01, 0x08, 0x0a, 0xee, 0xee, 0xee, 0xee,
+				       0xee, 0xee, 0xee, 0xee, 0x04, 0x02, 0x00, 0x00 } },
 };
 
 #define N_PRESETS (sizeof(presets) / sizeof(presets[0]))
@@ -74,8 +76,8 @@ static const char *check_frame(const uint8_t *f, size_t len, size_t pi, int eth,
 	for (size_t i = ip_off + 20 + tcp_len; i < len; i++)
 		if (f[i])
 			return "padding not zero";
-	if (eth && (memcmp(f, DST_MAC, 6) || memcmp(f + 6, SRC_MAC, 6) || f[12] != 0x08 ||
-		    f[13] != 0x00))
+	if (eth &&
+	    (memcmp(f, DST_MAC, 6) || memcmp(f + 6, SRC_MAC, 6) || f[12] != 0x08 || f[13] != 0x00))
 		return "Ethernet header";
 
 	/* IPv4 */
@@ -168,9 +170,9 @@ static void random_probes(int eth, uint64_t seed)
 				len = pps_template_fill(&t, buf, p.dst, p.dport, p.sport, p.seq,
 							p.ipid);
 				why = check_frame(buf, len, pi, eth, &p);
-				cr_assert_null(why, "%s (%s, eth %d): %08x>%08x %u>%u seq %08x", why,
-					       presets[pi].name, eth, p.src, p.dst, p.sport, p.dport,
-					       p.seq);
+				cr_assert_null(why, "%s (%s, eth %d): %08x>%08x %u>%u seq %08x",
+					       why, presets[pi].name, eth, p.src, p.dst, p.sport,
+					       p.dport, p.seq);
 				cr_assert_eq(buf[len], 0x5a, "wrote past the frame");
 			}
 		}
@@ -258,7 +260,7 @@ Test(template, unknown_preset)
 
 	prm.options = (enum pps_tcp_options)4;
 	cr_assert_eq(pps_template_build(&t, &prm), -EINVAL);
-	prm.options = (enum pps_tcp_options)-1;
+	prm.options = (enum pps_tcp_options) - 1;
 	cr_assert_eq(pps_template_build(&t, &prm), -EINVAL);
 }
 
@@ -285,11 +287,10 @@ Test(checksum, library_helpers_agree_with_rfc1071)
 		segz[16] = segz[17] = 0;
 		cr_assert_eq(pps_csum_ipv4_header(ip, ihl), ut_csum(ipz, ihl, 0));
 		cr_assert_eq(pps_csum_tcp_full(src, dst, seg, tl),
-			     ut_csum(segz, tl, ut_pseudo(src, dst, 6, (uint16_t)tl)),
-			     "tcp_len %zu", tl);
+			     ut_csum(segz, tl, ut_pseudo(src, dst, 6, (uint16_t)tl)), "tcp_len %zu",
+			     tl);
 		/* odd length: the last byte is padded with zero */
-		cr_assert_eq(pps_csum_fold(pps_csum_partial(seg, tl, 0)),
-			     ut_csum(seg, tl, 0));
+		cr_assert_eq(pps_csum_fold(pps_csum_partial(seg, tl, 0)), ut_csum(seg, tl, 0));
 	}
 	/* RFC 1071 section 3 example: 00 01 f2 03 f4 f5 f6 f7 sums to ddf2 */
 	static const uint8_t ex[8] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
@@ -313,22 +314,26 @@ Test(checksum, ipv4_tcp_ok_accepts_right_and_rejects_wrong)
 		ut_put16(pkt + 10, 0);
 		ut_put16(pkt + 10, ut_csum(pkt, ihl, 0));
 		ut_put16(tcp + 16, 0);
-		ut_put16(tcp + 16, ut_csum(tcp, tl, ut_pseudo(ut_get32(pkt + 12), ut_get32(pkt + 16), 6,
-								(uint16_t)tl)));
+		ut_put16(tcp + 16, ut_csum(tcp, tl,
+					   ut_pseudo(ut_get32(pkt + 12), ut_get32(pkt + 16), 6,
+						     (uint16_t)tl)));
 		cr_assert(pps_csum_ipv4_tcp_ok(pkt, ihl, tl), "ihl %zu tcp_len %zu", ihl, tl);
 		/* one flipped bit anywhere in the header or segment */
 		size_t at = ut_below(&r, ihl + tl);
 		uint8_t bit = (uint8_t)(1u << ut_below(&r, 8));
 
 		pkt[at] ^= bit;
-		cr_assert(!pps_csum_ipv4_tcp_ok(pkt, ihl, tl), "flip at %zu of %zu + %zu", at, ihl, tl);
+		cr_assert(!pps_csum_ipv4_tcp_ok(pkt, ihl, tl), "flip at %zu of %zu + %zu", at, ihl,
+			  tl);
 	}
 }
 
 /* A segment from a local path with checksum offload carries the pseudo header's sum only. */
 Test(checksum, ipv4_tcp_ok_takes_an_offloaded_partial_checksum)
 {
-	uint8_t pkt[40] = { 0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0, 198, 18, 0, 5, 198, 19, 0, 2 };
+	uint8_t pkt[40] = {
+		0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0, 198, 18, 0, 5, 198, 19, 0, 2
+	};
 	uint8_t *tcp = pkt + 20;
 	uint32_t ps = ut_pseudo(ut_get32(pkt + 12), ut_get32(pkt + 16), 6, 20);
 

@@ -110,7 +110,7 @@ Test(validate, rst_accepts_seq_and_seq_plus_one)
 			t.ack_h = 0;
 			cr_assert_eq(pps_synscan_validate(&s, &t, &idx),
 				     p.seq_h == 0 || p.seq_h == 0xffffffff ? PPS_V_RST
-									     : PPS_V_BAD_COOKIE);
+									   : PPS_V_BAD_COOKIE);
 		}
 	}
 }
@@ -187,8 +187,8 @@ Test(validate, not_ours)
 Test(validate, flags_without_synack_or_rst)
 {
 	static const uint8_t flags[] = {
-		PPS_TCP_ACK, PPS_TCP_SYN, 0, PPS_TCP_FIN | PPS_TCP_ACK, PPS_TCP_FIN,
-		0x08 | PPS_TCP_ACK, /* PSH ACK */
+		PPS_TCP_ACK, PPS_TCP_SYN,	 0, PPS_TCP_FIN | PPS_TCP_ACK,
+		PPS_TCP_FIN, 0x08 | PPS_TCP_ACK, /* PSH ACK */
 	};
 	struct pps_syn_probe p;
 	uint64_t idx;
@@ -441,7 +441,8 @@ Test(validate, several_source_addresses)
 		t.dport_h = p.src_port_h;
 		t.ack_h = p.seq_h + 1;
 		t.flags = SA;
-		cr_assert_eq(pps_synscan_validate(&s2, &t, &idx), PPS_V_SYNACK, "to %08x", p.src_ip_h);
+		cr_assert_eq(pps_synscan_validate(&s2, &t, &idx), PPS_V_SYNACK, "to %08x",
+			     p.src_ip_h);
 		/* the same answer at another of our addresses fails the cookie */
 		t.daddr_h = p.src_ip_h == 0xc0000201 ? 0xc0000208 : 0xc0000201;
 		cr_assert_eq(pps_synscan_validate(&s2, &t, &idx), PPS_V_BAD_COOKIE);

@@ -105,15 +105,15 @@ static inline uint32_t ut_get32(const uint8_t *p)
 
 /* A received frame to build. Zero-initialise, then set what matters. */
 struct ut_frame {
-	int raw;		/* 1: no Ethernet header (with_ethernet = 0) */
-	int n_vlan;		/* 0..3 tags */
-	uint16_t vlan_tpid[3];	/* 0x8100 or 0x88a8; 0 means 0x8100 */
-	uint16_t ethertype;	/* 0 means 0x0800 */
-	uint8_t version_ihl;	/* 0 means 0x45 (+ ip_optlen) */
-	int ip_optlen;		/* IPv4 option bytes (multiple of 4) */
-	uint8_t proto;		/* 0 means TCP */
-	uint16_t frag;		/* flags + fragment offset word; DF is 0x4000 */
-	int tot_adjust;		/* added to the correct IPv4 total length */
+	int raw;	       /* 1: no Ethernet header (with_ethernet = 0) */
+	int n_vlan;	       /* 0..3 tags */
+	uint16_t vlan_tpid[3]; /* 0x8100 or 0x88a8; 0 means 0x8100 */
+	uint16_t ethertype;    /* 0 means 0x0800 */
+	uint8_t version_ihl;   /* 0 means 0x45 (+ ip_optlen) */
+	int ip_optlen;	       /* IPv4 option bytes (multiple of 4) */
+	uint8_t proto;	       /* 0 means TCP */
+	uint16_t frag;	       /* flags + fragment offset word; DF is 0x4000 */
+	int tot_adjust;	       /* added to the correct IPv4 total length */
 	uint32_t saddr, daddr;
 	uint16_t sport, dport;
 	uint32_t seq, ack;
@@ -121,11 +121,11 @@ struct ut_frame {
 	uint16_t window;
 	uint8_t ttl;
 	uint16_t ipid;
-	int tcp_optlen;		/* TCP option bytes (multiple of 4), filled with NOPs + MSS */
-	int doff_set;		/* 1: use @doff as the data offset (words), else computed */
+	int tcp_optlen; /* TCP option bytes (multiple of 4), filled with NOPs + MSS */
+	int doff_set;	/* 1: use @doff as the data offset (words), else computed */
 	int doff;
-	int payload;		/* payload bytes */
-	int no_pad;		/* 1: do not pad to 60 bytes */
+	int payload; /* payload bytes */
+	int no_pad;  /* 1: do not pad to 60 bytes */
 };
 
 /* ut_build - writes the frame into @buf (>= 256 bytes) and returns its length. */

@@ -10,15 +10,10 @@ static json_t *json_value(const struct pps_value *v)
 	char ip[16];
 
 	switch (v->kind) {
-	case PPS_VAL_UINT:
-		return json_integer((json_int_t)v->u);
-	case PPS_VAL_BOOL:
-		return json_boolean(v->u);
-	case PPS_VAL_IPV4:
-		pps_format_ipv4((uint32_t)v->u, ip);
-		return json_string(ip);
-	case PPS_VAL_STR:
-		return json_stringn(v->s, v->len);
+	case PPS_VAL_UINT: return json_integer((json_int_t)v->u);
+	case PPS_VAL_BOOL: return json_boolean(v->u);
+	case PPS_VAL_IPV4: pps_format_ipv4((uint32_t)v->u, ip); return json_string(ip);
+	case PPS_VAL_STR: return json_stringn(v->s, v->len);
 	}
 	return NULL;
 }

@@ -669,7 +669,8 @@ static int rs_close(struct pps_output *o)
 				rc = jrc;
 			if (rs->k.c && rs->fifo_n)
 				pps_redis_wait_fd(rs->k.c->fd,
-						  (short)(POLLIN | (rs->wpending ? POLLOUT : 0)), t + 0.05);
+						  (short)(POLLIN | (rs->wpending ? POLLOUT : 0)),
+						  t + 0.05);
 		} else {
 			double nap = rs->bo.next_try_s - t;
 			usleep((useconds_t)((nap > 0.05 ? 0.05 : nap > 0 ? nap : 0) * 1e6));

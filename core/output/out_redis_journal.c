@@ -117,7 +117,8 @@ int rs_journal_refill(struct redis_sink *rs)
 
 			if (!nl)
 				break;
-			if (parse_line(rs, rs->rbuf + used, (size_t)(nl - rs->rbuf) - used, &r) == 0)
+			if (parse_line(rs, rs->rbuf + used, (size_t)(nl - rs->rbuf) - used, &r) ==
+			    0)
 				rs->pend[rs->head++ & rs->mask] = r;
 			used = (size_t)(nl - rs->rbuf) + 1;
 			rs->j_lines--;
@@ -238,7 +239,8 @@ long rs_journal_adopt(struct redis_sink *rs, uint64_t *skipped)
 	out = fopen(tmp, "w");
 	if (!out) {
 		rc = -errno;
-		snprintf(rs->k.err, sizeof(rs->k.err), "cannot write '%s': %s", tmp, strerror(errno));
+		snprintf(rs->k.err, sizeof(rs->k.err), "cannot write '%s': %s", tmp,
+			 strerror(errno));
 		goto done;
 	}
 	while (fgets(line, sizeof(line), in)) {
@@ -281,15 +283,16 @@ long rs_journal_adopt(struct redis_sink *rs, uint64_t *skipped)
 	if (fflush(out) || fsync(fileno(out)) || fclose(out)) {
 		out = NULL;
 		rc = -errno;
-		snprintf(rs->k.err, sizeof(rs->k.err), "cannot write '%s': %s", tmp, strerror(errno));
+		snprintf(rs->k.err, sizeof(rs->k.err), "cannot write '%s': %s", tmp,
+			 strerror(errno));
 		goto done;
 	}
 	out = NULL;
 	if (rename(tmp, rs->journal) < 0 || (rs->jfd = open(rs->journal, O_RDWR | O_CLOEXEC)) < 0 ||
 	    fstat(rs->jfd, &sb) < 0) {
 		rc = -errno;
-		snprintf(rs->k.err, sizeof(rs->k.err), "cannot reopen journal '%s': %s", rs->journal,
-			 strerror(errno));
+		snprintf(rs->k.err, sizeof(rs->k.err), "cannot reopen journal '%s': %s",
+			 rs->journal, strerror(errno));
 		goto done;
 	}
 	rs->j_wr = (uint64_t)sb.st_size;

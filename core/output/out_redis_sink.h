@@ -35,7 +35,10 @@
  */
 #define RS_STREAM_FIELDS "ip=saddr,port=sport,status,ttl,ts=timestamp_unix"
 
-enum rs_kind { RS_CMD_BATCH = 1, RS_CMD_META = 2 };
+enum rs_kind {
+	RS_CMD_BATCH = 1,
+	RS_CMD_META = 2
+};
 
 /* A command (or transaction) awaiting replies, in send order. */
 struct rs_cmd {
@@ -54,12 +57,12 @@ struct rs_doubt {
 
 struct redis_sink {
 	const struct pps_config *cfg;
-	struct pps_redis_conn k;      /* the connection; k.err: reason of the last failure */
-	struct pps_redis_backoff bo;  /* reconnect pacing */
-	redisReader *rd;	      /* the pipeline's reader: static reply markers, no allocation */
-	struct pps_resp_errors rerr;  /* first error reply of the command being parsed */
-	struct pps_field_sel sel;     /* the stream entry's fields (RS_STREAM_FIELDS) */
-	size_t line_max;	      /* longest journal line (and RESP of one entry's values) */
+	struct pps_redis_conn k;     /* the connection; k.err: reason of the last failure */
+	struct pps_redis_backoff bo; /* reconnect pacing */
+	redisReader *rd; /* the pipeline's reader: static reply markers, no allocation */
+	struct pps_resp_errors rerr; /* first error reply of the command being parsed */
+	struct pps_field_sel sel;    /* the stream entry's fields (RS_STREAM_FIELDS) */
+	size_t line_max;	     /* longest journal line (and RESP of one entry's values) */
 	char k_results[RS_KEY_MAX], k_batches[RS_KEY_MAX], k_meta[RS_KEY_MAX], k_scans[RS_KEY_MAX];
 	char token[24]; /* this run's batch marker prefix */
 	uint64_t next_seq;
@@ -77,7 +80,7 @@ struct redis_sink {
 
 	char xadd_head[RS_XADD_HEAD]; /* RESP up to the first field of an XADD */
 	size_t xadd_head_len;
-	char *bbuf;	      /* one batch in RESP (RS_BATCH entries of at most bbuf_entry) */
+	char *bbuf; /* one batch in RESP (RS_BATCH entries of at most bbuf_entry) */
 	size_t bbuf_entry;
 	char netbuf[RS_JBUF]; /* replies as read */
 

@@ -229,7 +229,8 @@ static void get_window(const struct pps_result *r, struct pps_value *v, char *sc
 	put_uint(v, r->tcp.window_h);
 }
 
-#define FIELD(id, help, ...) static const struct pps_field f_##id = { #id, help, get_##id, __VA_ARGS__ }
+#define FIELD(id, help, ...)                                                                       \
+	static const struct pps_field f_##id = { #id, help, get_##id, __VA_ARGS__ }
 
 FIELD(saddr, "the responding target's address", set_saddr);
 FIELD(sport, "the responding target's port", set_sport);
@@ -250,11 +251,10 @@ FIELD(status, "open or closed", set_status);
 FIELD(timestamp_unix, "receive time, Unix seconds with microseconds", set_timestamp_unix);
 
 const struct pps_field *const pps_fields_tcp_synscan[PPS_FIELDS_TCP_SYNSCAN_N] = {
-	&f_saddr,	  &f_sport,	   &f_daddr,	     &f_dport,
-	&f_seqnum,	  &f_acknum,	   &f_window,	     &f_ttl,
-	&f_ipid,	  &f_classification, &f_success,     &f_cooldown,
-	&f_timestamp_str, &f_timestamp_ts, &f_timestamp_us, &f_status,
-	&f_timestamp_unix,
+	&f_saddr,   &f_sport,	       &f_daddr,	 &f_dport,	  &f_seqnum,
+	&f_acknum,  &f_window,	       &f_ttl,		 &f_ipid,	  &f_classification,
+	&f_success, &f_cooldown,       &f_timestamp_str, &f_timestamp_ts, &f_timestamp_us,
+	&f_status,  &f_timestamp_unix,
 };
 
 /* ---- selection ---- */
@@ -344,9 +344,7 @@ const char *pps_value_text(const struct pps_value *v, char *buf, size_t *len)
 	size_t n = 0;
 
 	switch (v->kind) {
-	case PPS_VAL_STR:
-		*len = v->len;
-		return v->s;
+	case PPS_VAL_STR: *len = v->len; return v->s;
 	case PPS_VAL_IPV4:
 		for (int sh = 24; sh >= 0; sh -= 8) {
 			n += put_decimal(buf + n, (v->u >> sh) & 0xff);
@@ -354,12 +352,8 @@ const char *pps_value_text(const struct pps_value *v, char *buf, size_t *len)
 				buf[n++] = '.';
 		}
 		break;
-	case PPS_VAL_BOOL:
-		buf[n++] = v->u ? '1' : '0';
-		break;
-	case PPS_VAL_UINT:
-		n = put_decimal(buf, v->u);
-		break;
+	case PPS_VAL_BOOL: buf[n++] = v->u ? '1' : '0'; break;
+	case PPS_VAL_UINT: n = put_decimal(buf, v->u); break;
 	}
 	buf[n] = '\0';
 	*len = n;

@@ -17,7 +17,7 @@
 
 struct pps_probe_ops;
 
-#define PPS_MAX_FIELDS 24      /* fields a sink writes at most */
+#define PPS_MAX_FIELDS 24     /* fields a sink writes at most */
 #define PPS_VALUE_SCRATCH 256 /* bytes a field may format its value into (text of 96 bytes) */
 
 /** How a sink writes a value. */

@@ -32,8 +32,10 @@ static int check_append(struct pps_output *o, const char *path, char *why, size_
 	if (!strcmp(o->ops->name, "json")) {
 		if (first[0] == '{')
 			return 0;
-		snprintf(why, whylen, "output file '%s' is not JSON lines (it starts '%.40s'): appending would mix formats",
-			 path, first);
+		snprintf(
+			why, whylen,
+			"output file '%s' is not JSON lines (it starts '%.40s'): appending would mix formats",
+			path, first);
 		return -EINVAL;
 	}
 	want[0] = '\0';
@@ -42,8 +44,10 @@ static int check_append(struct pps_output *o, const char *path, char *why, size_
 				      o->sel.name[i]);
 	if (!strcmp(first, want))
 		return 0;
-	snprintf(why, whylen, "output file '%s' has the header '%.60s', this scan writes '%.60s': appending would mix formats",
-		 path, first, want);
+	snprintf(
+		why, whylen,
+		"output file '%s' has the header '%.60s', this scan writes '%.60s': appending would mix formats",
+		path, first, want);
 	return -EINVAL;
 }
 

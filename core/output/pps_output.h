@@ -57,7 +57,7 @@ struct pps_output {
 	struct pps_field_sel sel; /* the fields written, resolved at open */
 	int include_closed;	  /* else only open ports (pps_result_success()) are written */
 	unsigned long long written;
-	int err; /* first write error (-errno), kept because stdio may drop it after a flush */
+	int err;    /* first write error (-errno), kept because stdio may drop it after a flush */
 	void *priv; /* sink state (Redis), owned by the sink, freed by its close() */
 };
 

@@ -59,8 +59,8 @@ int pps_redis_conn_init(struct pps_redis_conn *k, const char *url)
 	return k->url.is_unix ? 0 : resolve(k);
 }
 
-redisReply *pps_redis_call(struct pps_redis_conn *k, double timeout_s, int argc,
-			   const char **argv, const size_t *lens)
+redisReply *pps_redis_call(struct pps_redis_conn *k, double timeout_s, int argc, const char **argv,
+			   const size_t *lens)
 {
 	double deadline = pps_monotonic_s() + timeout_s;
 	void *reply = NULL;
@@ -115,8 +115,8 @@ int pps_redis_reply_error(struct pps_redis_conn *k, const redisReply *r, const c
 }
 
 /* One handshake command; its error reply gives @rc with @what in front of the reason. */
-static int handshake(struct pps_redis_conn *k, double deadline, const char *const *args,
-		     int rc, const char *what)
+static int handshake(struct pps_redis_conn *k, double deadline, const char *const *args, int rc,
+		     const char *what)
 {
 	redisReply *r = pps_redis_callv(k, deadline - pps_monotonic_s(), args);
 
@@ -135,7 +135,8 @@ int pps_redis_conn_connect(struct pps_redis_conn *k, double timeout_s)
 	char db[16];
 	int rc = 0;
 
-	k->c = u->is_unix ? redisConnectUnixNonBlock(u->path) : redisConnectNonBlock(k->addr, u->port_h);
+	k->c = u->is_unix ? redisConnectUnixNonBlock(u->path)
+			  : redisConnectNonBlock(k->addr, u->port_h);
 	if (!k->c) {
 		snprintf(k->err, sizeof(k->err), "out of memory");
 		return -ENOMEM;
@@ -187,8 +188,8 @@ int pps_redis_conn_connect(struct pps_redis_conn *k, double timeout_s)
 		}
 		if (r->type == REDIS_REPLY_ERROR) { /* NOAUTH, or LOADING after a restart */
 			rc = !strncmp(r->str, "NOAUTH", 6) ? -EACCES : -EAGAIN;
-			pps_redis_reply_error(k, r,
-					      rc == -EACCES ? "the server wants a password: " : "PING: ");
+			pps_redis_reply_error(
+				k, r, rc == -EACCES ? "the server wants a password: " : "PING: ");
 		}
 		freeReplyObject(r);
 		if (rc)

@@ -46,8 +46,8 @@ void pps_redis_conn_close(struct pps_redis_conn *k);
  * connection, waiting at most @timeout_s for its reply. For the handshake, checks and
  * closing, never per result. Returns the reply (freeReplyObject()) or NULL (k->err).
  */
-redisReply *pps_redis_call(struct pps_redis_conn *k, double timeout_s, int argc,
-			   const char **argv, const size_t *lens);
+redisReply *pps_redis_call(struct pps_redis_conn *k, double timeout_s, int argc, const char **argv,
+			   const size_t *lens);
 
 /** pps_redis_callv - pps_redis_call() of a NULL-terminated list of strings. */
 redisReply *pps_redis_callv(struct pps_redis_conn *k, double timeout_s, const char *const *args);

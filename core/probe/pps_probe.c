@@ -99,8 +99,8 @@ int pps_probe_bpf(const struct pps_config *cfg, int arp, char *buf, size_t len)
 	n += snprintf(buf + n, len - (size_t)n, ")");
 	if (arp && (size_t)n < len) { /* ARP requests (op 1) whose target address is ours */
 		n += snprintf(buf + n, len - (size_t)n, " or (arp and arp[6:2] == 1");
-		if ((size_t)n >= len || (n = bpf_sources(buf, len, (size_t)n, "arp[24:4]",
-							 cfg->sources)) < 0)
+		if ((size_t)n >= len ||
+		    (n = bpf_sources(buf, len, (size_t)n, "arp[24:4]", cfg->sources)) < 0)
 			return -ENOSPC;
 		n += snprintf(buf + n, len - (size_t)n, ")");
 	}

@@ -79,13 +79,13 @@ struct pps_rx_burst {
 	unsigned n;		      /* frames, at most PPS_BURST */
 	const uint8_t *const *frames; /* frame k: lens[k] bytes, never written */
 	const uint32_t *lens;
-	int with_ethernet;	 /* 1: Ethernet frames (VLAN tags allowed); 0: bare IPv4 */
-	uint64_t csum_ok;	 /* bit k: the device verified frame k's IPv4 and L4 checksums */
-	uint64_t now_ns;	 /* receive time, Unix epoch ns */
-	int cooldown;		 /* 1 once every probe has been sent */
-	struct pps_counters *c;	 /* the receive loop's counters */
-	struct pps_ring *ring;	 /* where new results go */
-	struct pps_pkt *pkt;	 /* n entries of caller storage, filled by classify_burst() */
+	int with_ethernet;	/* 1: Ethernet frames (VLAN tags allowed); 0: bare IPv4 */
+	uint64_t csum_ok;	/* bit k: the device verified frame k's IPv4 and L4 checksums */
+	uint64_t now_ns;	/* receive time, Unix epoch ns */
+	int cooldown;		/* 1 once every probe has been sent */
+	struct pps_counters *c; /* the receive loop's counters */
+	struct pps_ring *ring;	/* where new results go */
+	struct pps_pkt *pkt;	/* n entries of caller storage, filled by classify_burst() */
 	/* set by classify_burst() */
 	uint64_t arp;	/* bit k: frame k is ARP; its fields in pkt[k].arp for the control path */
 	uint64_t reply; /* bit k: the module answers frame k (fill_replies()) */
@@ -93,9 +93,9 @@ struct pps_rx_burst {
 
 /** A probe module. Every function is called from one thread at a time; see each line. */
 struct pps_probe_ops {
-	const char *name;	/* -M NAME, ZMap's module name */
-	const char *help;	/* what it sends and how it classifies (--list-probe-modules) */
-	enum pps_probe_id id;	/* stamped into its results */
+	const char *name;     /* -M NAME, ZMap's module name */
+	const char *help;     /* what it sends and how it classifies (--list-probe-modules) */
+	enum pps_probe_id id; /* stamped into its results */
 	const struct pps_probe_class *classes; /* by struct pps_result.classification */
 	unsigned n_classes;
 	const struct pps_field *const *fields; /* its output fields (output/pps_fields.c), the

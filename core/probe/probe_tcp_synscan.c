@@ -30,7 +30,9 @@ static const struct pps_probe_class classes[] = {
 static int synscan_check_args(const struct pps_config *cfg, char *why, size_t whylen)
 {
 	if (cfg->probe_args && *cfg->probe_args) {
-		snprintf(why, whylen, "tcp_synscan takes no probe arguments (its SYN options are --tcp-options)");
+		snprintf(
+			why, whylen,
+			"tcp_synscan takes no probe arguments (its SYN options are --tcp-options)");
 		return -EINVAL;
 	}
 	return 0;
@@ -83,8 +85,9 @@ static void synscan_fini(struct pps_scan *s)
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
-static void synscan_fill_burst(const struct pps_scan *s, const struct pps_target_burst *tb,
-			       uint8_t *const *bufs, uint16_t *lens)
+static void
+synscan_fill_burst(const struct pps_scan *s, const struct pps_target_burst *tb,
+		   uint8_t *const *bufs, uint16_t *lens)
 {
 	const struct pps_template *t = &pps_synscan_state(s)->tmpl;
 	uint64_t h[PPS_BURST];
@@ -224,7 +227,8 @@ static void synscan_classify_burst(struct pps_scan *s, struct pps_rx_burst *b)
 
 	/* 1: parse, the checks without a cookie, prefetch the candidates' dedup words */
 	for (unsigned k = 0; k < n; k++) {
-		enum pps_parse_kind kind = pps_parse_frame(frames[k], lens[k], with_ethernet, &pkt[k]);
+		enum pps_parse_kind kind =
+			pps_parse_frame(frames[k], lens[k], with_ethernet, &pkt[k]);
 		const struct pps_tcp_pkt *t = &pkt[k].tcp;
 
 		verdict[k] = PPS_V_NONE;

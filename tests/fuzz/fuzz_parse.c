@@ -78,10 +78,10 @@ static void check_parse(const uint8_t *data, size_t size, int with_ethernet)
 static int result_eq(const struct pps_result *a, const struct pps_result *b)
 {
 	return a->saddr_h == b->saddr_h && a->daddr_h == b->daddr_h && a->sport_h == b->sport_h &&
-	       a->dport_h == b->dport_h && a->tcp.seq_h == b->tcp.seq_h && a->tcp.ack_h == b->tcp.ack_h &&
-	       a->tcp.window_h == b->tcp.window_h && a->ipid_h == b->ipid_h && a->ttl == b->ttl &&
-	       a->probe == b->probe && a->classification == b->classification &&
-	       a->cooldown == b->cooldown &&
+	       a->dport_h == b->dport_h && a->tcp.seq_h == b->tcp.seq_h &&
+	       a->tcp.ack_h == b->tcp.ack_h && a->tcp.window_h == b->tcp.window_h &&
+	       a->ipid_h == b->ipid_h && a->ttl == b->ttl && a->probe == b->probe &&
+	       a->classification == b->classification && a->cooldown == b->cooldown &&
 	       a->ts_ns == b->ts_ns;
 }
 

@@ -279,7 +279,8 @@ long long lab_netstat(const char *ns, const char *key)
 		return -1;
 	/* pairs of lines: "TcpExt: Name1 Name2 ..." then "TcpExt: 1 2 ..." */
 	while (fgets(names, sizeof(names), p) && fgets(values, sizeof(values), p)) {
-		char *sn, *sv, *n = strtok_r(names, " \n", &sn), *val = strtok_r(values, " \n", &sv);
+		char *sn, *sv, *n = strtok_r(names, " \n", &sn),
+			       *val = strtok_r(values, " \n", &sv);
 
 		if (!n || strcmp(n, "TcpExt:"))
 			continue;
@@ -329,8 +330,7 @@ void lab_assert_truth(const char *path, const char *prefix, const char *const *p
 	common = lab_set_common(got, &truth);
 	cr_assert_eq(common, got->n, "precision: %zu of %zu results are not in the truth",
 		     got->n - common, got->n);
-	cr_assert_geq(common * 1000, truth.n * 999, "recall %zu/%zu below 99.9%%", common,
-		      truth.n);
+	cr_assert_geq(common * 1000, truth.n * 999, "recall %zu/%zu below 99.9%%", common, truth.n);
 	if (extra) {
 		struct lab_set one = { .items = (char **)&extra, .n = 1 };
 		cr_assert_eq(lab_set_common(got, &one), 1, "%s is not reported", extra);

@@ -24,7 +24,9 @@
 #define IF_TGT LAB "t"
 #define EAL_NOHUGE "--no-huge -m 256 --no-shconf --no-telemetry --no-pci -l 0-1"
 #define EAL_HUGE "--in-memory --no-telemetry --no-pci -l 0-1"
-#define SCAN_OPTS "-b " PPS_SOURCE_DIR "/scripts/lab-blocklist.conf -S 198.19.0.2 --gateway-ip 198.19.0.1 -p 22,80,443,8080 -r 20000 -c 4 -q --output-closed"
+#define SCAN_OPTS                                                                                  \
+	"-b " PPS_SOURCE_DIR                                                                       \
+	"/scripts/lab-blocklist.conf -S 198.19.0.2 --gateway-ip 198.19.0.1 -p 22,80,443,8080 -r 20000 -c 4 -q --output-closed"
 
 static char dir[] = "/tmp/ppscan-lab-XXXXXX";
 
@@ -39,12 +41,13 @@ static void teardown(void)
 }
 
 /* ppscan over the lab's /20 on af_packet (@vdev_opts appended to the --vdev, "" for none). */
-static int run_scan_vdev(const char *eal, const char *vdev_opts, const char *extra,
-			 const char *out, const char *err)
+static int run_scan_vdev(const char *eal, const char *vdev_opts, const char *extra, const char *out,
+			 const char *err)
 {
-	return lab_sh("cd %s && ip netns exec %s %s %s --vdev net_af_packet0,iface=%s%s -- "
-		      SCAN_OPTS " %s -o %s 198.18.0.0/20 2>%s",
-		      dir, NS_SCAN, PPSCAN_BIN, eal, IF_SCAN, vdev_opts, extra, out, err);
+	return lab_sh(
+		"cd %s && ip netns exec %s %s %s --vdev net_af_packet0,iface=%s%s -- " SCAN_OPTS
+		" %s -o %s 198.18.0.0/20 2>%s",
+		dir, NS_SCAN, PPSCAN_BIN, eal, IF_SCAN, vdev_opts, extra, out, err);
 }
 
 static int run_scan(const char *eal, const char *extra, const char *out, const char *err)
@@ -161,9 +164,11 @@ Test(lab, bad_input_exits_2_and_sends_nothing, .init = setup, .fini = teardown, 
 	cap = lab_capture_start(NS_TGT, IF_TGT, pcap, "not arp");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		/* -p and -S given first so the bad value under test is the first error */
-		int rc = lab_sh("ip netns exec %s %s " EAL_NOHUGE
-				" --vdev net_af_packet0,iface=%s -- -b " PPS_SOURCE_DIR "/scripts/lab-blocklist.conf -S 198.19.0.2 --gateway-ip 198.19.0.1 -p 80 %s >/dev/null 2>%s",
-				NS_SCAN, PPSCAN_BIN, IF_SCAN, cases[i].args, err);
+		int rc = lab_sh(
+			"ip netns exec %s %s " EAL_NOHUGE
+			" --vdev net_af_packet0,iface=%s -- -b " PPS_SOURCE_DIR
+			"/scripts/lab-blocklist.conf -S 198.19.0.2 --gateway-ip 198.19.0.1 -p 80 %s >/dev/null 2>%s",
+			NS_SCAN, PPSCAN_BIN, IF_SCAN, cases[i].args, err);
 		cr_expect_eq(rc, 2, "'%s' exited %d, expected 2", cases[i].args, rc);
 		cr_expect_eq(lab_sh("test $(wc -l < %s) -eq 1", err), 0,
 			     "'%s' printed more or less than one error line", cases[i].args);
@@ -191,8 +196,9 @@ static void assert_each_target_probed(unsigned times)
 {
 	for (int a = 0; a < 4096; a++)
 		for (int p = 0; p < 4; p++)
-			cr_assert_eq(seen[a][p], times, "198.18.%d.%d port #%d probed %u times, expected %u",
-				     a >> 8, a & 255, p, seen[a][p], times);
+			cr_assert_eq(seen[a][p], times,
+				     "198.18.%d.%d port #%d probed %u times, expected %u", a >> 8,
+				     a & 255, p, seen[a][p], times);
 }
 
 /* Two shards run one after the other find together what one unsharded run finds. */
@@ -212,16 +218,16 @@ Test(lab, shards_together_equal_unsharded, .init = setup, .fini = teardown, .tim
 	cr_assert_eq(rc, 0, "shard 1 exited %d", rc);
 	rc = run_scan(EAL_NOHUGE, "--seed 21", out[2], err[2]);
 	cr_assert_eq(rc, 0, "unsharded run exited %d", rc);
-	cr_assert_eq(lab_sh("grep -q 'sent 8192,' %s && grep -q 'sent 8192,' %s", err[0], err[1]), 0,
-		     "each of 2 shards must send half of the 16384 probes");
+	cr_assert_eq(lab_sh("grep -q 'sent 8192,' %s && grep -q 'sent 8192,' %s", err[0], err[1]),
+		     0, "each of 2 shards must send half of the 16384 probes");
 	cr_assert_eq(lab_read_results(out[0], &s0), 0);
 	cr_assert_eq(lab_read_results(out[1], &s1), 0);
 	check_against_truth(out[2], &whole);
 	cr_assert_eq(lab_set_common(&s0, &s1), 0, "the shards' results overlap");
 	cr_assert_eq(lab_set_common(&s0, &whole) + lab_set_common(&s1, &whole), whole.n,
 		     "shards together miss results of the unsharded run");
-	cr_assert_eq(s0.n + s1.n, whole.n, "shards together found %zu, unsharded %zu",
-		     s0.n + s1.n, whole.n);
+	cr_assert_eq(s0.n + s1.n, whole.n, "shards together found %zu, unsharded %zu", s0.n + s1.n,
+		     whole.n);
 	lab_set_free(&s0);
 	lab_set_free(&s1);
 	lab_set_free(&whole);
@@ -247,14 +253,16 @@ Test(lab, resume_probes_every_target_exactly_once, .init = setup, .fini = teardo
 
 	cap = lab_capture_start(NS_TGT, IF_TGT, pcap,
 				"tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack == 0");
-	rc = lab_sh("cd %s && ip netns exec %s %s " EAL_NOHUGE " --vdev net_af_packet0,iface=%s -- "
-		    SCAN_OPTS " -r 4000 -T 1 -t 1.5 -c 3 --seed 31 --resume-file %s -o %s"
+	rc = lab_sh("cd %s && ip netns exec %s %s " EAL_NOHUGE
+		    " --vdev net_af_packet0,iface=%s -- " SCAN_OPTS
+		    " -r 4000 -T 1 -t 1.5 -c 3 --seed 31 --resume-file %s -o %s"
 		    " 198.18.0.0/20 2>%s",
 		    dir, NS_SCAN, PPSCAN_BIN, IF_SCAN, resume, out, err1);
 	if (rc != 0 || lab_sh("grep -q 'resume state saved' %s", err1) != 0)
 		lab_sh("cat %s >&2", err1);
 	cr_assert_eq(rc, 0, "first run exited %d", rc);
-	cr_assert_eq(lab_sh("grep -q 'resume state saved' %s", err1), 0, "no resume file announced");
+	cr_assert_eq(lab_sh("grep -q 'resume state saved' %s", err1), 0,
+		     "no resume file announced");
 	cr_assert_eq(lab_sh("test -s %s", resume), 0, "no resume file written");
 	rc = lab_sh("cd %s && ip netns exec %s %s --resume %s 2>%s", dir, NS_SCAN, PPSCAN_BIN,
 		    resume, err2);
@@ -296,8 +304,7 @@ Test(lab, two_probes_per_target_one_result_each, .init = setup, .fini = teardown
  * Several source addresses: the target resolves each with ARP, so ppscan must answer for all
  * of them (not only the first), and answers to each validate: the result equals the truth.
  */
-Test(lab, several_source_addresses_each_answer_arp, .init = setup, .fini = teardown,
-     .timeout = 300)
+Test(lab, several_source_addresses_each_answer_arp, .init = setup, .fini = teardown, .timeout = 300)
 {
 	char out[256], err[256];
 	struct lab_set got;
@@ -311,8 +318,8 @@ Test(lab, several_source_addresses_each_answer_arp, .init = setup, .fini = teard
 	lab_set_free(&got);
 	/* the target's neighbour table learned every source address from our ARP replies */
 	for (int i = 2; i <= 5; i++)
-		cr_assert_eq(lab_sh("ip -n %s neigh show 198.19.0.%d | grep -qv FAILED", NS_TGT, i), 0,
-			     "198.19.0.%d never resolved", i);
+		cr_assert_eq(lab_sh("ip -n %s neigh show 198.19.0.%d | grep -qv FAILED", NS_TGT, i),
+			     0, "198.19.0.%d never resolved", i);
 }
 
 /* Asserts the RST counts of a finished scan (stderr @err) and the target's counters. */

@@ -14,15 +14,15 @@
 
 #include "lab_util.h"
 
-#define LAB	"ppsp3b"
+#define LAB "ppsp3b"
 #define NS_SCAN LAB "-scan"
-#define NS_TGT	LAB "-tgt"
+#define NS_TGT LAB "-tgt"
 #define IF_SCAN LAB "s"
 #define OPTS                                                                                       \
 	"-b " PPS_SOURCE_DIR "/scripts/lab-blocklist.conf -S 198.19.0.2 --gateway-ip 198.19.0.1 "  \
 	"-p 22,80 -r 5000 -c 8 -q --output-closed --seed 99"
 #define TARGETS "198.18.0.0/23"
-#define EAL	"--no-huge -m 256 --no-shconf --no-telemetry --no-pci -l 0-1"
+#define EAL "--no-huge -m 256 --no-shconf --no-telemetry --no-pci -l 0-1"
 
 static char dir[] = "/tmp/ppscan-forged-XXXXXX";
 

@@ -15,16 +15,16 @@
 
 #include "lab_util.h"
 
-#define LAB	 "ppsp3"
-#define NS_SCAN	 LAB "-scan"
-#define NS_TGT	 LAB "-tgt"
-#define IF_SCAN	 LAB "s"
-#define IF_TGT	 LAB "t"
-#define BLOCK	 "-b " PPS_SOURCE_DIR "/scripts/lab-blocklist.conf"
-#define PORTS	 "-p 22,80,443,8080"
-#define RUN	 "-r 20000 -c 4 -q --output-closed"
+#define LAB "ppsp3"
+#define NS_SCAN LAB "-scan"
+#define NS_TGT LAB "-tgt"
+#define IF_SCAN LAB "s"
+#define IF_TGT LAB "t"
+#define BLOCK "-b " PPS_SOURCE_DIR "/scripts/lab-blocklist.conf"
+#define PORTS "-p 22,80,443,8080"
+#define RUN "-r 20000 -c 4 -q --output-closed"
 #define LAB_OPTS BLOCK " -S 198.19.0.2 --gateway-ip 198.19.0.1 " PORTS " " RUN
-#define EAL	 "--no-huge -m 256 --no-shconf --no-telemetry --no-pci -l 0-1"
+#define EAL "--no-huge -m 256 --no-shconf --no-telemetry --no-pci -l 0-1"
 #define SYN_ONLY "tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn"
 
 static char dir[] = "/tmp/ppscan-pcap-lab-XXXXXX";
@@ -244,9 +244,10 @@ Test(lab_pcap, tun_gets_bare_ip_packets, .init = setup, .fini = teardown, .timeo
 	lab_sh("kill $(cat %s/responder.pid) 2>/dev/null; sleep 0.2", dir);
 	cr_assert_eq(rc, 0, "ppscan-pcap on tun exited %d; stderr in %s/tun.err", rc, dir);
 	/* 512 bare IPv4 probes and a correct RST for each of the 256 SYN-ACKs, nothing else */
-	cr_assert_eq(lab_sh("grep -qx 'syn 512 rst 256 badrst 0 ipv4 768 ethernet 0' %s", counts), 0,
-		     "the responder did not read exactly 512 bare IPv4 probes and 256 RSTs (see %s)",
-		     counts);
+	cr_assert_eq(
+		lab_sh("grep -qx 'syn 512 rst 256 badrst 0 ipv4 768 ethernet 0' %s", counts), 0,
+		"the responder did not read exactly 512 bare IPv4 probes and 256 RSTs (see %s)",
+		counts);
 	cr_assert_eq(lab_read_results(out, &got), 0);
 	for (size_t i = 0; i < got.n; i++) {
 		open += strstr(got.items[i], ",22,open") != NULL;

@@ -190,9 +190,9 @@ Test(lab, redis_killed_mid_scan_every_result_once, .init = setup, .fini = teardo
 	check_meta(c, "ppscan:killed:meta", &csv);
 	{
 		char v[32];
-		cr_expect_neq(
-			strcmp(rt_hget(c, "ppscan:killed:meta", "outages", v, sizeof(v)), "0"), 0,
-			"meta shows no outage");
+		cr_expect_neq(strcmp(rt_hget(c, "ppscan:killed:meta", "outages", v, sizeof(v)),
+				     "0"),
+			      0, "meta shows no outage");
 	}
 	redisFree(c);
 	lab_set_free(&csv);

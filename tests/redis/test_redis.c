@@ -155,9 +155,9 @@ Test(redis, url_shapes)
 	cr_assert_eq(u.db, 0);
 	cr_assert_eq(u.has_password, 0);
 
-	cr_assert_eq(
-		pps_redis_url_parse("redis://:s%40cret@redis.example:6380/3", &u, why, sizeof(why)),
-		0);
+	cr_assert_eq(pps_redis_url_parse("redis://:s%40cret@redis.example:6380/3", &u, why,
+					 sizeof(why)),
+		     0);
 	cr_assert_str_eq(u.host, "redis.example");
 	cr_assert_eq(u.port_h, 6380);
 	cr_assert_eq(u.db, 3);
