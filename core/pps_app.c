@@ -78,6 +78,14 @@ static void banner(struct pps_app *a)
 		cfg->seed_given ? "" : " (random)", threads);
 	if (note[0])
 		fprintf(stderr, "%s: note: %s\n", cfg->prog, note);
+	if (!pps_dedup_is_exact(a->scan.dedup))
+		fprintf(stderr,
+			"%s: note: exact dedup of %" PRIu64 " targets needs %" PRIu64
+			" MiB, more than --dedup-memory (%" PRIu64 " MiB): a window of %" PRIu64
+			" results instead, so a target answering again much later may be reported twice\n",
+			cfg->prog, a->scan.n,
+			(pps_dedup_bitmap_bytes(a->scan.n) + (1 << 20) - 1) >> 20,
+			cfg->dedup_memory >> 20, pps_dedup_window_results(a->scan.dedup));
 }
 
 int pps_app_main(enum pps_backend backend, int argc, char **argv)

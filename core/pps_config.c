@@ -30,6 +30,7 @@
 #include "pps_cidrfile.h"
 #include "pps_config_opts.h"
 #include "pps_data.h"
+#include "pps_dedup.h"
 #include "probe/pps_probe.h"
 
 /* The parser's state: what handlers store besides the config, and the error message. */
@@ -214,6 +215,34 @@ bad:
 	return pps_parse_bad(
 		p,
 		"invalid bandwidth '%s' (from %s): expected bits per second with an optional K, M or G suffix",
+		v, p->label);
+}
+
+/* --dedup-memory: bytes with an optional binary K, M, G or T suffix ("512M", "1G"). */
+static int set_dedup_memory(struct pps_parse *p, const struct pps_opt *o, const char *v)
+{
+	static const char suffixes[] = "KMGT";
+	char buf[32];
+	size_t n = strlen(v);
+	const char *sfx;
+	uint64_t u, shift = 0;
+
+	(void)o;
+	if (n == 0 || n >= sizeof(buf))
+		goto bad;
+	memcpy(buf, v, n + 1);
+	if ((buf[n - 1] & ~0x20) && (sfx = strchr(suffixes, buf[n - 1] & ~0x20))) {
+		shift = 10 * (uint64_t)(sfx - suffixes + 1);
+		buf[n - 1] = '\0';
+	}
+	if (pps_parse_u64(buf, (1ULL << 40) >> shift, &u) || (u << shift) < PPS_DEDUP_MEMORY_MIN)
+		goto bad;
+	p->cfg->dedup_memory = u << shift;
+	return 0;
+bad:
+	return pps_parse_bad(
+		p,
+		"invalid dedup memory '%s' (from %s): expected bytes with an optional K, M, G or T suffix, 64K to 1T",
 		v, p->label);
 }
 
@@ -589,6 +618,9 @@ const struct pps_opt pps_opts[] = {
 	    DOUBLE(max_runtime_s, 1e-3, 1e9, "runtime", "seconds above 0")),
 	OPT("max-results", REQ, 'N', BOTH, "N", "stop after N results", set_u64, OFF(max_results),
 	    1, 0, "result count", 1),
+	OPT("dedup-memory", REQ, OPT_DEDUP_MEMORY, BOTH, "BYTES",
+	    "memory for reporting each target once: exact up to 8 targets a byte, a window beyond (default 1G)",
+	    set_dedup_memory, FILEKEY),
 	OPT("probes", REQ, 'P', BOTH, "N", "probes per target, spread over N passes (default 1)",
 	    set_uint, UINT(probes, 1, 1000, "probe count")),
 	OPT("source-ip", REQ, 'S', BOTH, "IPS",
@@ -783,6 +815,7 @@ static void defaults(struct pps_config *cfg, enum pps_backend backend)
 	cfg->resume_file = "paused.conf";
 	cfg->redis_prefix = "ppscan";
 	cfg->redis_buffer = 1u << 18;
+	cfg->dedup_memory = PPS_DEDUP_MEMORY_DEFAULT;
 }
 
 /*

@@ -97,6 +97,7 @@ struct pps_config {
 	uint64_t max_targets; /* -n, 0 = all; targets (address x port) of the space */
 	double max_runtime_s; /* -t, seconds of sending, 0 = unlimited */
 	uint64_t max_results; /* -N, 0 = unlimited */
+	uint64_t dedup_memory; /* --dedup-memory: bytes for dedup (pps_dedup.h) */
 
 	/* machine-readable progress and results */
 	const char *status_updates_file; /* -u: CSV, one line a second */

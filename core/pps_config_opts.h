@@ -42,6 +42,7 @@ enum {
 	OPT_PROBE_ARGS,
 	OPT_LIST_PROBE_MODULES,
 	OPT_LIST_OUTPUT_FIELDS,
+	OPT_DEDUP_MEMORY,
 };
 
 struct pps_parse;

@@ -51,7 +51,7 @@ int pps_scan_init(struct pps_scan *s, const struct pps_config *cfg, const uint8_
 	s->key.k1 = pps_splitmix64(&st);
 	if ((rc = pps_perm_init(&s->perm, s->n, perm_seed)) < 0)
 		return rc;
-	s->dedup = pps_dedup_new(s->n);
+	s->dedup = pps_dedup_new(s->n, cfg->dedup_memory);
 	if (!s->dedup)
 		return -ENOMEM;
 	return s->probe->init(s);

@@ -112,6 +112,11 @@ static const struct bad_case bad[] = {
 	{ { "ppscan", D, "-M", "udpx", "-p", "80", T }, { "'udpx'", "--probe-module" } },
 	{ { "ppscan", D, "--probe-args", "x", "-p", "80", T }, { "'x'", "--probe-args" } },
 	{ { "ppscan", D, "--redis-prefix", "a b", "-p", "80", T }, { "'a b'", "--redis-prefix" } },
+	/* dedup budget */
+	{ { "ppscan", D, "--dedup-memory", "64", "-p", "80", T }, { "'64'", "--dedup-memory" } },
+	{ { "ppscan", D, "--dedup-memory", "2T", "-p", "80", T }, { "'2T'", "--dedup-memory" } },
+	{ { "ppscan", D, "--dedup-memory", "1 G", "-p", "80", T }, { "'1 G'", "--dedup-memory" } },
+	{ { "ppscan", D, "--dedup-memory", "G", "-p", "80", T }, { "'G'", "--dedup-memory" } },
 	/* pcap-only option on the DPDK backend */
 	{ { "ppscan", D, "-i", "eth0", "-p", "80", T }, { "'-i'" } },
 };
@@ -300,6 +305,32 @@ Test(config, more_good_values)
 		}
 		pps_config_free(&cfg);
 		free(errtext);
+	}
+}
+
+Test(config, dedup_memory_sizes)
+{
+	static const struct {
+		const char *v;
+		uint64_t bytes;
+	} c[] = { { NULL, 1ULL << 30 },	    { "65536", 65536 },	  { "64K", 65536 },
+		  { "512m", 512ULL << 20 }, { "3G", 3ULL << 30 }, { "1T", 1ULL << 40 },
+		  { "1048576", 1ULL << 20 } };
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		char *with[] = {
+			"ppscan", D, "--dedup-memory", (char *)c[i].v, "-p", "80", T, NULL
+		};
+		char *without[] = { "ppscan", D, "-p", "80", T, NULL };
+		struct pps_config cfg;
+		char *errtext;
+
+		cr_assert_eq(ut_parse_args(&cfg, PPS_BACKEND_DPDK, c[i].v ? with : without,
+					   &errtext),
+			     PPS_PARSE_OK, "%s: %s", c[i].v, errtext);
+		cr_assert_eq(cfg.dedup_memory, c[i].bytes, "%s", c[i].v);
+		free(errtext);
+		pps_config_free(&cfg);
 	}
 }
 
