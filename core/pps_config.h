@@ -93,10 +93,10 @@ struct pps_config {
 	uint64_t blocked;	      /* addresses the blocklist removed from the targets */
 
 	/* pace and limits */
-	double bandwidth_bps; /* -B, bits per second; sets rate_pps from the frame size */
-	uint64_t max_targets; /* -n, 0 = all; targets (address x port) of the space */
-	double max_runtime_s; /* -t, seconds of sending, 0 = unlimited */
-	uint64_t max_results; /* -N, 0 = unlimited */
+	double bandwidth_bps;  /* -B, bits per second; sets rate_pps from the frame size */
+	uint64_t max_targets;  /* -n, 0 = all; targets (address x port) of the space */
+	double max_runtime_s;  /* -t, seconds of sending, 0 = unlimited */
+	uint64_t max_results;  /* -N, 0 = unlimited */
 	uint64_t dedup_memory; /* --dedup-memory: bytes for dedup (pps_dedup.h) */
 
 	/* machine-readable progress and results */
@@ -110,6 +110,7 @@ struct pps_config {
 	const char *redis_journal; /* --redis-journal; NULL = ./ppscan-<scan_id>.journal */
 	uint64_t redis_maxlen;	   /* --redis-maxlen: XADD MAXLEN ~ N; 0 = keep every entry */
 	uint32_t redis_buffer;	   /* --redis-buffer: results held in memory during an outage */
+	int redis_keep; /* --redis-keep: confirmed results kept on disk until the scan ends */
 	char scan_id[PPS_REDIS_KEY_PART_MAX +
 		     1]; /* --scan-id, or drawn: YYYYMMDDTHHMMSSZ-xxxxxx (UTC) */
 	int scan_id_given;

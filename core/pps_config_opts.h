@@ -43,6 +43,7 @@ enum {
 	OPT_LIST_PROBE_MODULES,
 	OPT_LIST_OUTPUT_FIELDS,
 	OPT_DEDUP_MEMORY,
+	OPT_REDIS_KEEP,
 };
 
 struct pps_parse;

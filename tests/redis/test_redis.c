@@ -49,7 +49,9 @@ static void make_cfg(struct pps_config *cfg, const char *url, const char *scan, 
 	args[n++] = (char *)(buffer ? buffer : "1024");
 	args[n++] = "--redis-journal";
 	args[n++] = (char *)journal;
-	if (extra) {
+	if (extra && extra[0] == '-') { /* a flag: --redis-keep */
+		args[n++] = (char *)extra;
+	} else if (extra) {
 		args[n++] = "--redis-maxlen";
 		args[n++] = (char *)extra;
 	}
@@ -509,6 +511,99 @@ Test(redis, killed_and_restarted_every_result_once, .timeout = 120)
 	redisFree(c);
 	pps_config_free(&cfg);
 	rt_redis_stop(&r);
+}
+
+/*
+ * A server that forgets what it confirmed: 500 results confirmed, the server killed with
+ * SIGKILL and started again (with @server_args: no persistence, or an AOF), 500 more
+ * results, then (with @again) a second kill and restart after everything was confirmed,
+ * noticed only at close. @keep: --redis-keep. Checks the sink's loss counters, the close's
+ * result (an error exactly when results stay lost), the stream and the meta hash.
+ */
+static void forgetful_server(const char *server_args, int keep, int again, uint64_t want_lost,
+			     uint64_t want_resent, unsigned want_stream_from)
+{
+	struct rt_redis r;
+	struct pps_config cfg;
+	struct pps_output o;
+	struct pps_redis_stats st;
+	char journal[256], kept[300], v[64];
+	redisContext *c;
+	int rc;
+
+	cr_assert_eq(rt_redis_start(&r, server_args), 0);
+	snprintf(journal, sizeof(journal), "%s/j", r.dir);
+	snprintf(kept, sizeof(kept), "%s.kept", journal);
+	make_cfg(&cfg, r.url, "forget", "4096", journal, keep ? "--redis-keep" : NULL);
+	cr_assert_eq(pps_output_redis_open(&o, &cfg, stderr), 0);
+	cr_assert_eq(access(kept, F_OK) == 0, keep, "keep file %s", kept);
+	for (unsigned i = 0; i < 500; i++) {
+		struct pps_result res = result(i);
+		pps_output_write(&o, &res);
+	}
+	cr_assert_eq(pump_until_delivered(&o, 10), 0);
+	pps_output_redis_stats(&o, &st);
+	cr_assert_eq(st.delivered, 500);
+
+	rt_redis_kill(&r);
+	for (unsigned i = 500; i < 1000; i++) {
+		struct pps_result res = result(i);
+		cr_assert_eq(pps_output_write(&o, &res), 0);
+	}
+	pump_for(&o, 0.3);
+	pps_output_redis_stats(&o, &st);
+	cr_assert_eq(st.connected, 0);
+	cr_assert_eq(rt_redis_restart(&r), 0);
+	cr_assert_eq(pump_until_delivered(&o, 20), 0, "not delivered after the restart");
+	pps_output_redis_stats(&o, &st);
+	/* a server without persistence forgot the first 500 */
+	cr_assert_eq(st.lost + st.lost_resent, server_args ? 0 : 500, "lost %llu, sent again %llu",
+		     (unsigned long long)st.lost, (unsigned long long)st.lost_resent);
+	if (again) { /* everything confirmed; the server forgets it while the sink is idle */
+		rt_redis_kill(&r);
+		cr_assert_eq(rt_redis_restart(&r), 0);
+	}
+	rc = pps_output_close(&o);
+	cr_assert_eq(rc != 0, want_lost != 0, "close returned %d", rc);
+	cr_assert_neq(access(kept, F_OK), 0, "the keep file is removed at the end");
+
+	c = rt_connect(r.sock, NULL);
+	{
+		struct lab_set set;
+		long n = rt_stream_set(c, "ppscan:forget:results", &set);
+
+		cr_assert_eq(n, (long)(1000 - want_stream_from), "stream holds %ld", n);
+		cr_assert_eq(rt_distinct(&set), (size_t)n, "duplicates in the stream");
+		lab_set_free(&set);
+	}
+	snprintf(journal, sizeof(journal), "%u", 1000 - want_stream_from);
+	cr_assert_str_eq(rt_hget(c, "ppscan:forget:meta", "results", v, sizeof(v)), journal);
+	snprintf(journal, sizeof(journal), "%llu", (unsigned long long)want_lost);
+	cr_assert_str_eq(rt_hget(c, "ppscan:forget:meta", "lost", v, sizeof(v)), journal);
+	snprintf(journal, sizeof(journal), "%llu", (unsigned long long)want_resent);
+	cr_assert_str_eq(rt_hget(c, "ppscan:forget:meta", "lost_resent", v, sizeof(v)), journal);
+	cr_assert_str_eq(rt_hget(c, "ppscan:forget:meta", "id", v, sizeof(v)), "forget");
+	redisFree(c);
+	pps_config_free(&cfg);
+	rt_redis_stop(&r);
+}
+
+/* No persistence: the 500 confirmed before the kill are gone, counted, and close fails. */
+Test(redis, restarted_without_persistence_loss_is_counted, .timeout = 120)
+{
+	forgetful_server(NULL, 0, 0, 500, 0, 500);
+}
+
+/* No persistence, --redis-keep: the lost 500 go out again, then at close all 1000. */
+Test(redis, restarted_without_persistence_keep_loses_nothing, .timeout = 120)
+{
+	forgetful_server(NULL, 1, 1, 0, 1500, 0);
+}
+
+/* AOF with fsync always: nothing is lost, nothing sent again, no alarm. */
+Test(redis, restarted_with_aof_no_false_alarm, .timeout = 120)
+{
+	forgetful_server("--appendonly yes --appendfsync always", 1, 1, 0, 0, 0);
 }
 
 Test(redis, gone_for_good_the_journal_holds_the_rest, .timeout = 120)
