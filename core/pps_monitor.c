@@ -40,7 +40,7 @@ static struct pps_status_ctx status_ctx(const struct pps_monitor *m, double t, d
 
 static void write_status_files(struct pps_monitor *m, const struct pps_totals *now,
 			       const struct pps_totals *prev, const struct pps_status_ctx *ctx,
-			       int final)
+			       int final, int with_csv)
 {
 	char ts[40];
 	double elapsed = ctx->elapsed_s, d = ctx->dt_s > 0 ? ctx->dt_s : 1;
@@ -53,7 +53,7 @@ static void write_status_files(struct pps_monitor *m, const struct pps_totals *n
 	sent_avg = (double)now->sent / e;
 	hit = now->sent ? 100.0 * (double)now->open / (double)now->sent : 0;
 	pps_output_format_timestamp(pps_realtime_ns(), ts, sizeof(ts));
-	if (m->status_csv) {
+	if (m->status_csv && with_csv) {
 		fprintf(m->status_csv,
 			"%s,%.3f,%.3f,%.2f,%.4f,%" PRIu64 ",%.0f,%.0f,%" PRIu64
 			",%.0f,%.0f,%" PRIu64 ",%.0f,%.0f,%" PRIu64 ",%.0f,%.0f,%" PRIu64
@@ -187,7 +187,7 @@ void pps_monitor_loop(struct pps_monitor *m)
 			if (!m->cfg->quiet)
 				fprintf(stderr, "%s\n",
 					pps_status_format(line, sizeof(line), &now, &prev, &ctx));
-			write_status_files(m, &now, &prev, &ctx, 0);
+			write_status_files(m, &now, &prev, &ctx, 0, 1);
 			sinks_progress(m, &now, t, 0);
 			prev = now;
 			m->last = now;
@@ -216,13 +216,15 @@ int pps_monitor_finish(struct pps_monitor *m)
 	m->elapsed_s = pps_monotonic_s() - m->t0;
 	m->end_ns = pps_realtime_ns();
 	m->totals(m->ctx, &t);
-	/* the final record, over the time since the last one; not a repeat of an unchanged one */
-	if (!m->last_status_t || memcmp(&t, &m->last, sizeof(t))) {
+	/* the final record, over the time since the last one: always on --status-json, whose
+	 * last line says how the scan ended; on -u not a repeat of an unchanged row */
+	{
 		double end = m->t0 + m->elapsed_s;
 		struct pps_status_ctx ctx =
 			status_ctx(m, end, end - (m->last_status_t ? m->last_status_t : m->t0));
 
-		write_status_files(m, &t, &m->last, &ctx, 1);
+		write_status_files(m, &t, &m->last, &ctx, 1,
+				   !m->last_status_t || memcmp(&t, &m->last, sizeof(t)));
 	}
 	pps_summary_print(stderr, m->cfg->prog, &t, m->elapsed_s, m->cfg->seed, m->cfg->no_rst);
 	if (m->stop_reason == PPS_STOP_INTERRUPTED || m->stop_reason == PPS_STOP_MAX_RUNTIME)

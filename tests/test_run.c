@@ -220,6 +220,60 @@ Test(run, status_file_final_record_is_not_a_repeat)
 	cr_assert_eq(status_rows_after_finish(1), 1, "the final change was not recorded");
 }
 
+/* --status-json's last line says how the scan ended, also after a quiet last second (the
+ * README promises it): the final record is written whether or not a counter changed. */
+static void status_json_after_finish(int change)
+{
+	char path[] = "/tmp/ppscan-sjson-XXXXXX", last[1024] = "";
+	struct pps_config cfg;
+	struct pps_scan s;
+	static struct pps_run r;
+	struct pps_monitor m = { 0 };
+	int fd = mkstemp(path), rows = 0;
+	char *text = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	unlink(path);
+	memset(&r, 0, sizeof(r));
+	parse(&cfg, ARGV(DRY_NOBL, "-S", "198.19.0.2", "-p", "80", "--seed", "3", "-q", "-o",
+			 "/dev/null", "--status-json", path, "198.18.0.0/28"));
+	cr_assert_eq(pps_run_init(&r, &s, &cfg, zero_mac, zero_mac, 1, NULL, NULL, stderr), 0);
+	pps_run_attach(&r, &m, &s);
+	m.cfg = &cfg;
+	cr_assert_eq(pps_outputs_open(&m, &cfg, stderr), 0);
+	pps_counter_add(&r.tx_c[0].sent, 16);
+	m.t0 = pps_monotonic_s() - 2;
+	m.totals(m.ctx, &m.last); /* as the loop leaves it after its last tick */
+	m.last_status_t = m.t0 + 1;
+	m.done_at = m.t0 + 1;
+	if (change)
+		pps_counter_add(&r.rx_c.recv, 1);
+	pps_monitor_finish(&m);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	while (getline(&text, &cap, f) > 0) {
+		snprintf(last, sizeof(last), "%s", text);
+		rows++;
+	}
+	fclose(f);
+	free(text);
+	unlink(path);
+	cr_assert_eq(rows, 1, "change %d: %d lines", change, rows);
+	cr_assert(strstr(last, "\"phase\":\"done\""), "change %d: last line %s", change, last);
+	cr_assert(strstr(last, "\"sent\":16"), "%s", last);
+	pps_run_fini(&r, &s);
+	pps_config_free(&cfg);
+}
+
+Test(run, status_json_last_line_says_how_the_scan_ended)
+{
+	status_json_after_finish(0);
+	status_json_after_finish(1);
+}
+
 /* --dryrun writes its probe list to -o, and refuses the outputs it would not write. */
 Test(run, dryrun_writes_to_the_output_file_and_refuses_other_outputs)
 {
