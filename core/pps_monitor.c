@@ -30,6 +30,7 @@ static struct pps_status_ctx status_ctx(const struct pps_monitor *m, double t, d
 		.elapsed_s = t - m->t0,
 		.dt_s = dt,
 		.total_probes = m->total_probes,
+		.probes = m->cfg->probes,
 		.sending_done = m->done_at >= 0,
 		.send_elapsed_s = m->done_at >= 0 ? m->done_at - m->t0 : 0,
 		.cooldown_left_s = m->done_at >= 0 ? m->cfg->cooldown_s - (t - m->done_at)
@@ -51,7 +52,7 @@ static void write_status_files(struct pps_monitor *m, const struct pps_totals *n
 	if (pct > 100)
 		pct = 100;
 	sent_avg = (double)now->sent / e;
-	hit = now->sent ? 100.0 * (double)now->open / (double)now->sent : 0;
+	hit = pps_hit_rate(now, m->total_probes, m->cfg->probes);
 	pps_output_format_timestamp(pps_realtime_ns(), ts, sizeof(ts));
 	if (m->status_csv && with_csv) {
 		fprintf(m->status_csv,

@@ -98,6 +98,15 @@ double pps_time_left_s(const struct pps_totals *now, const struct pps_status_ctx
 	return safe_div((double)todo, safe_div((double)now->sent, ctx->elapsed_s)) + cool;
 }
 
+double pps_hit_rate(const struct pps_totals *t, uint64_t total_probes, unsigned probes)
+{
+	uint64_t targets = total_probes / (probes ? probes : 1), probed = t->sent;
+
+	if (targets && probed > targets)
+		probed = targets;
+	return 100.0 * safe_div((double)t->open, (double)probed);
+}
+
 char *pps_status_format(char *buf, size_t len, const struct pps_totals *now,
 			const struct pps_totals *prev, const struct pps_status_ctx *ctx)
 {
@@ -128,7 +137,7 @@ char *pps_status_format(char *buf, size_t len, const struct pps_totals *now,
 			 " done (%s avg); recv: %" PRIu64
 			 " %s (%s avg); drops: %s (%s avg); hitrate: %.2f%%",
 			 el / 60, el % 60, pct, left, now->sent, sa, unique, rr, ra, dr, da,
-			 100.0 * safe_div((double)now->open, (double)now->sent));
+			 pps_hit_rate(now, ctx->total_probes, ctx->probes));
 	} else {
 		fmt_left(left, sizeof(left), pps_time_left_s(now, ctx));
 		snprintf(buf, len,
@@ -136,7 +145,7 @@ char *pps_status_format(char *buf, size_t len, const struct pps_totals *now,
 			 " %s (%s avg); recv: %" PRIu64
 			 " %s (%s avg); drops: %s (%s avg); hitrate: %.2f%%",
 			 el / 60, el % 60, pct, left, now->sent, sr, sa, unique, rr, ra, dr, da,
-			 100.0 * safe_div((double)now->open, (double)now->sent));
+			 pps_hit_rate(now, ctx->total_probes, ctx->probes));
 	}
 	return buf;
 }

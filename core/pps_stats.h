@@ -60,11 +60,20 @@ struct pps_status_ctx {
 	double elapsed_s;	/* since the first probe */
 	double dt_s;		/* since the previous line */
 	uint64_t total_probes;	/* probes the scan will send */
+	unsigned probes;	/* probes per target (-P; 0 counts as 1) */
 	int sending_done;	/* all probes sent: cooldown */
 	double send_elapsed_s;	/* duration of the sending phase, once done (for the send avg) */
 	double cooldown_left_s; /* cooldown still to come: all of it while sending (the time
 				   left then is the sending's plus this, as ZMap counts it) */
 };
+
+/**
+ * pps_hit_rate - percent of the targets probed so far that answered open: @t's open over
+ * min(sent, targets), targets = @total_probes / @probes (-P sends each target once a pass,
+ * the passes one after another). Counts targets, not probes, as ZMap's hit rate does. 0
+ * before the first probe.
+ */
+double pps_hit_rate(const struct pps_totals *t, uint64_t total_probes, unsigned probes);
 
 /**
  * pps_time_left_s - seconds left in the scan, as ZMap counts them: while sending, the probes
