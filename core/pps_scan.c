@@ -45,6 +45,17 @@ int pps_scan_init(struct pps_scan *s, const struct pps_config *cfg, const uint8_
 	pps_fastdiv_init(&s->div_ports, s->n_ports);
 	pps_fastdiv_init(&s->div_sports, s->n_sports);
 	pps_fastdiv_init(&s->div_sources, s->n_sources);
+	{
+		uint64_t a = s->n_sources, b = s->n_sports;
+
+		while (b) {
+			uint64_t t = a % b;
+			a = b;
+			b = t;
+		}
+		s->pair_shift = a > 1; /* a = gcd */
+		pps_fastdiv_init(&s->div_pair, s->n_sources / a * s->n_sports);
+	}
 
 	perm_seed = pps_splitmix64(&st);
 	s->key.k0 = pps_splitmix64(&st);
@@ -140,7 +151,7 @@ void pps_scan_targets_burst(const struct pps_scan *s, uint64_t j0, uint64_t stri
 		tb->dst_ip_h[k] = pps_targets_at(s->targets, a);
 		tb->dst_port_h[k] = plist[port_idx];
 	}
-	if (s->probes == 1) { /* i[k] = j0 + k * stride: step the remainder, no division */
+	if (s->probes == 1 && !s->pair_shift) { /* i[k] = j0 + k * stride: step, no division */
 		uint64_t m = pps_fastdiv_mod(&div_sports, j0);
 		uint64_t step = pps_fastdiv_mod(&div_sports, stride);
 
@@ -151,9 +162,9 @@ void pps_scan_targets_burst(const struct pps_scan *s, uint64_t j0, uint64_t stri
 		}
 	} else {
 		for (unsigned k = 0; k < n; k++)
-			tb->src_port_h[k] =
-				(uint16_t)(sport_first_h +
-					   (uint32_t)pps_fastdiv_mod(&div_sports, i[k] + r[k]));
+			tb->src_port_h[k] = (uint16_t)(sport_first_h +
+						       pps_scan_sport_index(
+							       s, i[k], s->probes == 1 ? 0 : r[k]));
 	}
 	if (s->n_sources == 1)
 		for (unsigned k = 0; k < n; k++)

@@ -51,9 +51,28 @@ struct pps_scan {
 	uint8_t src_mac[6]; /* the probes' source and destination (next hop) MACs */
 	uint8_t dst_mac[6];
 	struct pps_dedup *dedup; /* owned by the RX thread */
+	/* (source address, source port) pairs: with gcd(n_sources, n_sports) > 1 the rotation
+	 * (i mod n_sources, i mod n_sports) repeats after lcm of them; the port then moves one
+	 * further each lcm indices, so every pair occurs (pair_shift 1, div_pair by the lcm) */
+	int pair_shift;
 	/* reciprocals of the per-probe divisors (pps_fastdiv.h): no divide instruction per probe */
-	struct pps_fastdiv div_sel, div_ports, div_sports, div_sources;
+	struct pps_fastdiv div_sel, div_ports, div_sports, div_sources, div_pair;
 };
+
+/**
+ * pps_scan_sport_index - the source port's place in the range for pre-permutation index @i
+ * of pass @r: (i + r) mod n_sports, plus one each lcm(n_sources, n_sports) indices when the
+ * two counts share a factor, so that the probes use every (source address, source port)
+ * pair (the address is i mod n_sources), each equally often over a whole space.
+ */
+static inline uint32_t pps_scan_sport_index(const struct pps_scan *s, uint64_t i, uint64_t r)
+{
+	uint64_t shift = 0, rem;
+
+	if (s->pair_shift)
+		shift = pps_fastdiv_divmod(&s->div_pair, i, &rem);
+	return (uint32_t)pps_fastdiv_mod(&s->div_sports, i + r + shift);
+}
 
 /** One probe's target, as the index space gives it (host order). */
 struct pps_target {
@@ -84,8 +103,7 @@ static inline void pps_scan_target_at(const struct pps_scan *s, uint64_t j, stru
 
 	t->dst_ip_h = pps_targets_at(s->targets, a);
 	t->dst_port_h = s->ports->list[port_idx];
-	t->src_port_h =
-		(uint16_t)(s->sport_first_h + (uint32_t)pps_fastdiv_mod(&s->div_sports, i + r));
+	t->src_port_h = (uint16_t)(s->sport_first_h + pps_scan_sport_index(s, i, r));
 	t->src_ip_h = s->n_sources == 1
 			      ? s->src_ip_h
 			      : pps_targets_at(s->sources, pps_fastdiv_mod(&s->div_sources, i));

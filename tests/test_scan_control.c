@@ -343,6 +343,58 @@ Test(scan_control, source_addresses_are_each_used_and_validated)
 	pps_config_free(&cfg);
 }
 
+/*
+ * Every (source address, source port) pair occurs: with -S of A addresses and -s of B ports
+ * sharing a factor, the plain rotation (i mod A, i mod B) would give only lcm(A, B) of the
+ * A x B pairs ((A,P) and (B,Q) only, for two and two). Over the whole space each pair is
+ * used equally often, one probe at a time and a burst at a time alike.
+ */
+static void all_source_pairs(const char *sources, const char *sports, unsigned n_src, unsigned n_sp,
+			     const char *ports)
+{
+	struct pps_config cfg;
+	struct pps_scan sc;
+	static unsigned used[64][64];
+	uint32_t first_ip;
+
+	memset(used, 0, sizeof(used));
+	parse_ok(&cfg, ARGV("--seed", "8", "-S", (char *)sources, "-s", (char *)sports, "-G",
+			    "02:00:00:00:00:01", "-p", (char *)ports, "-b", "/dev/null",
+			    "198.18.0.0/24"));
+	cr_assert_eq(pps_scan_init(&sc, &cfg, zmac, zmac, 1), 0);
+	first_ip = pps_targets_at(cfg.sources, 0);
+	for (uint64_t j = 0; j < sc.total; j += PPS_BURST) {
+		struct pps_target_burst tb;
+		unsigned n = sc.total - j < PPS_BURST ? (unsigned)(sc.total - j) : PPS_BURST;
+
+		pps_scan_targets_burst(&sc, j, 1, n, &tb);
+		for (unsigned k = 0; k < n; k++) {
+			struct pps_target t;
+			int64_t a = pps_targets_index_of(cfg.sources, tb.src_ip_h[k]);
+
+			pps_scan_target_at(&sc, j + k, &t);
+			cr_assert_eq(t.src_ip_h, tb.src_ip_h[k]);
+			cr_assert_eq(t.src_port_h, tb.src_port_h[k]);
+			cr_assert_geq(a, 0);
+			used[a][tb.src_port_h[k] - cfg.sport_first_h]++;
+		}
+	}
+	for (unsigned a = 0; a < n_src; a++)
+		for (unsigned p = 0; p < n_sp; p++)
+			cr_assert_eq(used[a][p], sc.total / (n_src * n_sp),
+				     "%s x %s: source %u (%08x) port %u used %u times", sources,
+				     sports, a, first_ip + a, p, used[a][p]);
+	pps_scan_fini(&sc);
+	pps_config_free(&cfg);
+}
+
+Test(scan_control, every_source_address_and_port_pair_is_used)
+{
+	all_source_pairs("198.19.0.2-198.19.0.3", "40000-40001", 2, 2, "80");
+	all_source_pairs("198.19.0.2-198.19.0.5", "40000-40005", 4, 6, "80,443,8080");
+	all_source_pairs("198.19.0.2-198.19.0.4", "40000-40003", 3, 4, "80,443,8080"); /* coprime */
+}
+
 Test(scan_control, source_port_window_wraps_and_validates)
 {
 	struct pps_config cfg;
