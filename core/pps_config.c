@@ -733,6 +733,8 @@ const struct pps_opt pps_opts[] = {
 	    "where an interrupted scan saves its state (default paused.conf)", set_file,
 	    OFF(resume_file), 0, 0, NULL, 1),
 	OPT("resume-next", REQ, OPT_RESUME_NEXT, BOTH, NULL, NULL, set_resume_next, FILEKEY),
+	OPT("resume-complete", REQ, OPT_RESUME_COMPLETE, BOTH, NULL, NULL, set_str,
+	    OFF(resume_complete), 0, 0, NULL, 1),
 	OPT("eal", REQ, OPT_EAL, PPS_BACKEND_DPDK, NULL, NULL, set_str, OFF(eal_args), 0, 0, NULL,
 	    1),
 	OPT("help", NO, 'h', BOTH, NULL, "this help", set_help, NOFILE),
@@ -1085,6 +1087,11 @@ static int finish_scan(struct pps_parse *p)
 			p,
 			"--shards %u without --seed: the shards' orders would not fit together; give every shard the same --seed",
 			cfg->shards);
+	if (cfg->resuming && cfg->resume_complete)
+		return pps_parse_bad(
+			p,
+			"resume file '%s' is of a scan that was resumed and completed (%s): nothing is left to send; remove the file to scan again",
+			cfg->resume_path, cfg->resume_complete);
 	if (cfg->resuming && !cfg->seed_given)
 		return pps_parse_bad(p, "resume file '%s' has no seed", cfg->resume_path);
 	if (cfg->n_resume_next && cfg->n_resume_next != cfg->sender_threads)

@@ -116,9 +116,10 @@ struct pps_config {
 	int scan_id_given;
 
 	/* resume and config files */
-	const char *resume_file; /* --resume-file: where an interrupted scan saves its state */
-	int resuming;		 /* started with --resume */
-	const char *resume_path; /* its file */
+	const char *resume_file;     /* --resume-file: where an interrupted scan saves its state */
+	int resuming;		     /* started with --resume */
+	const char *resume_path;     /* its file */
+	const char *resume_complete; /* "resume-complete" key: when the resumed scan ended */
 	uint64_t resume_next[PPS_MAX_SENDERS]; /* per sender thread: next index to send */
 	unsigned n_resume_next;
 	const char *eal_args; /* "eal" key of a config/resume file (ppscan) */

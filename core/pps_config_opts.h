@@ -44,6 +44,7 @@ enum {
 	OPT_LIST_OUTPUT_FIELDS,
 	OPT_DEDUP_MEMORY,
 	OPT_REDIS_KEEP,
+	OPT_RESUME_COMPLETE,
 };
 
 struct pps_parse;

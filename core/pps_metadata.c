@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "output/pps_redis_url.h"
 
@@ -87,6 +88,26 @@ int pps_metadata_write(struct pps_monitor *m, const struct pps_totals *t, const 
 	if (f && fclose(f) && !rc)
 		rc = -errno;
 	json_decref(o);
+	return rc;
+}
+
+int pps_resume_mark_complete(const struct pps_config *cfg, const char *saved_path)
+{
+	struct stat a, b;
+	char iso[40];
+	FILE *f;
+	int rc = 0;
+
+	if (saved_path && !stat(saved_path, &a) && !stat(cfg->resume_path, &b) &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		return 0;
+	pps_output_format_timestamp(pps_realtime_ns(), iso, sizeof(iso));
+	if (!(f = fopen(cfg->resume_path, "a")))
+		return -errno;
+	if (fprintf(f, "resume-complete = %s\n", iso) < 0)
+		rc = -EIO;
+	if (fclose(f) && !rc)
+		rc = -errno;
 	return rc;
 }
 

@@ -234,6 +234,13 @@ int pps_monitor_finish(struct pps_monitor *m)
 		fprintf(stderr, "%s: stopped after %" PRIu64 " results (-N/--max-results)\n",
 			m->cfg->prog, m->written);
 	}
+	/* a resumed scan that got to the end (or saved its state elsewhere): its resume file
+	 * must not send the rest a second time */
+	if (m->cfg->resuming && (rc = pps_resume_mark_complete(m->cfg, resume_path)) < 0) {
+		fprintf(stderr, "%s: cannot mark resume file '%s' complete: %s\n", m->cfg->prog,
+			m->cfg->resume_path, strerror(-rc));
+		other = rc;
+	}
 	if (m->cfg->metadata_file && (rc = pps_metadata_write(m, &t, resume_path)) < 0) {
 		fprintf(stderr,
 			"%s: cannot write metadata file '%s' (from -m/--metadata-file): %s\n",

@@ -274,6 +274,51 @@ Test(run, status_json_last_line_says_how_the_scan_ended)
 	status_json_after_finish(1);
 }
 
+/*
+ * A resume file whose scan then ran to the end is marked complete, and --resume refuses it
+ * (it would probe the rest again): one line naming the file, exit 2. A resumed run that is
+ * interrupted again overwrites the file with the new state instead.
+ */
+Test(run, completed_resume_file_is_marked_and_refused)
+{
+	char path[] = "/tmp/ppscan-resume-XXXXXX", *errtext;
+	struct pps_config cfg, again;
+	struct pps_scan s;
+	static struct pps_run r;
+	struct pps_monitor m = { 0 };
+	uint64_t next[1] = { 5 };
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	parse(&cfg,
+	      ARGV("-i", "lo", "-b", "/dev/null", "-S", "198.19.0.2", "-G", "02:00:00:00:00:01",
+		   "-p", "80", "--seed", "3", "-q", "-o", "/dev/null", "198.18.0.0/28"));
+	cr_assert_eq(pps_config_write_resume(&cfg, path, NULL, next, 1), 0);
+	pps_config_free(&cfg);
+
+	/* the resumed run: everything sent, it ends done */
+	parse(&cfg, ARGV("--resume", path));
+	cr_assert(cfg.resuming);
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(pps_run_init(&r, &s, &cfg, zero_mac, zero_mac, 1, NULL, NULL, stderr), 0);
+	pps_run_attach(&r, &m, &s);
+	m.cfg = &cfg;
+	cr_assert_eq(pps_outputs_open(&m, &cfg, stderr), 0);
+	m.t0 = pps_monotonic_s();
+	m.stop_reason = PPS_STOP_DONE;
+	pps_monitor_finish(&m);
+	pps_run_fini(&r, &s);
+	pps_config_free(&cfg);
+
+	cr_assert_eq(ut_parse_args(&again, PPS_BACKEND_PCAP, ARGV("--resume", path), &errtext),
+		     PPS_PARSE_ERROR, "a completed resume file was taken");
+	cr_assert_eq(ut_count_lines(errtext), 1, "%s", errtext);
+	cr_assert(strstr(errtext, path) && strstr(errtext, "complete"), "%s", errtext);
+	free(errtext);
+	unlink(path);
+}
+
 /* --dryrun writes its probe list to -o, and refuses the outputs it would not write. */
 Test(run, dryrun_writes_to_the_output_file_and_refuses_other_outputs)
 {
