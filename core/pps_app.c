@@ -103,9 +103,10 @@ int pps_app_main(enum pps_backend backend, int argc, char **argv)
 		pps_config_free(&a->cfg);
 		return rc;
 	}
-	/* the sinks before the device: a bad path or URL is bad input (exit 2) */
+	/* the sinks checked before the device: a bad path or URL is bad input (exit 2); the
+	 * files are created only once the scan starts, so a failed start leaves none behind */
 	a->mon.cfg = &a->cfg;
-	if (pps_outputs_open(&a->mon, &a->cfg, stderr) < 0) {
+	if (pps_outputs_check(&a->mon, &a->cfg, stderr) < 0) {
 		pps_config_free(&a->cfg);
 		return 2;
 	}
@@ -129,6 +130,10 @@ int pps_app_main(enum pps_backend backend, int argc, char **argv)
 	}
 	if ((exit_code = pps_io_start(a)) != 0)
 		goto out_run;
+	if (pps_outputs_start(&a->mon, &a->cfg, stderr) < 0) {
+		exit_code = 1;
+		goto out_run;
+	}
 	banner(a);
 	pps_run_catch_signals(&a->run);
 
