@@ -111,8 +111,33 @@ static int set_uint(struct pps_parse *p, const struct pps_opt *o, const char *v)
 }
 
 /* A string kept as given (a path checked when it is opened, a module's arguments). */
+/* A file name with a newline would break the line formats that record it (--dump-config,
+ * resume files, -m): refused, the newline shown as \n. Returns 0 or -1 (message set). */
+static int check_path(struct pps_parse *p, const char *v)
+{
+	char shown[200];
+	size_t n = 0;
+
+	if (!strchr(v, '\n') && !strchr(v, '\r'))
+		return 0;
+	for (const char *c = v; *c && n + 3 < sizeof(shown); c++) {
+		if (*c == '\n' || *c == '\r') {
+			shown[n++] = '\\';
+			shown[n++] = *c == '\n' ? 'n' : 'r';
+		} else {
+			shown[n++] = *c;
+		}
+	}
+	shown[n] = '\0';
+	return pps_parse_bad(
+		p, "invalid file name '%s' (from %s): a newline in a file name is not supported",
+		shown, p->label);
+}
+
 static int set_str(struct pps_parse *p, const struct pps_opt *o, const char *v)
 {
+	if (o->arg && !strcmp(o->arg, "FILE") && check_path(p, v))
+		return -1;
 	*FIELD(p, o, const char *) = v;
 	return 0;
 }
@@ -122,6 +147,8 @@ static int set_file(struct pps_parse *p, const struct pps_opt *o, const char *v)
 {
 	if (!*v)
 		return pps_parse_bad(p, "empty file name (from %s)", p->label);
+	if (check_path(p, v))
+		return -1;
 	*FIELD(p, o, const char *) = v;
 	return 0;
 }
@@ -380,10 +407,27 @@ bad:
 /* A MAC into the table's field; the int after it (have_gw_mac, have_src_mac) is set. */
 static int set_mac(struct pps_parse *p, const struct pps_opt *o, const char *v)
 {
-	if (pps_parse_mac(v, FIELD(p, o, uint8_t)))
+	static const uint8_t zero[6], bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint8_t *mac = FIELD(p, o, uint8_t);
+	uint32_t ip;
+
+	if (pps_parse_mac(v, mac)) {
+		if (o->lo.val == 'G' && !pps_parse_ipv4(v, &ip))
+			return pps_parse_bad(
+				p,
+				"invalid MAC address '%s' (from %s): that is an IPv4 address; give the next hop's address as --gateway-ip %s",
+				v, p->label, v);
 		return pps_parse_bad(
 			p, "invalid MAC address '%s' (from %s): expected aa:bb:cc:dd:ee:ff", v,
 			p->label);
+	}
+	if (!memcmp(mac, bcast, 6) || !memcmp(mac, zero, 6) || (mac[0] & 1))
+		return pps_parse_bad(
+			p, "invalid MAC address '%s' (from %s): %s, not the address of one station",
+			v, p->label,
+			!memcmp(mac, bcast, 6)	? "broadcast"
+			: !memcmp(mac, zero, 6) ? "all zero"
+						: "multicast (the first byte is odd)");
 	if (o->lo.val == 'G')
 		p->cfg->have_gw_mac = 1;
 	else
@@ -1009,6 +1053,12 @@ static int finish_targets(struct pps_parse *p, int argc, char **argv, int first)
 	if (cfg->list_of_ips_file &&
 	    pps_cidr_load_file(cfg->targets, cfg->list_of_ips_file, 1, why, sizeof(why)))
 		return pps_parse_bad(p, "%s (from -I/--list-of-ips-file)", why);
+	if (cfg->targets->n_ranges == 0 && (cfg->allowlist_file || cfg->list_of_ips_file))
+		return pps_parse_bad(
+			p, "no targets: '%s' (from %s) holds no address%s",
+			cfg->allowlist_file ? cfg->allowlist_file : cfg->list_of_ips_file,
+			cfg->allowlist_file ? "-w/--allowlist-file" : "-I/--list-of-ips-file",
+			cfg->allowlist_file ? " or CIDR block" : "");
 	if (cfg->targets->n_ranges == 0)
 		return pps_parse_bad(
 			p,
@@ -1070,6 +1120,10 @@ static int finish_scan(struct pps_parse *p)
 		return pps_parse_bad(
 			p,
 			"no source address: the DPDK port has no kernel address, give -S/--source-ip");
+	if (cfg->have_gw_mac && cfg->have_gw_ip)
+		return pps_parse_bad(
+			p,
+			"give -G/--gateway-mac or --gateway-ip, not both (-G skips the ARP for --gateway-ip)");
 	if (sends && cfg->backend == PPS_BACKEND_DPDK && !cfg->have_gw_mac && !cfg->have_gw_ip)
 		return pps_parse_bad(p, "no next hop: give -G/--gateway-mac or --gateway-ip");
 	if (sends && cfg->backend == PPS_BACKEND_PCAP && !cfg->iface)

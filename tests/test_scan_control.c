@@ -203,6 +203,47 @@ Test(scan_control, list_file_errors_name_file_and_line, .init = mk_tmp, .fini = 
 	parse_bad(ARGV("--dryrun", "-p", "80", "-w", "/nonexistent/allow"), "/nonexistent/allow");
 }
 
+/* The messages a new user met: each names the value, the option or file, and what to do. */
+Test(scan_control, messages_name_what_is_wrong, .init = mk_tmp, .fini = rm_tmp)
+{
+	static const char nul[] = "198.18.0.1\n198.18.0.2\0junk\n";
+	const char *empty = write_file("empty.txt", "", 0);
+	const char *comments = write_file("comments.txt", "# nothing\n\n", 11);
+	const char *withnul = write_file("nul.txt", nul, sizeof(nul) - 1);
+	char needle[300];
+
+	/* an empty -w file: named, not "no targets given" */
+	snprintf(needle, sizeof(needle), "'%s' (from -w/--allowlist-file)", empty);
+	parse_bad(ARGV("--dryrun", "-p", "80", "-w", (char *)empty), needle);
+	snprintf(needle, sizeof(needle), "'%s' (from -I/--list-of-ips-file)", comments);
+	parse_bad(ARGV("--dryrun", "-p", "80", "-I", (char *)comments), needle);
+	/* a NUL byte in a target file */
+	snprintf(needle, sizeof(needle), "%s:2: NUL byte", withnul);
+	parse_bad(ARGV("--dryrun", "-p", "80", "-w", (char *)withnul), needle);
+	parse_bad(ARGV("--dryrun", "-p", "80", "-b", (char *)withnul, "198.18.0.0/24"), needle);
+	/* -G: no broadcast, multicast or all-zero next hop; an address points to --gateway-ip */
+	parse_bad(ARGV("-S", "198.19.0.2", "-G", "ff:ff:ff:ff:ff:ff", "-p", "80", "198.18.0.1"),
+		  "'ff:ff:ff:ff:ff:ff' (from -G/--gateway-mac): broadcast");
+	parse_bad(ARGV("-S", "198.19.0.2", "-G", "01:00:5e:00:00:01", "-p", "80", "198.18.0.1"),
+		  "'01:00:5e:00:00:01' (from -G/--gateway-mac): multicast");
+	parse_bad(ARGV("-S", "198.19.0.2", "-G", "00:00:00:00:00:00", "-p", "80", "198.18.0.1"),
+		  "'00:00:00:00:00:00' (from -G/--gateway-mac): all zero");
+	parse_bad(ARGV("-S", "198.19.0.2", "-G", "198.19.0.1", "-p", "80", "198.18.0.1"),
+		  "--gateway-ip 198.19.0.1");
+	parse_bad(ARGV("-S", "198.19.0.2", "--source-mac", "ff:ff:ff:ff:ff:ff", "-G",
+		       "02:00:00:00:00:01", "-p", "80", "198.18.0.1"),
+		  "(from --source-mac): broadcast");
+	/* -G and --gateway-ip together */
+	parse_bad(ARGV("-S", "198.19.0.2", "-G", "02:00:00:00:00:01", "--gateway-ip", "198.19.0.1",
+		       "-p", "80", "-b", "/dev/null", "198.18.0.1"),
+		  "-G/--gateway-mac or --gateway-ip, not both");
+	/* a newline in a path would break the metadata file and --dump-config */
+	parse_bad(ARGV("--dryrun", "-p", "80", "-o", "a\nb", "198.18.0.1"),
+		  "(from -o/--output-file): a newline");
+	parse_bad(ARGV("--dryrun", "-p", "80", "-w", "x\ny", "198.18.0.1"),
+		  "(from -w/--allowlist-file): a newline");
+}
+
 Test(scan_control, blocklist_wins_over_allowlist_and_arguments, .init = mk_tmp, .fini = rm_tmp)
 {
 	static const char allow[] = "198.18.1.0/24\n";
