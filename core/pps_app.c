@@ -63,10 +63,10 @@ int pps_app_resolve_gateway(struct pps_app *a, double timeout_s)
 static void banner(struct pps_app *a)
 {
 	const struct pps_config *cfg = &a->cfg;
-	char ip[16], mac[18], dev[96], threads[96], note[512] = "";
+	char ip[96], mac[18], dev[96], threads[96], note[512] = "";
 
 	pps_io_describe(a, dev, sizeof(dev), threads, sizeof(threads), note, sizeof(note));
-	pps_format_ipv4(cfg->src_ip_h, ip);
+	pps_config_sources_text(cfg, ip, sizeof(ip));
 	pps_format_mac(a->gw_mac, mac);
 	fprintf(stderr,
 		"%s: %s, source %s%s, gateway MAC %s, %" PRIu64 " addresses x %u ports = %" PRIu64

@@ -819,6 +819,29 @@ void pps_config_usage(enum pps_backend backend, const char *prog, FILE *out)
 	}
 }
 
+void pps_config_sources_text(const struct pps_config *cfg, char *buf, size_t len)
+{
+	const struct pps_targets *t = cfg->sources;
+	size_t n = 0;
+	char a[16], b[16];
+
+	if (!t || t->n_addresses <= 1) {
+		pps_format_ipv4(cfg->src_ip_h, a);
+		snprintf(buf, len, "%s", a);
+		return;
+	}
+	for (size_t i = 0; i < t->n_ranges && n + 40 < len; i++) {
+		pps_format_ipv4(t->ranges[i].first_h, a);
+		pps_format_ipv4(t->ranges[i].last_h, b);
+		n += (size_t)snprintf(buf + n, len - n, "%s%s%s%s", i ? "," : "", a,
+				      t->ranges[i].first_h == t->ranges[i].last_h ? "" : "-",
+				      t->ranges[i].first_h == t->ranges[i].last_h ? "" : b);
+		if (i + 1 < t->n_ranges && n + 40 >= len)
+			n += (size_t)snprintf(buf + n, len - n, ",...");
+	}
+	snprintf(buf + n, len - n, " (%" PRIu64 " addresses)", t->n_addresses);
+}
+
 void pps_config_free(struct pps_config *cfg)
 {
 	pps_targets_free(cfg->targets);
@@ -1198,7 +1221,20 @@ int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc,
 		rc = PPS_PARSE_EXIT;
 		goto done;
 	}
-	if (pps_fields_select(cfg->probe, cfg->output_fields, &sel, why, sizeof(why))) {
+	if (cfg->dryrun && p.fields_at >= 0) { /* -f names the columns of the probe list */
+		int n = pps_probe_dryrun_cols(cfg->probe, cfg->output_fields, cfg->dryrun_cols,
+					      sizeof(cfg->dryrun_cols), why, sizeof(why));
+
+		if (n < 0) {
+			optind = p.fields_at + 1;
+			rc = pps_parse_bad(
+				&p,
+				"invalid output fields '%s' for --dryrun (from -f/--output-fields): %.200s",
+				cfg->output_fields, why);
+			goto done;
+		}
+		cfg->n_dryrun_cols = (unsigned)n;
+	} else if (pps_fields_select(cfg->probe, cfg->output_fields, &sel, why, sizeof(why))) {
 		optind = p.fields_at + 1; /* names the file and line of a -f from a file */
 		rc = pps_parse_bad(&p,
 				   "invalid output fields '%s' (from -f/--output-fields): %.200s",

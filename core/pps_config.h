@@ -75,6 +75,8 @@ struct pps_config {
 	const char *output_file; /* -o, NULL = stdout */
 	enum pps_output_format output_format;
 	char output_fields[256]; /* -f, comma-separated */
+	uint8_t dryrun_cols[16]; /* --dryrun with -f: the probe module's dryrun_fields */
+	unsigned n_dryrun_cols;	 /* 0: its dryrun_header's */
 	int output_closed;	 /* --output-closed */
 	int no_rst;		 /* --no-rst: SYN-ACKs are not answered with a RST */
 
@@ -130,6 +132,12 @@ struct pps_config {
 	char **file_argv;		 /* owned: expanded argument vector */
 	char **origin;			 /* owned: "FILE:LINE" per expanded argument or NULL */
 };
+
+/**
+ * pps_config_sources_text - the -S addresses for a message: "198.19.0.2", or the ranges
+ * ("198.19.0.2-198.19.0.4,198.19.0.9 (4 addresses)"), cut with "..." to fit @len bytes.
+ */
+void pps_config_sources_text(const struct pps_config *cfg, char *buf, size_t len);
 
 /** Parse outcomes. */
 #define PPS_PARSE_OK 0

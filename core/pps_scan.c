@@ -258,19 +258,32 @@ int pps_scan_dryrun(const struct pps_config *cfg, FILE *out, FILE *err)
 	uint16_t lens[PPS_BURST];
 	struct pps_target_burst tb;
 	struct pps_scan s;
-	int rc = pps_scan_init(&s, cfg, zero, zero, 1);
+	uint8_t cols[sizeof(cfg->dryrun_cols)];
+	char why[256], src[96];
+	int n_cols = (int)cfg->n_dryrun_cols, rc = pps_scan_init(&s, cfg, zero, zero, 1);
 
 	if (rc < 0) {
 		pps_scan_fini(&s);
 		return rc;
 	}
+	if (n_cols)
+		memcpy(cols, cfg->dryrun_cols, (size_t)n_cols);
+	else if ((n_cols = pps_probe_dryrun_cols(s.probe, s.probe->dryrun_header, cols,
+						 sizeof(cols), why, sizeof(why))) < 0) {
+		rc = n_cols;
+		goto out;
+	}
 	for (unsigned k = 0; k < PPS_BURST; k++)
 		bufs[k] = frames[k];
+	pps_config_sources_text(cfg, src, sizeof(src));
 	fprintf(err,
-		"%s: dry run, probe module %s, seed %" PRIu64
+		"%s: dry run, probe module %s, source %s, seed %" PRIu64
 		", shard %u of %u, %u sender thread(s)\n",
-		cfg->prog, s.probe->name, cfg->seed, cfg->shard, cfg->shards, cfg->sender_threads);
-	fprintf(out, "%s\n", s.probe->dryrun_header);
+		cfg->prog, s.probe->name, src, cfg->seed, cfg->shard, cfg->shards,
+		cfg->sender_threads);
+	for (int c = 0; c < n_cols; c++)
+		fprintf(out, "%s%s", c ? "," : "", s.probe->dryrun_fields[cols[c]]);
+	fputc('\n', out);
 	for (uint32_t k = 0; k < cfg->sender_threads && !rc; k++) {
 		struct pps_slice sl;
 
@@ -282,10 +295,12 @@ int pps_scan_dryrun(const struct pps_config *cfg, FILE *out, FILE *err)
 
 			pps_scan_targets_burst(&s, sl.next, sl.stride, w, &tb);
 			s.probe->fill_burst(&s, &tb, bufs, lens);
-			rc = s.probe->dryrun_burst(&s, &tb, bufs, lens, out);
+			rc = s.probe->dryrun_burst(&s, &tb, bufs, lens, cols, (unsigned)n_cols,
+						   out);
 			sl.next += w * sl.stride;
 		}
 	}
+out:
 	pps_scan_fini(&s);
 	if (fflush(out) && !rc)
 		rc = -errno;

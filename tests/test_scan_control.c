@@ -657,31 +657,27 @@ Test(scan_control, bad_values_name_value_and_option)
 		  "without --seed");
 }
 
-/* Files the scan writes are checked before anything is sent. */
 /* Checking the outputs creates and writes nothing; starting them does (the header). */
 Test(scan_control, output_check_writes_nothing_start_does, .init = mk_tmp, .fini = rm_tmp)
 {
-	char o[300], u[300], j[300], md[300];
+	static const char *const names[4] = { "r.csv", "s.csv", "s.json", "m.json" };
+	char f[4][300], o[300];
 	struct pps_config cfg;
 	struct pps_monitor m;
 
-	snprintf(o, sizeof(o), "%s/r.csv", tmpdir);
-	snprintf(u, sizeof(u), "%s/s.csv", tmpdir);
-	snprintf(j, sizeof(j), "%s/s.json", tmpdir);
-	snprintf(md, sizeof(md), "%s/m.json", tmpdir);
+	for (int i = 0; i < 4; i++)
+		snprintf(f[i], sizeof(f[i]), "%s/%s", tmpdir, names[i]);
 	parse_ok(&cfg,
 		 ARGV("-S", "198.19.0.2", "-G", "02:00:00:00:00:01", "-p", "80", "-b", "/dev/null",
-		      "-o", o, "-u", u, "--status-json", j, "-m", md, "198.18.0.1"));
+		      "-o", f[0], "-u", f[1], "--status-json", f[2], "-m", f[3], "198.18.0.1"));
 	memset(&m, 0, sizeof(m));
 	cr_assert_eq(pps_outputs_check(&m, &cfg, stderr), 0);
-	cr_assert_neq(access(o, F_OK), 0, "checking created %s", o);
-	cr_assert_neq(access(u, F_OK), 0);
-	cr_assert_neq(access(j, F_OK), 0);
-	cr_assert_neq(access(md, F_OK), 0);
+	for (int i = 0; i < 4; i++)
+		cr_assert_neq(access(f[i], F_OK), 0, "checking created %s", f[i]);
 	cr_assert_eq(pps_outputs_start(&m, &cfg, stderr), 0);
 	pps_outputs_close(&m);
-	cr_assert_eq(access(o, F_OK), 0);
-	cr_assert_eq(access(u, F_OK), 0);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(access(f[i], F_OK), 0, "starting did not create %s", f[i]);
 	pps_config_free(&cfg);
 	/* a -o in a directory that does not exist: refused at the check */
 	snprintf(o, sizeof(o), "%s/nodir/r.csv", tmpdir);
@@ -692,6 +688,7 @@ Test(scan_control, output_check_writes_nothing_start_does, .init = mk_tmp, .fini
 	pps_config_free(&cfg);
 }
 
+/* Files the scan writes are checked before anything is sent. */
 Test(scan_control, output_files_checked_at_start, .init = mk_tmp, .fini = rm_tmp)
 {
 	static const char old_csv[] = "saddr\n198.18.0.9\n";

@@ -114,18 +114,15 @@ Test(stats, status_exact_line)
  * 6.25% of 96 probes), and while the first pass runs it is open over targets probed. */
 Test(stats, hit_rate_counts_targets)
 {
-	struct pps_totals now = { 0 }, prev = { 0 };
-	struct pps_status_ctx ctx = { 0 };
+	struct pps_totals now = { .sent = 96, .open = 6 }, prev = { .sent = 96 };
+	struct pps_status_ctx ctx = { .elapsed_s = 10,
+				      .dt_s = 1,
+				      .total_probes = 96,
+				      .probes = 3,
+				      .sending_done = 1,
+				      .send_elapsed_s = 9 };
 	char buf[512];
 
-	now.sent = prev.sent = 96;
-	now.open = 6;
-	ctx.elapsed_s = 10;
-	ctx.dt_s = 1;
-	ctx.total_probes = 96;
-	ctx.probes = 3;
-	ctx.sending_done = 1;
-	ctx.send_elapsed_s = 9;
 	pps_status_format(buf, sizeof(buf), &now, &prev, &ctx);
 	cr_assert(strstr(buf, "hitrate: 18.75%"), "%s", buf);
 	cr_assert_float_eq(pps_hit_rate(&now, 96, 3), 18.75, 1e-9);

@@ -15,6 +15,52 @@ static const struct pps_probe_ops *const registry[PPS_PROBE_COUNT] = {
 	[PPS_PROBE_TCP_SYNSCAN] = &pps_probe_tcp_synscan,
 };
 
+int pps_probe_dryrun_cols(const struct pps_probe_ops *probe, const char *spec, uint8_t *cols,
+			  unsigned max, char *why, size_t whylen)
+{
+	unsigned n = 0;
+
+	if (!strcmp(spec, "*")) {
+		for (unsigned i = 0; i < probe->n_dryrun_fields && n < max; i++)
+			cols[n++] = (uint8_t)i;
+		return (int)n;
+	}
+	for (const char *s = spec; *s;) {
+		size_t len = strcspn(s, ",");
+		unsigned i = 0;
+
+		while (i < probe->n_dryrun_fields && (strlen(probe->dryrun_fields[i]) != len ||
+						      strncmp(probe->dryrun_fields[i], s, len)))
+			i++;
+		if (i == probe->n_dryrun_fields || n == max || !len) {
+			size_t k = (size_t)snprintf(why, whylen,
+						    "'%.*s' is no column of a dry run of %s (",
+						    (int)len, s, probe->name);
+
+			for (unsigned j = 0; j < probe->n_dryrun_fields && k < whylen; j++)
+				k += (size_t)snprintf(why + k, whylen - k, "%s%s", j ? "," : "",
+						      probe->dryrun_fields[j]);
+			if (k < whylen)
+				snprintf(why + k, whylen - k, ")");
+			return -EINVAL;
+		}
+		for (unsigned j = 0; j < n; j++)
+			if (cols[j] == i) {
+				snprintf(why, whylen, "'%s' given twice", probe->dryrun_fields[i]);
+				return -EINVAL;
+			}
+		cols[n++] = (uint8_t)i;
+		s += len;
+		if (*s == ',')
+			s++;
+	}
+	if (!n) {
+		snprintf(why, whylen, "no column named");
+		return -EINVAL;
+	}
+	return (int)n;
+}
+
 const struct pps_probe_ops *pps_probe_find(const char *name)
 {
 	for (unsigned k = 0; k < PPS_PROBE_COUNT; k++)

@@ -131,10 +131,15 @@ struct pps_probe_ops {
 	 * destination address and ARP terms pps_probe_bpf() adds. Returns the length or
 	 * -ENOSPC. */
 	int (*bpf_filter)(const struct pps_config *cfg, char *buf, size_t len);
-	/* --dryrun: the CSV header, and one line for each probe of a burst as filled. */
+	/* --dryrun: the columns it can print (dryrun_fields), the default ones (dryrun_header,
+	 * comma-separated names of them), and one line for each probe of a burst as filled,
+	 * columns @cols (indices into dryrun_fields) in order. */
+	const char *const *dryrun_fields;
+	unsigned n_dryrun_fields;
 	const char *dryrun_header;
 	int (*dryrun_burst)(const struct pps_scan *s, const struct pps_target_burst *tb,
-			    uint8_t *const *frames, const uint16_t *lens, FILE *out);
+			    uint8_t *const *frames, const uint16_t *lens, const uint8_t *cols,
+			    unsigned n_cols, FILE *out);
 };
 
 /**
@@ -152,6 +157,14 @@ enum pps_verdict {
 	PPS_V_BAD_CHECKSUM, /* cookie right, but the IPv4 or L4 checksum is wrong */
 	PPS_V_NONE = 0xff,  /* a frame the module did not judge (not its protocol, ARP, ...) */
 };
+
+/**
+ * pps_probe_dryrun_cols - the --dryrun columns named by @spec (comma-separated names of
+ * @probe's dryrun_fields; "*" for all of them) into @cols (room for @max). Returns the
+ * count, or -EINVAL with the first unknown name and the choices in @why.
+ */
+int pps_probe_dryrun_cols(const struct pps_probe_ops *probe, const char *spec, uint8_t *cols,
+			  unsigned max, char *why, size_t whylen);
 
 /** pps_probe_find - the module named @name, or NULL. */
 const struct pps_probe_ops *pps_probe_find(const char *name);
