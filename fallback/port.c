@@ -314,7 +314,7 @@ static int rx_open(struct pps_app *a)
 {
 	struct pps_io *io = a->io;
 	const struct pps_config *cfg = &a->cfg;
-	char errbuf[PCAP_ERRBUF_SIZE], filter[4096];
+	char errbuf[PCAP_ERRBUF_SIZE], filter[16384];
 	struct bpf_program prog;
 	int rc, dlt, want;
 
@@ -346,7 +346,7 @@ static int rx_open(struct pps_app *a)
 		return -EPROTONOSUPPORT;
 	}
 	pcap_setdirection(io->rx, PCAP_D_IN); /* our own probes never reach the filter */
-	if (pps_probe_bpf(cfg, a->answer_arp, filter, sizeof(filter)) < 0) {
+	if (pps_probe_bpf(cfg, a->answer_arp, a->with_ethernet, filter, sizeof(filter)) < 0) {
 		ERR(a, "BPF filter: more than %zu bytes", sizeof(filter));
 		return -EINVAL;
 	}

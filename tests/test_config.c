@@ -519,16 +519,16 @@ Test(config, bpf_filter_of_the_probe_module)
 				   &errtext),
 		     PPS_PARSE_OK, "%s", errtext);
 	free(errtext);
-	cr_assert_gt(pps_probe_bpf(&cfg, 0, buf, sizeof(buf)), 0);
+	cr_assert_gt(pps_probe_bpf(&cfg, 0, 0, buf, sizeof(buf)), 0);
 	cr_assert_str_eq(buf, "(tcp and dst portrange 40000-40100 and "
 			      "(tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack) or "
 			      "tcp[tcpflags] & tcp-rst != 0) and (ip[16:4] == 0xc0000201 or "
 			      "(ip[16:4] >= 0xc0000208 and ip[16:4] <= 0xc0000209)))");
-	cr_assert_gt(pps_probe_bpf(&cfg, 1, buf, sizeof(buf)), 0);
+	cr_assert_gt(pps_probe_bpf(&cfg, 1, 0, buf, sizeof(buf)), 0);
 	cr_assert_not_null(strstr(buf,
 				  ") or (arp and arp[6:2] == 1 and (arp[24:4] == 0xc0000201 or "
 				  "(arp[24:4] >= 0xc0000208 and arp[24:4] <= 0xc0000209)))"),
 			   "%s", buf);
-	cr_assert_eq(pps_probe_bpf(&cfg, 1, buf, 40), -ENOSPC);
+	cr_assert_eq(pps_probe_bpf(&cfg, 1, 0, buf, 40), -ENOSPC);
 	pps_config_free(&cfg);
 }

@@ -130,7 +130,8 @@ static int bpf_sources(char *buf, size_t len, size_t n, const char *field,
 	return (int)n;
 }
 
-int pps_probe_bpf(const struct pps_config *cfg, int arp, char *buf, size_t len)
+/* The filter for untagged frames (pps_probe_bpf()). Returns the length or -ENOSPC. */
+static int bpf_untagged(const struct pps_config *cfg, int arp, char *buf, size_t len)
 {
 	const struct pps_probe_ops *p = cfg->probe ? cfg->probe : pps_probe_default();
 	int n;
@@ -151,4 +152,15 @@ int pps_probe_bpf(const struct pps_config *cfg, int arp, char *buf, size_t len)
 		n += snprintf(buf + n, len - (size_t)n, ")");
 	}
 	return (size_t)n < len ? n : -ENOSPC;
+}
+
+int pps_probe_bpf(const struct pps_config *cfg, int arp, int vlan, char *buf, size_t len)
+{
+	static char e[8192]; /* the set-up thread only */
+	int n = bpf_untagged(cfg, arp, vlan ? e : buf, vlan ? sizeof(e) : len);
+
+	if (n < 0 || !vlan)
+		return n;
+	n = snprintf(buf, len, "(%s) or (vlan and ((%s) or (vlan and (%s))))", e, e, e);
+	return n >= 0 && (size_t)n < len ? n : -ENOSPC;
 }

@@ -188,9 +188,12 @@ int pps_result_success(const struct pps_result *r);
  * pps_probe_bpf - the whole receive filter of the pcap backend for @cfg's module: the
  * module's terms, restricted to our source addresses (cfg->sources, ranges as BPF
  * comparisons, at most 16 ranges: beyond, validation checks the address alone), or, with
- * @arp, ARP requests (op 1) for one of them. Writes a NUL-terminated string into @buf.
- * Returns its length, or -ENOSPC.
+ * @arp, ARP requests (op 1) for one of them; with @vlan (an Ethernet link) the same also
+ * under one or two VLAN tags (802.1Q, and QinQ: 802.1ad or 802.1Q outside), the frames
+ * pps_parse_frame() takes (libpcap's "vlan" moves the offsets for the rest of the
+ * expression, and on Linux reads the tag the kernel took out into the packet's metadata).
+ * Writes a NUL-terminated string into @buf. Returns its length, or -ENOSPC.
  */
-int pps_probe_bpf(const struct pps_config *cfg, int arp, char *buf, size_t len);
+int pps_probe_bpf(const struct pps_config *cfg, int arp, int vlan, char *buf, size_t len);
 
 #endif /* PPS_PROBE_H */

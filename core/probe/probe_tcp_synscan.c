@@ -297,7 +297,6 @@ static inline uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* daddr,dport,sport,seqnum of each SYN, read back from the frame as filled. */
 /* The columns of a dry run, read back from the filled frame (what would go on the wire). */
 enum {
 	DRY_DADDR,
