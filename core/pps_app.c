@@ -117,9 +117,14 @@ int pps_app_main(enum pps_backend backend, int argc, char **argv)
 		memcpy(a->gw_mac, a->cfg.gw_mac, 6);
 	} else if (a->gw_resolve && pps_app_resolve_gateway(a, PPS_ARP_TIMEOUT_S) < 0) {
 		pps_format_ipv4(a->gw_ip_h, ip);
-		fprintf(stderr,
-			"%s: no ARP reply from gateway %s (from %s) within %.0f s; give -G/--gateway-mac or check the link\n",
-			a->cfg.prog, ip, a->gw_origin, PPS_ARP_TIMEOUT_S);
+		if (a->gw_is_target)
+			fprintf(stderr,
+				"%s: no ARP reply from the target %s itself on '%s' within %.0f s (it is on-link: %s has no gateway for it); check that it is up, or give -G/--gateway-mac\n",
+				a->cfg.prog, ip, a->link_name, PPS_ARP_TIMEOUT_S, a->gw_origin);
+		else
+			fprintf(stderr,
+				"%s: no ARP reply from gateway %s (from %s) on '%s' within %.0f s; give -G/--gateway-mac or check the link\n",
+				a->cfg.prog, ip, a->gw_origin, a->link_name, PPS_ARP_TIMEOUT_S);
 		exit_code = 1;
 		goto out;
 	}

@@ -49,6 +49,8 @@ struct pps_app {
 	int gw_resolve;		    /* ask gw_ip_h's MAC with ARP before the scan */
 	uint32_t gw_ip_h;	    /* the next hop, when gw_resolve */
 	const char *gw_origin;	    /* where gw_ip_h came from, for the error message */
+	int gw_is_target;	    /* gw_ip_h is the one target itself (on-link, no gateway) */
+	char link_name[64];	    /* the interface, for messages ("eth0", "port 0") */
 	const char *eal_args;	    /* ppscan: the EAL arguments, kept in a resume file */
 	uint64_t tx_coalesce_ticks; /* > 0: a sender waits for a whole burst to be due unless
 				       it is due within this long (a system call a burst) */

@@ -257,6 +257,7 @@ static int iface_facts(struct pps_app *a)
 		    io->ifname, io->ifname);
 		return -EINVAL;
 	}
+	snprintf(a->link_name, sizeof(a->link_name), "%s", io->ifname);
 	if (io->link != IO_LINK_ETHER || cfg->have_gw_mac)
 		return 0; /* loopback: zero addresses; raw IP: no link header; -G: given */
 	if (cfg->have_gw_ip) {
@@ -273,6 +274,7 @@ static int iface_facts(struct pps_app *a)
 	} else if (cfg->targets->n_addresses == 1 && rt.type == RTN_UNICAST) {
 		a->gw_ip_h = first; /* one on-link target is its own next hop */
 		a->gw_origin = "the routing table";
+		a->gw_is_target = 1;
 	} else {
 		ERR(a,
 		    "%s is on-link on '%s' (no gateway in the routing table): every probe goes to one next hop; give -G/--gateway-mac or --gateway-ip",
