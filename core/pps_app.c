@@ -27,6 +27,17 @@ static int is_source(const struct pps_config *cfg, uint32_t ip_h)
 	       (cfg->sources && pps_targets_index_of(cfg->sources, ip_h) >= 0);
 }
 
+void pps_app_host_source_note(uint32_t ip_h, char *note, size_t len)
+{
+	char ip[16];
+
+	pps_format_ipv4(ip_h, ip);
+	snprintf(
+		note, len,
+		"%s is this host's address, so its TCP stack also answers SYN-ACKs with a RST where it has a route back; ppscan (net_af_packet) sees those RSTs leave and counts them as not ours (see README: the kernel's RST)",
+		ip);
+}
+
 int pps_app_resolve_gateway(struct pps_app *a, double timeout_s)
 {
 	static const uint8_t zero[6];

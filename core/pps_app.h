@@ -106,6 +106,14 @@ static inline uint64_t pps_app_now_ns(const struct pps_app *a, uint64_t ticks)
 }
 
 /**
+ * pps_app_host_source_note - the banner's note when -S address @ip_h is one of this host's
+ * own: its TCP stack sees the SYN-ACKs too and answers them with RSTs of its own (harmless;
+ * a receive path that sees outgoing frames, ppscan's net_af_packet, counts those as not
+ * ours). Writes it into @note (@len bytes).
+ */
+void pps_app_host_source_note(uint32_t ip_h, char *note, size_t len);
+
+/**
  * pps_app_resolve_gateway - asks @a->gw_ip_h's MAC with ARP requests from our first source
  * address once a second (RFC 826), answering requests for any of our source addresses
  * meanwhile when @a->answer_arp, for at most @timeout_s seconds. Start-up only (before the

@@ -4,7 +4,9 @@
  * receive loop polls, the mbuf pool, the control ring, the lcores' roles and their launch.
  * Nothing here runs per burst (io.c does).
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <stdio.h>
@@ -314,6 +316,25 @@ void pps_io_describe(struct pps_app *a, char *dev, size_t dev_len, char *threads
 		 a->io->n_workers);
 	if (note_len)
 		note[0] = '\0';
+	{ /* a -S address this host owns (any interface of this namespace) */
+		struct ifaddrs *ifs, *i;
+
+		if (!note_len || getifaddrs(&ifs) < 0)
+			return;
+		for (i = ifs; i; i = i->ifa_next)
+			if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET) {
+				uint32_t ip_h = ntohl(
+					((const struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
+
+				if (ip_h == a->cfg.src_ip_h ||
+				    (a->cfg.sources &&
+				     pps_targets_index_of(a->cfg.sources, ip_h) >= 0)) {
+					pps_app_host_source_note(ip_h, note, note_len);
+					break;
+				}
+			}
+		freeifaddrs(ifs);
+	}
 }
 
 static int lcore_main(void *arg)

@@ -510,19 +510,13 @@ void pps_io_describe(struct pps_app *a, char *dev, size_t dev_len, char *threads
 					      [PPS_SEND_MMSG] = "sendmmsg",
 					      [PPS_SEND_INJECT] = "pcap_inject" };
 	struct pps_io *io = a->io;
-	char ip[16];
 
 	snprintf(dev, dev_len, "interface %s", io->ifname);
 	snprintf(threads, threads_len, "%u sender thread(s), %s", io->n_tx,
 		 method[a->cfg.send_method]);
 	note[0] = '\0';
-	if (io->src_is_local && io->link == IO_LINK_ETHER) {
-		pps_format_ipv4(a->cfg.src_ip_h, ip);
-		snprintf(
-			note, note_len,
-			"%s is this host's address, so its TCP stack also answers SYN-ACKs with a RST where it has a route back (see README: the kernel's RST)",
-			ip);
-	}
+	if (io->src_is_local && io->link == IO_LINK_ETHER)
+		pps_app_host_source_note(a->cfg.src_ip_h, note, note_len);
 }
 
 static void *sender_main(void *arg)
