@@ -379,8 +379,9 @@ Test(lab_pcap, failed_start_leaves_no_output, .init = setup, .fini = teardown, .
 		    " -S 198.19.0.2 -p 80 198.18.100.5 -o onlink.csv 2>%s",
 		    dir, NS_SCAN, PPSCAN_PCAP_BIN, IF_SCAN, err);
 	cr_assert_eq(rc, 1, "exited %d, expected 1", rc);
-	cr_expect_eq(lab_sh("grep -q \"no ARP reply from the target 198.18.100.5 itself on '%s'\" %s",
-			    IF_SCAN, err),
-		     0, "the message does not say the next hop is the target");
+	cr_expect_eq(
+		lab_sh("grep -q \"no ARP reply from the target 198.18.100.5 itself on '%s'\" %s",
+		       IF_SCAN, err),
+		0, "the message does not say the next hop is the target");
 	cr_expect_neq(lab_sh("test -e %s/onlink.csv", dir), 0, "-o file left behind");
 }
