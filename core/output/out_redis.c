@@ -222,8 +222,9 @@ static int meta_open(struct redis_sink *rs, const struct pps_config *cfg);
 /*
  * On every reconnect: is what Redis confirmed still there? (At open: what it holds already.) A server restarted without
  * persistence (or from a snapshot older than the confirmations) has forgotten entries,
- * markers and counts alike; the deficit of the meta hash's results counter, or of the
- * stream's length (without --redis-maxlen, which trims it), is the number lost. With
+ * markers and counts alike; the deficit of the meta hash's results counter is the number
+ * lost, bounded by the stream's (without --redis-maxlen, which trims it): a consumer's
+ * XDEL shortens only the stream, a hand-deleted hash only the counter. With
  * --redis-keep, the kept batches whose marker is gone go back into the journal and out
  * again. Said in one line; the expectations start again from what Redis now holds, and a
  * meta hash that is gone is written again. Returns 0, or -errno (rs->k.err set).
@@ -236,10 +237,15 @@ static int check_loss(struct redis_sink *rs, double deadline)
 
 	if ((rc = holdings(rs, deadline, &results, &len, &markers, &meta_gone)) < 0)
 		return rc;
+	/* the counter says how many; the stream (when not trimmed) must agree, so that a
+	 * consumer deleting what it has handled (XDEL), or a meta hash deleted by hand, is
+	 * not taken for a server that forgot */
 	if (rs->expect_results > results)
 		lost = rs->expect_results - results;
-	if (!rs->cfg->redis_maxlen && rs->expect_len > len && rs->expect_len - len > lost)
-		lost = rs->expect_len - len;
+	if (!rs->cfg->redis_maxlen && lost)
+		lost = rs->expect_len > len
+			       ? (rs->expect_len - len < lost ? rs->expect_len - len : lost)
+			       : 0;
 	if (lost && rs->kf && (back = rs_keep_resend(rs, deadline)) < 0)
 		return (int)back;
 	if (lost) {

@@ -606,6 +606,51 @@ Test(redis, restarted_with_aof_no_false_alarm, .timeout = 120)
 	forgetful_server("--appendonly yes --appendfsync always", 1, 1, 0, 0, 0);
 }
 
+/* A consumer that deletes what it handled (XDEL), then a dropped connection: the reconnect
+ * finds the stream shorter but the counter intact, which is no loss (no alarm, close 0). */
+Test(redis, consumer_xdel_is_no_loss, .timeout = 60)
+{
+	struct rt_redis r;
+	struct pps_config cfg;
+	struct pps_output o;
+	struct pps_redis_stats st;
+	char journal[256], v[64];
+	redisContext *c;
+	redisReply *rep;
+
+	cr_assert_eq(rt_redis_start(&r, NULL), 0);
+	snprintf(journal, sizeof(journal), "%s/j", r.dir);
+	make_cfg(&cfg, r.url, "xdel", NULL, journal, NULL);
+	cr_assert_eq(pps_output_redis_open(&o, &cfg, stderr), 0);
+	for (unsigned i = 0; i < 300; i++) {
+		struct pps_result res = result(i);
+		pps_output_write(&o, &res);
+	}
+	cr_assert_eq(pump_until_delivered(&o, 10), 0);
+	c = rt_connect(r.sock, NULL);
+	rep = redisCommand(c, "XRANGE ppscan:xdel:results - + COUNT 100");
+	cr_assert_eq(rep->elements, 100);
+	for (size_t i = 0; i < rep->elements; i++)
+		freeReplyObject(redisCommand(c, "XDEL ppscan:xdel:results %s",
+					     rep->element[i]->element[0]->str));
+	freeReplyObject(rep);
+	freeReplyObject(redisCommand(c, "CLIENT KILL TYPE normal SKIPME yes"));
+	for (unsigned i = 300; i < 400; i++) {
+		struct pps_result res = result(i);
+		pps_output_write(&o, &res);
+	}
+	cr_assert_eq(pump_until_delivered(&o, 10), 0);
+	pps_output_redis_stats(&o, &st);
+	cr_assert_geq(st.outages, 1, "the connection was not dropped");
+	cr_assert_eq(st.lost, 0, "a consumer's XDEL was taken for a loss");
+	cr_assert_eq(pps_output_close(&o), 0);
+	cr_assert_str_eq(rt_hget(c, "ppscan:xdel:meta", "lost", v, sizeof(v)), "0");
+	cr_assert_str_eq(rt_hget(c, "ppscan:xdel:meta", "results", v, sizeof(v)), "400");
+	redisFree(c);
+	pps_config_free(&cfg);
+	rt_redis_stop(&r);
+}
+
 Test(redis, gone_for_good_the_journal_holds_the_rest, .timeout = 120)
 {
 	struct rt_redis r;
