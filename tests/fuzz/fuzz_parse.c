@@ -66,10 +66,15 @@ static void check_parse(const uint8_t *data, size_t size, int with_ethernet)
 	struct pps_pkt pkt;
 	enum pps_parse_kind k = pps_parse_frame(data, size, with_ethernet, &pkt);
 
-	CHECK(k >= PPS_PKT_TCP && k <= PPS_PKT_MALFORMED);
+	CHECK(k >= PPS_PKT_TCP && k <= PPS_PKT_ICMP);
 	CHECK(pkt.kind == k);
 	if (k == PPS_PKT_TCP)
 		CHECK(size >= (with_ethernet ? 14u : 0u) + 20u + 20u);
+	if (k == PPS_PKT_UDP)
+		CHECK(pkt.udp.udp_len >= 8 &&
+		      pkt.udp.data + pkt.udp.udp_len - 8 <= data + size);
+	if (k == PPS_PKT_ICMP && pkt.icmp.has_quote)
+		CHECK(size >= (with_ethernet ? 14u : 0u) + 20u + 8u + 20u + 8u);
 	if (k == PPS_PKT_ARP)
 		CHECK(with_ethernet && size >= 14u + 28u);
 }
