@@ -60,8 +60,7 @@ uint64_t pps_csum_partial(const void *data, size_t len, uint64_t sum)
  * header bytes, its checksum field at @csum_off): the header's, then the segment's with the
  * pseudo header (RFC 793 3.1, RFC 768).
  */
-static int ipv4_l4_ok(const uint8_t *ip, size_t ihl, uint8_t proto, size_t l4_len,
-		      size_t csum_off)
+static int ipv4_l4_ok(const uint8_t *ip, size_t ihl, uint8_t proto, size_t l4_len, size_t csum_off)
 {
 	/* pseudo header: the two addresses (in the packet already), zero, protocol, length */
 	const uint8_t proto_len[4] = { 0, proto, (uint8_t)(l4_len >> 8), (uint8_t)l4_len };

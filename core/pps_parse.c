@@ -53,8 +53,7 @@ static int ipv4_header(const uint8_t *ip, size_t len, int quoted, size_t *tot)
 	return (int)ihl;
 }
 
-static enum pps_parse_kind parse_tcp(const uint8_t *ip, size_t ihl, size_t tot,
-				     struct pps_pkt *out)
+static enum pps_parse_kind parse_tcp(const uint8_t *ip, size_t ihl, size_t tot, struct pps_pkt *out)
 {
 	const uint8_t *tcp = ip + ihl;
 	size_t tcplen = tot - ihl;
@@ -80,8 +79,7 @@ static enum pps_parse_kind parse_tcp(const uint8_t *ip, size_t ihl, size_t tot,
 	return PPS_PKT_TCP;
 }
 
-static enum pps_parse_kind parse_udp(const uint8_t *ip, size_t ihl, size_t tot,
-				     struct pps_pkt *out)
+static enum pps_parse_kind parse_udp(const uint8_t *ip, size_t ihl, size_t tot, struct pps_pkt *out)
 {
 	const uint8_t *udp = ip + ihl;
 	size_t ulen;

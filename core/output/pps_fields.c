@@ -142,9 +142,9 @@ static int set_status(struct pps_result *r, const char *t)
 	if (!p)
 		return -1;
 	for (unsigned c = 0; c < p->n_classes; c++) {
-		const char *st = p->classes[c].status
-					 ? p->classes[c].status
-					 : p->classes[c].success ? "open" : "closed";
+		const char *st = p->classes[c].status	 ? p->classes[c].status
+				 : p->classes[c].success ? "open"
+							 : "closed";
 
 		if (!strcmp(st, t)) {
 			r->classification = (uint8_t)c;
@@ -386,8 +386,7 @@ FIELD(acknum, "the response's TCP acknowledgment number", NULL);
 FIELD(window, "the response's TCP window", NULL);
 FIELD(ttl, "the response's IP TTL", set_ttl);
 FIELD(ipid, "the response's IP ID", NULL);
-FIELD(classification, "what the response was (the probe module's name for it)",
-      set_classification);
+FIELD(classification, "what the response was (the probe module's name for it)", set_classification);
 FIELD(success, "1 if the port is open", NULL);
 FIELD(cooldown, "1 if the response came after the last probe was sent", NULL);
 FIELD(timestamp_str, "receive time, ISO 8601 UTC with microseconds", NULL);
@@ -412,11 +411,10 @@ FIELD(icmp_type, "the ICMP error's type (3: destination unreachable)", set_icmp_
 FIELD(icmp_code, "the ICMP error's code (3: port unreachable)", set_icmp_code);
 
 const struct pps_field *const pps_fields_udp[PPS_FIELDS_UDP_N] = {
-	&f_saddr,	     &f_sport,		&f_daddr,	  &f_dport,
-	&f_ttl,		     &f_ipid,		&f_classification, &f_success,
-	&f_cooldown,	     &f_timestamp_str,	&f_timestamp_ts,  &f_timestamp_us,
-	&f_status,	     &f_timestamp_unix, &f_udp_pkt_size,  &f_data,
-	&f_data_text,	     &f_icmp_responder, &f_icmp_type,	  &f_icmp_code,
+	&f_saddr,	 &f_sport,	    &f_daddr,	       &f_dport,	  &f_ttl,
+	&f_ipid,	 &f_classification, &f_success,	       &f_cooldown,	  &f_timestamp_str,
+	&f_timestamp_ts, &f_timestamp_us,   &f_status,	       &f_timestamp_unix, &f_udp_pkt_size,
+	&f_data,	 &f_data_text,	    &f_icmp_responder, &f_icmp_type,	  &f_icmp_code,
 };
 
 /* ---- selection ---- */

@@ -57,8 +57,8 @@ enum pps_probe_id {
 
 /** One classification a module reports (struct pps_result.classification indexes these). */
 struct pps_probe_class {
-	const char *name; /* printed in the classification field (ZMap's strings) */
-	uint8_t success;  /* 1: the port answered as open (counted open, written by default) */
+	const char *name;   /* printed in the classification field (ZMap's strings) */
+	uint8_t success;    /* 1: the port answered as open (counted open, written by default) */
 	const char *status; /* the status field's word, NULL: "open" or "closed" by success */
 };
 
@@ -140,8 +140,7 @@ struct pps_probe_ops {
 			    uint8_t *const *frames, const uint16_t *lens, FILE *out);
 	/* End of scan, after the common summary: the module's own lines (prefixed with
 	 * @prog), @targets being the targets this run probed. NULL for none. */
-	void (*summary)(FILE *out, const char *prog, const struct pps_totals *t,
-			uint64_t targets);
+	void (*summary)(FILE *out, const char *prog, const struct pps_totals *t, uint64_t targets);
 };
 
 /**

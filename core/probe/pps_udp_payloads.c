@@ -26,7 +26,7 @@ struct lp {
 __attribute__((format(printf, 2, 3))) static int bad(struct lp *lp, const char *fmt, ...)
 {
 	va_list ap;
-	int n = snprintf(lp->why, lp->whylen, "%s:%u: ", lp->origin, lp->line);
+	int n = lp->origin ? snprintf(lp->why, lp->whylen, "%s:%u: ", lp->origin, lp->line) : 0;
 
 	va_start(ap, fmt);
 	if (n >= 0 && (size_t)n < lp->whylen)
@@ -149,7 +149,8 @@ static int parse_check(struct lp *lp, const char *tok, size_t len, struct pps_ud
 		p->any_sport = 1;
 		return 0;
 	}
-	if (p->echo != PPS_UDP_ECHO_NONE && (!strncmp(buf, "echo=", 5) || !strncmp(buf, "snmp-id=", 8)))
+	if (p->echo != PPS_UDP_ECHO_NONE &&
+	    (!strncmp(buf, "echo=", 5) || !strncmp(buf, "snmp-id=", 8)))
 		return bad(lp, "'%s': one echo or snmp-id check per line", buf);
 	if (!strncmp(buf, "snmp-id=", 8)) {
 		s += 8;
@@ -161,8 +162,9 @@ static int parse_check(struct lp *lp, const char *tok, size_t len, struct pps_ud
 		return 0;
 	}
 	if (strncmp(buf, "echo=", 5))
-		return bad(lp, "unknown check '%s' (echo=OFF+LEN[@ROFF|@any], snmp-id=OFF, "
-			       "sport=any)",
+		return bad(lp,
+			   "unknown check '%s' (echo=OFF+LEN[@ROFF|@any], snmp-id=OFF, "
+			   "sport=any)",
 			   buf);
 	s += 5;
 	if (number(&s, PPS_UDP_PAYLOAD_MAX, &off) || *s++ != '+' || number(&s, 16, &clen) ||
@@ -219,8 +221,8 @@ static int payload_checks(struct lp *lp, const struct pps_udp_payload *p)
 			   p->off, p->off + p->clen - 1, p->len);
 	if (p->echo == PPS_UDP_ECHO_SNMP &&
 	    (p->off < 2 || p->bytes[p->off - 2] != 0x02 || p->bytes[p->off - 1] != 4))
-		return bad(lp, "%s: snmp-id=%u does not follow an INTEGER header (02 04)",
-			   p->name, p->off);
+		return bad(lp, "%s: snmp-id=%u does not follow an INTEGER header (02 04)", p->name,
+			   p->off);
 	return 0;
 }
 
@@ -244,8 +246,9 @@ static int parse_line(struct lp *lp, const char *s, struct pps_udp_table *t, uin
 	len = strcspn(s, " \t");
 	if (!len)
 		return bad(lp, "a name must follow the ports");
-	if (len >= sizeof(p->name) || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-						"0123456789_.-") < len)
+	if (len >= sizeof(p->name) ||
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		      "0123456789_.-") < len)
 		return bad(lp, "bad name '%.*s' (1 to 23 of A-Z a-z 0-9 _ . -)", (int)len, s);
 	memcpy(p->name, s, len);
 	s += len;
@@ -294,8 +297,8 @@ static int parse_line(struct lp *lp, const char *s, struct pps_udp_table *t, uin
 	return 0;
 }
 
-int pps_udp_table_parse(struct pps_udp_table *t, const char *text, const char *origin,
-			char *why, size_t whylen)
+int pps_udp_table_parse(struct pps_udp_table *t, const char *text, const char *origin, char *why,
+			size_t whylen)
 {
 	struct lp lp = { origin, 0, why, whylen };
 	unsigned lines = 1, cap;
@@ -394,7 +397,7 @@ static int read_file(const char *path, char **out, size_t *len, char *why, size_
 
 int pps_udp_table_from_args(struct pps_udp_table *t, const char *args, char *why, size_t whylen)
 {
-	struct lp lp = { "--probe-args", 1, why, whylen };
+	struct lp lp = { NULL, 1, why, whylen }; /* the caller names --probe-args */
 	char *text;
 	size_t len;
 	int rc;
@@ -406,7 +409,8 @@ int pps_udp_table_from_args(struct pps_udp_table *t, const char *args, char *why
 			return rc;
 		if (strlen(text) != len) {
 			free(text);
-			snprintf(why, whylen, "'%s' holds a NUL byte: not a payload table", args + 9);
+			snprintf(why, whylen, "'%s' holds a NUL byte: not a payload table",
+				 args + 9);
 			return -EINVAL;
 		}
 		rc = pps_udp_table_parse(t, text, args + 9, why, whylen);

@@ -30,8 +30,8 @@
 
 /** Largest payload: a 1514-byte Ethernet frame minus Ethernet, IPv4 and UDP headers. */
 #define PPS_UDP_PAYLOAD_MAX 1472
-#define PPS_UDP_TEXT_MAX 4   /* ${cookie} places per payload */
-#define PPS_UDP_COOKIE_HEX 16 /* hex digits of one ${cookie} */
+#define PPS_UDP_TEXT_MAX 4	/* ${cookie} places per payload */
+#define PPS_UDP_COOKIE_HEX 16	/* hex digits of one ${cookie} */
 #define PPS_UDP_ANY_SPORT_MAX 8 /* ports with sport=any */
 
 enum pps_udp_echo {
@@ -44,11 +44,11 @@ enum pps_udp_echo {
 /** One payload and its checks. */
 struct pps_udp_payload {
 	char name[24];
-	uint16_t len;			   /* payload bytes */
-	uint8_t echo;			   /* enum pps_udp_echo */
-	uint8_t any_sport;		   /* sport=any */
-	uint16_t off, clen, roff;	   /* echo: cookie bytes [off, off + clen), reply at roff */
-	uint8_t n_text;			   /* ${cookie} places */
+	uint16_t len;		  /* payload bytes */
+	uint8_t echo;		  /* enum pps_udp_echo */
+	uint8_t any_sport;	  /* sport=any */
+	uint16_t off, clen, roff; /* echo: cookie bytes [off, off + clen), reply at roff */
+	uint8_t n_text;		  /* ${cookie} places */
 	uint16_t text_off[PPS_UDP_TEXT_MAX]; /* where each place's 16 hex digits go */
 	uint8_t bytes[PPS_UDP_PAYLOAD_MAX];  /* with zeros where cookie bytes go */
 };
@@ -57,11 +57,11 @@ struct pps_udp_payload {
 struct pps_udp_table {
 	struct pps_udp_payload *p; /* n entries (owned) */
 	unsigned n;
-	uint16_t *by_port;	      /* 65536 entries: 1 + index into p, 0: the default (owned) */
+	uint16_t *by_port;	     /* 65536 entries: 1 + index into p, 0: the default (owned) */
 	struct pps_udp_payload dflt; /* ports without a line: a zero-length datagram, or the
 					payload --probe-args gives for every port */
-	uint16_t max_len;	      /* the longest payload of all */
-	uint16_t n_any_sport;	      /* ports with sport=any (at most PPS_UDP_ANY_SPORT_MAX) */
+	uint16_t max_len;	     /* the longest payload of all */
+	uint16_t n_any_sport;	     /* ports with sport=any (at most PPS_UDP_ANY_SPORT_MAX) */
 	uint16_t any_sport[PPS_UDP_ANY_SPORT_MAX];
 };
 
@@ -71,8 +71,8 @@ struct pps_udp_table {
  * ("data/udp-payloads.conf", a path). Returns 0, or -EINVAL with one line "ORIGIN:LINE: what
  * is wrong" in @why (@whylen bytes), or -ENOMEM.
  */
-int pps_udp_table_parse(struct pps_udp_table *t, const char *text, const char *origin,
-			char *why, size_t whylen);
+int pps_udp_table_parse(struct pps_udp_table *t, const char *text, const char *origin, char *why,
+			size_t whylen);
 
 /**
  * pps_udp_table_from_args - the table --probe-args asks for, into @t (zeroed first): NULL or

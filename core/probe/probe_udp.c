@@ -390,7 +390,6 @@ static void judged(struct pps_scan *s, const struct judge *j, const struct pps_p
 		const struct pps_udp_pkt *u = &pkt->udp;
 		size_t n = (size_t)u->udp_len - 8;
 
-		r->sport_h = u->sport_h; /* the port it came from (sport=any: not the probed) */
 		r->dport_h = u->dport_h;
 		r->ipid_h = u->ipid_h;
 		r->ttl = u->ttl;
@@ -491,8 +490,8 @@ static int udp_dryrun_burst(const struct pps_scan *s, const struct pps_target_bu
 		pps_format_ipv4((uint32_t)ipb[16] << 24 | (uint32_t)ipb[17] << 16 |
 					(uint32_t)ipb[18] << 8 | ipb[19],
 				ip);
-		if (fprintf(out, "%s,%u,%u,%u,%s,%u\n", ip, dport,
-			    (unsigned)(udp[0] << 8 | udp[1]), (unsigned)(ipb[4] << 8 | ipb[5]),
+		if (fprintf(out, "%s,%u,%u,%u,%s,%u\n", ip, dport, (unsigned)(udp[0] << 8 | udp[1]),
+			    (unsigned)(ipb[4] << 8 | ipb[5]),
 			    pps_udp_table_get(&st->tab, dport)->name,
 			    (unsigned)(udp[4] << 8 | udp[5]) - 8) < 0)
 			return -EIO;

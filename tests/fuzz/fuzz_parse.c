@@ -71,8 +71,7 @@ static void check_parse(const uint8_t *data, size_t size, int with_ethernet)
 	if (k == PPS_PKT_TCP)
 		CHECK(size >= (with_ethernet ? 14u : 0u) + 20u + 20u);
 	if (k == PPS_PKT_UDP)
-		CHECK(pkt.udp.udp_len >= 8 &&
-		      pkt.udp.data + pkt.udp.udp_len - 8 <= data + size);
+		CHECK(pkt.udp.udp_len >= 8 && pkt.udp.data + pkt.udp.udp_len - 8 <= data + size);
 	if (k == PPS_PKT_ICMP && pkt.icmp.has_quote)
 		CHECK(size >= (with_ethernet ? 14u : 0u) + 20u + 8u + 20u + 8u);
 	if (k == PPS_PKT_ARP)
