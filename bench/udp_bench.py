@@ -21,17 +21,19 @@ Usage (root, under the lab lock): bench/udp_bench.py --build build-rel [--runs 3
 import argparse
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import K_ZMAP_ADDR as ZMAP_ADDR  # noqa: E402
+from bench import run_masscan  # noqa: E402  (masscan's --wait workaround)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAB = "ppsbu"
 SRC_IP = "198.19.0.2"
-ZMAP_ADDR = "198.19.0.254/32"  # zmap needs an IPv4 address on its interface
 UDPLAB = os.path.join(ROOT, "tests", "lab", "udp_lab.sh")
 
 
@@ -115,26 +117,6 @@ def score(got, truth):
         "precision": len(got & truth) / len(got) if got else 1.0,
         "results": len(got),
     }
-
-
-def run_masscan(cmd, out, cooldown, timeout):
-    """masscan 1.3.2 may not exit after --wait here: stopped @cooldown s after "waiting"."""
-    t0 = time.monotonic()
-    with open(out, "w") as fo, tempfile.TemporaryFile("w+") as fe:
-        p = subprocess.Popen(cmd, stdout=fo, stderr=fe, start_new_session=True)
-        done_at = None
-        while p.poll() is None and time.monotonic() - t0 < timeout:
-            if done_at is None:
-                fe.seek(0)
-                if "waiting" in fe.read():
-                    done_at = time.monotonic()
-            elif time.monotonic() - done_at >= cooldown:
-                break
-            time.sleep(0.05)
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGKILL)
-        p.wait()
-    return time.monotonic() - t0
 
 
 def main():

@@ -350,14 +350,13 @@ static void fix_ip(uint8_t *ip, size_t tot)
 }
 
 /*
- * A reply to probe frame @probe: swapped addresses and ports (sport @from_port, or the
- * probe's destination port for 0), payload @data; checksums right. Returns its length.
+ * The Ethernet header back to the sender of probe frame @probe and an IPv4 header (TTL @ttl,
+ * protocol @proto, from @from_h) to the probe's source, into @out. Returns the IPv4 header.
  */
-static size_t reply_to(const uint8_t *probe, uint16_t from_port, const uint8_t *data, size_t dlen,
-		       uint8_t *out)
+static uint8_t *head_to(const uint8_t *probe, uint32_t from_h, uint8_t ttl, uint8_t proto,
+			uint8_t *out)
 {
-	uint8_t *ip = out + 14, *udp = ip + 20;
-	uint16_t c;
+	uint8_t *ip = out + 14;
 
 	memcpy(out, probe + 6, 6);
 	memcpy(out + 6, probe, 6);
@@ -365,11 +364,24 @@ static size_t reply_to(const uint8_t *probe, uint16_t from_port, const uint8_t *
 	out[13] = 0;
 	memset(ip, 0, 20);
 	ip[0] = 0x45;
-	ip[8] = 63;
-	ip[9] = 17;
 	ip[5] = 77;
-	memcpy(ip + 12, probe + 14 + 16, 4);
+	ip[8] = ttl;
+	ip[9] = proto;
+	ut_put32(ip + 12, from_h);
 	memcpy(ip + 16, probe + 14 + 12, 4);
+	return ip;
+}
+
+/*
+ * A reply to probe frame @probe: swapped addresses and ports (sport @from_port, or the
+ * probe's destination port for 0), payload @data; checksums right. Returns its length.
+ */
+static size_t reply_to(const uint8_t *probe, uint16_t from_port, const uint8_t *data, size_t dlen,
+		       uint8_t *out)
+{
+	uint8_t *ip = head_to(probe, be32(probe + 14 + 16), 63, 17, out), *udp = ip + 20;
+	uint16_t c;
+
 	if (from_port) {
 		udp[0] = (uint8_t)(from_port >> 8);
 		udp[1] = (uint8_t)from_port;
@@ -392,22 +404,9 @@ static size_t reply_to(const uint8_t *probe, uint16_t from_port, const uint8_t *
 static size_t icmp_to(const uint8_t *probe, uint32_t from_h, uint8_t type, uint8_t code,
 		      uint8_t *out)
 {
-	uint8_t *ip = out + 14, *icmp = ip + 20;
+	uint8_t *ip = head_to(probe, from_h, 64, 1, out), *icmp = ip + 20;
 	uint16_t c;
 
-	memcpy(out, probe + 6, 6);
-	memcpy(out + 6, probe, 6);
-	out[12] = 8;
-	out[13] = 0;
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	ip[8] = 64;
-	ip[9] = 1;
-	ip[12] = (uint8_t)(from_h >> 24);
-	ip[13] = (uint8_t)(from_h >> 16);
-	ip[14] = (uint8_t)(from_h >> 8);
-	ip[15] = (uint8_t)from_h;
-	memcpy(ip + 16, probe + 14 + 12, 4);
 	memset(icmp, 0, 8);
 	icmp[0] = type;
 	icmp[1] = code;

@@ -27,8 +27,8 @@
 #define PORTS "7,53,69,111,123,161,1900,3478,5060,5353,5683,9999,11211"
 #define BLOCK "198.18.4.0/22"
 #define OPTS                                                                                       \
-	"-M udp -b " PPS_SOURCE_DIR "/scripts/lab-blocklist.conf -S 198.19.0.2 "                 \
-	"--gateway-ip 198.19.0.1 -p " PORTS " -r 4000 -c 3 -q --output-closed --seed 21 "         \
+	"-M udp -b " PPS_SOURCE_DIR "/scripts/lab-blocklist.conf -S 198.19.0.2 "                   \
+	"--gateway-ip 198.19.0.1 -p " PORTS " -r 4000 -c 3 -q --output-closed --seed 21 "          \
 	"-f saddr,sport,status"
 #define EAL "--no-huge -m 256 --no-shconf --no-telemetry --no-pci -l 0-1"
 #define N_PROBES (1024 * 13)
@@ -71,12 +71,12 @@ static size_t assert_truth(const char *tag, const char *path, const char *extra)
 		common++;
 		want++;
 	}
-	cr_assert_eq(common, got.n, "%s: precision: %zu of %zu results are not in the truth",
-		     tag, got.n - common, got.n);
+	cr_assert_eq(common, got.n, "%s: precision: %zu of %zu results are not in the truth", tag,
+		     got.n - common, got.n);
 	cr_assert_geq(common * 1000, want * 999, "%s: recall %zu/%zu below 99.9%%", tag, common,
 		      want);
-	fprintf(stderr, "%s: %zu results, %zu of %zu truth lines, precision 100%%\n", tag,
-		got.n, common, want);
+	fprintf(stderr, "%s: %zu results, %zu of %zu truth lines, precision 100%%\n", tag, got.n,
+		common, want);
 	lab_set_free(&truth);
 	lab_set_free(&got);
 	return common;
@@ -86,10 +86,10 @@ static size_t assert_truth(const char *tag, const char *path, const char *extra)
 static void assert_services(const char *path)
 {
 	static const char *const want[] = {
-		"198.18.4.1,53,open",	"198.18.4.2,123,open",	 "198.18.4.3,161,open",
+		"198.18.4.1,53,open",	 "198.18.4.2,123,open",	  "198.18.4.3,161,open",
 		"198.18.4.4,11211,open", "198.18.4.5,3478,open",  "198.18.4.6,69,open",
-		"198.18.4.7,111,open",	"198.18.4.8,5060,open",	 "198.18.4.9,5683,open",
-		"198.18.4.10,7,open",	"198.18.4.1,123,closed", "198.18.6.200,161,filtered",
+		"198.18.4.7,111,open",	 "198.18.4.8,5060,open",  "198.18.4.9,5683,open",
+		"198.18.4.10,7,open",	 "198.18.4.1,123,closed", "198.18.6.200,161,filtered",
 	};
 	struct lab_set got;
 
@@ -153,8 +153,8 @@ static void scan(const char *tag, const char *cmd)
 	snprintf(err, sizeof(err), "%s/%s.err", dir, tag);
 	snprintf(pcap, sizeof(pcap), "%s/%s.pcap", dir, tag);
 	cap = lab_capture_start(NS_TGT, IF_TGT, pcap, "udp and src host 198.19.0.2");
-	cr_assert_eq(lab_sh("%s -o %s " BLOCK " 2>%s", cmd, out, err), 0, "%s failed: see %s",
-		     tag, err);
+	cr_assert_eq(lab_sh("%s -o %s " BLOCK " 2>%s", cmd, out, err), 0, "%s failed: see %s", tag,
+		     err);
 	lab_capture_stop(cap);
 	n = assert_truth(tag, out, NULL);
 	assert_services(out);
@@ -194,17 +194,17 @@ static void forged(const char *tag, const char *cmd, const char *banner)
 	snprintf(out, sizeof(out), "%s/%s-f.csv", dir, tag);
 	snprintf(err, sizeof(err), "%s/%s-f.err", dir, tag);
 	snprintf(rep, sizeof(rep), "%s/%s-f.forged", dir, tag);
-	cr_assert_eq(lab_sh("cd %s && { %s -o %s " BLOCK " 2>%s; echo $? >%s-f.rc; } & "
-			    "for i in $(seq 100); do grep -q '%s' %s 2>/dev/null && break; sleep "
-			    "0.1; done; ip netns exec %s /usr/bin/python3 %s/tests/lab/forge_udp.py "
-			    "--dryrun %s/dry.csv --src 198.19.0.2 >%s; f=$?; wait; exit $f",
-			    dir, cmd, out, err, tag, banner, err, NS_TGT, PPS_SOURCE_DIR, dir, rep),
-		     0, "%s: the forger failed", tag);
+	cr_assert_eq(
+		lab_sh("cd %s && { %s -o %s " BLOCK " 2>%s; echo $? >%s-f.rc; } & "
+		       "for i in $(seq 100); do grep -q '%s' %s 2>/dev/null && break; sleep "
+		       "0.1; done; ip netns exec %s /usr/bin/python3 %s/tests/lab/forge_udp.py "
+		       "--dryrun %s/dry.csv --src 198.19.0.2 >%s; f=$?; wait; exit $f",
+		       dir, cmd, out, err, tag, banner, err, NS_TGT, PPS_SOURCE_DIR, dir, rep),
+		0, "%s: the forger failed", tag);
 	cr_assert_eq(lab_sh("test \"$(cat %s/%s-f.rc)\" = 0", dir, tag), 0, "%s: scan failed", tag);
 	f = fopen(rep, "r");
 	cr_assert_not_null(f);
-	cr_assert_eq(fscanf(f, "invalid %d control %63s control %63s", &n, control[0],
-			    control[1]),
+	cr_assert_eq(fscanf(f, "invalid %d control %63s control %63s", &n, control[0], control[1]),
 		     3, "%s: cannot read the forger's report", tag);
 	fclose(f);
 	/* exactly the truth plus the two controls (about silent targets: only forgeries) */
@@ -255,7 +255,7 @@ Test(lab_udp, ppscan_pcap_ignores_forgeries, .init = setup, .fini = teardown, .t
 Test(lab_udp, ppscan_ignores_forgeries, .init = setup, .fini = teardown, .timeout = 300)
 {
 	forged("dpdk",
-	       "ip netns exec " NS_SCAN " " PPSCAN_BIN " " EAL " --vdev net_af_packet0,iface=" IF_SCAN
-	       " -- " OPTS,
+	       "ip netns exec " NS_SCAN " " PPSCAN_BIN " " EAL
+	       " --vdev net_af_packet0,iface=" IF_SCAN " -- " OPTS,
 	       "ppscan: port");
 }
