@@ -47,6 +47,17 @@ struct pps_totals {
 	uint64_t nic_drops; /* rte_eth_stats imissed + rx_nombuf, or pcap ps_drop + ps_ifdrop */
 };
 
+/**
+ * pps_totals_silent - of @targets probed, how many gave no answer that was reported (open,
+ * closed or unreach): udp's open|filtered. Never negative.
+ */
+static inline uint64_t pps_totals_silent(const struct pps_totals *t, uint64_t targets)
+{
+	uint64_t answered = t->open + t->closed + t->unreach;
+
+	return targets > answered ? targets - answered : 0;
+}
+
 /** pps_totals_sum - sums @n counter structs into @t (nic_drops left untouched). */
 void pps_totals_sum(struct pps_totals *t, const struct pps_counters *c, size_t n);
 

@@ -501,14 +501,11 @@ static int udp_dryrun_burst(const struct pps_scan *s, const struct pps_target_bu
 
 static void udp_summary(FILE *out, const char *prog, const struct pps_totals *t, uint64_t targets)
 {
-	uint64_t answered = t->open + t->closed + t->unreach;
-
 	fprintf(out,
 		"%s:   udp: open %" PRIu64 ", closed (port unreachable) %" PRIu64
 		", other ICMP unreachable %" PRIu64 ", open|filtered (no answer) %" PRIu64
 		" of %" PRIu64 " targets\n",
-		prog, t->open, t->closed, t->unreach, targets > answered ? targets - answered : 0,
-		targets);
+		prog, t->open, t->closed, t->unreach, pps_totals_silent(t, targets), targets);
 }
 
 const struct pps_probe_ops pps_probe_udp = {
