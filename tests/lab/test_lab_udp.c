@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "lab_util.h"
-#include "pps_parse.h"
 #include "pps_targets.h"
 
 #define LAB "ppsu1"
@@ -115,13 +114,16 @@ static void read_udp_probes(const char *pcap, struct lab_set *s)
 	snprintf(tmp, sizeof(tmp), "%s/wire.txt", dir);
 	f = fopen(tmp, "w");
 	while (pcap_next_ex(p, &h, &data) == 1) {
-		struct pps_pkt pkt;
+		const u_char *q = data + 14, *u = q + 20;
 
-		if (pps_parse_frame(data, h->caplen, 1, &pkt) != PPS_PKT_UDP)
+		/* read from the bytes (tcpdump keeps 128 of them): Ethernet, IPv4, UDP headers */
+		if (h->caplen < 42 || data[12] != 8 || data[13] != 0 || q[0] != 0x45 || q[9] != 17)
 			continue;
-		pps_format_ipv4(pkt.udp.daddr_h, ip);
-		snprintf(line, sizeof(line), "%s,%u,%u,%u", ip, pkt.udp.dport_h, pkt.udp.sport_h,
-			 pkt.udp.ipid_h);
+		pps_format_ipv4((uint32_t)q[16] << 24 | (uint32_t)q[17] << 16 |
+					(uint32_t)q[18] << 8 | q[19],
+				ip);
+		snprintf(line, sizeof(line), "%s,%u,%u,%u", ip, u[2] << 8 | u[3], u[0] << 8 | u[1],
+			 q[4] << 8 | q[5]);
 		fprintf(f, "%s\n", line);
 	}
 	pcap_close(p);

@@ -36,10 +36,14 @@ PORTS=7,53,69,111,123,161,1900,3478,5060,5353,5683,9999,11211
 in_ns() { ip netns exec "$NS" "$@"; }
 log() { printf 'udp_lab: %s\n' "$*" >&2; }
 
+# Runs "$@" with no descriptor but stdio: a server must not hold the caller's files open (the
+# lab lock that flock(1) passes down would stay locked for as long as the server runs).
+CLOSEFDS=(/usr/bin/python3 -c 'import os, sys; os.closerange(3, 1 << 16); os.execvp(sys.argv[1], sys.argv[1:])')
+
 start() { # name logfile command...: detached, its pid recorded
 	local name=$1 logf=$2
 	shift 2
-	in_ns setsid "$@" </dev/null >"$logf" 2>&1 &
+	in_ns setsid "${CLOSEFDS[@]}" "$@" </dev/null >"$logf" 2>&1 &
 	echo $! >"$STATE/$name.pid"
 }
 
