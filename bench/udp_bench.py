@@ -76,8 +76,9 @@ def zmap_payloads():
     return pay
 
 
-def read_csv(path, kind):
-    """(ip, port, status) lines of a result file."""
+def read_csv(path, kind, port=None):
+    """(ip, port, status) lines of a result file (zmap: of its run's @port, which its ICMP
+    lines leave empty)."""
     got = set()
     if not os.path.exists(path):
         return got
@@ -93,14 +94,14 @@ def read_csv(path, kind):
             elif kind == "zmap":
                 if n == 0:
                     continue
-                ip, port, cls, code = line.split(",")[:4]
+                ip, sport, cls, code = line.split(",")[:4]
                 if cls == "udp":
                     st = "open"
                 elif code == "3":
                     st = "closed"
                 else:
                     st = "filtered"
-                got.add((ip, port, st))
+                got.add((ip, str(port), st))
             elif kind == "masscan":  # -oL: "open udp 53 198.18.4.1 1700000000"
                 f5 = line.split()
                 if len(f5) >= 4 and f5[1] == "udp":
@@ -190,7 +191,7 @@ def main():
                     run(["ip", "-n", scan_ns, "addr", "del", ZMAP_ADDR, "dev", lab_if])
                     got = set()
                     for port in ports.split(","):
-                        got |= read_csv(f"{out}.{port}", "zmap")
+                        got |= read_csv(f"{out}.{port}", "zmap", port)
                 else:
                     got = read_csv(out, kind)
                 s = score(got, truth)

@@ -261,3 +261,52 @@ Test(lab_udp, ppscan_ignores_forgeries, .init = setup, .fini = teardown, .timeou
 	       " --vdev net_af_packet0,iface=" IF_SCAN " -- " OPTS,
 	       "ppscan: port");
 }
+
+/*
+ * Resume and shards, as for TCP: -t stops the first run mid-scan, --resume sends the rest
+ * (the wire holds the dry run exactly once, the appended output is the truth); then the two
+ * shards of a --shards 2 scan together find the truth again.
+ */
+Test(lab_udp, resume_and_shards_cover_the_truth, .init = setup, .fini = teardown, .timeout = 300)
+{
+	char out[256], pcap[256];
+	struct lab_set wire, dry;
+	int cap;
+
+	snprintf(out, sizeof(out), "%s/resumed.csv", dir);
+	snprintf(pcap, sizeof(pcap), "%s/resume.pcap", dir);
+	cap = lab_capture_start(NS_TGT, IF_TGT, pcap, "udp and src host 198.19.0.2");
+	cr_assert_eq(lab_sh("cd %s && ip netns exec " NS_SCAN " %s -i " IF_SCAN " " OPTS
+			    " -t 1.5 --resume-file %s/paused.conf -o %s " BLOCK " 2>%s/first.err",
+			    dir, PPSCAN_PCAP_BIN, dir, out, dir),
+		     0, "first run failed");
+	cr_assert_eq(lab_sh("grep -q 'resume state saved' %s/first.err", dir), 0,
+		     "no resume file announced");
+	cr_assert_eq(lab_sh("cd %s && ip netns exec " NS_SCAN " %s --resume %s/paused.conf "
+			    "2>%s/second.err",
+			    dir, PPSCAN_PCAP_BIN, dir, dir),
+		     0, "resumed run failed");
+	lab_capture_stop(cap);
+	assert_truth("resumed", out, NULL);
+	cr_assert_eq(lab_sh("tail -n +2 %s/dry.csv | cut -d, -f1-4 >%s/dry4.txt", dir, dir), 0);
+	snprintf(out, sizeof(out), "%s/dry4.txt", dir);
+	cr_assert_eq(lab_read_lines(out, 0, &dry), 0);
+	read_udp_probes(pcap, &wire);
+	cr_assert(lab_set_equal(&wire, &dry), "the two runs sent %zu probes, not the dry run's %zu",
+		  wire.n, dry.n);
+	lab_set_free(&wire);
+	lab_set_free(&dry);
+
+	for (int k = 0; k < 2; k++)
+		cr_assert_eq(lab_sh("ip netns exec " NS_SCAN " %s -i " IF_SCAN " " OPTS
+				    " --shards 2 --shard %d -o %s/shard%d.csv " BLOCK
+				    " 2>%s/shard%d.err",
+				    PPSCAN_PCAP_BIN, k, dir, k, dir, k),
+			     0, "shard %d failed", k);
+	cr_assert_eq(lab_sh("{ head -1 %s/shard0.csv; tail -q -n +2 %s/shard0.csv %s/shard1.csv; } "
+			    ">%s/shards.csv",
+			    dir, dir, dir, dir),
+		     0);
+	snprintf(out, sizeof(out), "%s/shards.csv", dir);
+	assert_truth("shards", out, NULL);
+}

@@ -93,7 +93,9 @@ EOF
 		--listening-port=3478 --no-tls --no-dtls --no-cli --log-file=stdout \
 		--pidfile="$d/turnserver.pidf" --simple-log
 	start tftpd "$d/tftpd.log" in.tftpd -L -a 198.18.4.6:69 -s "$d/tftp"
-	start rpcbind "$d/rpcbind.log" rpcbind -f -h 198.18.4.7
+	# rpcbind and inetd keep lock and pid files in /run: each lab gets a /run of its own
+	# (ip netns exec gave the command a mount namespace of its own, slave to the host's)
+	start rpcbind "$d/rpcbind.log" sh -c 'mount -t tmpfs tmpfs /run && exec rpcbind -f -h 198.18.4.7' 
 	cat >"$d/kamailio.cfg" <<'EOF'
 #!KAMAILIO
 listen=udp:198.18.4.8:5060
@@ -109,7 +111,8 @@ EOF
 		-Y "$d" -m 32 -M 8
 	start coap-server "$d/coap.log" coap-server-notls -A 198.18.4.9 -p 5683
 	printf '198.18.4.10:echo dgram udp wait root internal\n' >"$d/inetd.conf"
-	start inetd "$d/inetd.log" inetd -d "$d/inetd.conf"
+	# (its configuration, under /run too, stays open on descriptor 3)
+	start inetd "$d/inetd.log" sh -c 'exec 3<"$1" && mount -t tmpfs tmpfs /run && exec inetd -d /dev/fd/3' _ "$d/inetd.conf"
 	# every server answers before the lab counts as up
 	local ok=0
 	for _ in $(seq 100); do
