@@ -53,6 +53,16 @@ static int ipv4_header(const uint8_t *ip, size_t len, int quoted, size_t *tot)
 	return (int)ihl;
 }
 
+/* The IPv4 header fields every kind reports: addresses, ID, TTL (host order). */
+static inline void ip_fields(const uint8_t *ip, uint32_t *saddr_h, uint32_t *daddr_h,
+			     uint16_t *ipid_h, uint8_t *ttl)
+{
+	*saddr_h = be32(ip + 12);
+	*daddr_h = be32(ip + 16);
+	*ipid_h = be16(ip + 4);
+	*ttl = ip[8];
+}
+
 static enum pps_parse_kind parse_tcp(const uint8_t *ip, size_t ihl, size_t tot, struct pps_pkt *out)
 {
 	const uint8_t *tcp = ip + ihl;
@@ -63,10 +73,7 @@ static enum pps_parse_kind parse_tcp(const uint8_t *ip, size_t ihl, size_t tot, 
 	if (doff < 20 || doff > tcplen)
 		return PPS_PKT_MALFORMED;
 
-	out->tcp.saddr_h = be32(ip + 12);
-	out->tcp.daddr_h = be32(ip + 16);
-	out->tcp.ipid_h = be16(ip + 4);
-	out->tcp.ttl = ip[8];
+	ip_fields(ip, &out->tcp.saddr_h, &out->tcp.daddr_h, &out->tcp.ipid_h, &out->tcp.ttl);
 	out->tcp.sport_h = be16(tcp);
 	out->tcp.dport_h = be16(tcp + 2);
 	out->tcp.seq_h = be32(tcp + 4);
@@ -89,10 +96,7 @@ static enum pps_parse_kind parse_udp(const uint8_t *ip, size_t ihl, size_t tot, 
 	ulen = be16(udp + 4);
 	if (ulen < 8 || ulen > tot - ihl)
 		return PPS_PKT_MALFORMED;
-	out->udp.saddr_h = be32(ip + 12);
-	out->udp.daddr_h = be32(ip + 16);
-	out->udp.ipid_h = be16(ip + 4);
-	out->udp.ttl = ip[8];
+	ip_fields(ip, &out->udp.saddr_h, &out->udp.daddr_h, &out->udp.ipid_h, &out->udp.ttl);
 	out->udp.sport_h = be16(udp);
 	out->udp.dport_h = be16(udp + 2);
 	out->udp.ihl = (uint16_t)ihl;
@@ -113,10 +117,7 @@ static enum pps_parse_kind parse_icmp(const uint8_t *ip, size_t ihl, size_t tot,
 	if (ilen < 8)
 		return PPS_PKT_MALFORMED;
 	memset(m, 0, sizeof(*m));
-	m->saddr_h = be32(ip + 12);
-	m->daddr_h = be32(ip + 16);
-	m->ipid_h = be16(ip + 4);
-	m->ttl = ip[8];
+	ip_fields(ip, &m->saddr_h, &m->daddr_h, &m->ipid_h, &m->ttl);
 	m->type = icmp[0];
 	m->code = icmp[1];
 	m->ihl = (uint16_t)ihl;
@@ -129,12 +130,9 @@ static enum pps_parse_kind parse_icmp(const uint8_t *ip, size_t ihl, size_t tot,
 	if (qihl <= 0 || ilen - 8 < (size_t)qihl + 8)
 		return PPS_PKT_MALFORMED;
 	m->has_quote = 1;
-	m->q_saddr_h = be32(q + 12);
-	m->q_daddr_h = be32(q + 16);
-	m->q_ipid_h = be16(q + 4);
+	ip_fields(q, &m->q_saddr_h, &m->q_daddr_h, &m->q_ipid_h, &m->q_ttl);
 	m->q_tot_len = (uint16_t)qtot;
 	m->q_proto = q[9];
-	m->q_ttl = q[8];
 	q += qihl;
 	m->q_sport_h = be16(q);
 	m->q_dport_h = be16(q + 2);

@@ -16,21 +16,15 @@
 #include "pps_ring.h"
 #include "pps_scan.h"
 #include "probe/probe_udp.h"
+#include "unit_scan.h"
 #include "unit_util.h"
-
-static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 };
 
 #define SRC "198.19.0.2"
 #define SRC_IP 0xc6130002u
 
 static void scan_from(struct pps_config *cfg, struct pps_scan *s, char **argv)
 {
-	char *errtext;
-
-	cr_assert_eq(ut_parse_args(cfg, PPS_BACKEND_PCAP, argv, &errtext), PPS_PARSE_OK, "%s",
-		     errtext);
-	free(errtext);
-	cr_assert_eq(pps_scan_init(s, cfg, mac, mac, 1), 0);
+	ut_scan_from(cfg, s, PPS_BACKEND_PCAP, argv);
 }
 
 /* ---- the payload table ---- */
