@@ -16,7 +16,8 @@ Payloads: ppscan its data/udp-payloads.conf; zmap the same bytes per port (--pro
 cookie places zero, as it cannot carry them); masscan its own built-in payloads.
 Writes bench/results/udp.csv and the "UDP" section of BENCHMARKS.md (medians of the runs).
 
-Usage (root, under the lab lock): bench/udp_bench.py --build build-rel [--runs 3] [--rate 4000]
+Usage (root, under the lab lock): bench/udp_bench.py --build build-rel [--runs 3]
+       [--rates "4000 20000"]
 """
 import argparse
 import os
@@ -124,7 +125,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build-rel"))
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--rate", type=int, default=4000)
+    ap.add_argument("--rates", default="4000 20000", help="pps, each run at each rate")
     ap.add_argument("--cooldown", type=int, default=3)
     a = ap.parse_args()
     ppscan = os.path.join(a.build, "dpdk_app", "ppscan")
@@ -149,32 +150,33 @@ def main():
         empty_bl = os.path.join(work, "empty.conf")
         open(empty_bl, "w").close()
         pay = zmap_payloads()
-        common = ["-M", "udp", "-b", blk, "-S", SRC_IP, "-G", tgt_mac, "-p", ports, "-r",
-                  str(a.rate), "-c", str(a.cooldown), "-q", "--output-closed", "--seed", "7",
-                  "-f", "saddr,sport,status"]
+        common = lambda rate: ["-M", "udp", "-b", blk, "-S", SRC_IP, "-G", tgt_mac, "-p", ports,
+                               "-r", str(rate), "-c", str(a.cooldown), "-q", "--output-closed",
+                               "--seed", "7", "-f", "saddr,sport,status"]
         eal = ["--in-memory", "--no-pci", "--no-telemetry", "-l", "0-1"]
         tools = [
-            ("ppscan af_packet", "ppscan", lambda out: [[ppscan] + eal + [
-                "--vdev", f"net_af_packet0,iface={lab_if}", "--"] + common + ["-o", out, block]]),
-            ("ppscan-pcap", "ppscan", lambda out: [[pcap, "-i", lab_if] + common
-                                                   + ["-o", out, block]]),
-            ("zmap -M udp", "zmap", lambda out: [[
+            ("ppscan af_packet", "ppscan", lambda out, rate: [[ppscan] + eal + [
+                "--vdev", f"net_af_packet0,iface={lab_if}", "--"] + common(rate)
+                + ["-o", out, block]]),
+            ("ppscan-pcap", "ppscan", lambda out, rate: [[pcap, "-i", lab_if] + common(rate)
+                                                         + ["-o", out, block]]),
+            ("zmap -M udp", "zmap", lambda out, rate: [[
                 "zmap", "-M", "udp", "-i", lab_if, "--gateway-mac", tgt_mac, "-S", SRC_IP,
-                "-p", str(port), "-r", str(a.rate), "-c", str(a.cooldown), "-T", "1", "-b",
+                "-p", str(port), "-r", str(rate), "-c", str(a.cooldown), "-T", "1", "-b",
                 empty_bl, "-O", "csv", "-f", "saddr,sport,classification,icmp_code",
                 "--output-filter=repeat = 0", "-o", f"{out}.{port}", "-q"]
                 + ([f"--probe-args=hex:{pay[port]}"] if pay.get(port) else [])
                 + [block] for port in map(int, ports.split(","))]),
-            ("masscan -pU", "masscan", lambda out: [[
+            ("masscan -pU", "masscan", lambda out, rate: [[
                 "stdbuf", "-oL", "masscan", block, "-p" + ",".join(
-                    f"U:{p}" for p in ports.split(",")), "--rate", str(a.rate), "--adapter",
+                    f"U:{p}" for p in ports.split(",")), "--rate", str(rate), "--adapter",
                 lab_if, "--adapter-ip", SRC_IP, "--adapter-mac", scan_mac, "--router-mac",
                 tgt_mac, "--wait", str(a.cooldown), "--seed", "7", "-oL", "-"]]),
         ]
-        for r in range(a.runs):
+        for r, rate in ((r, int(x)) for r in range(a.runs) for x in a.rates.split()):
             for name, kind, build in tools:
                 out = os.path.join(work, f"{kind}-{r}-{len(rows)}")
-                cmds = build(out)
+                cmds = build(out, rate)
                 if kind == "zmap":
                     run(["ip", "-n", scan_ns, "addr", "add", ZMAP_ADDR, "dev", lab_if])
                 t0 = time.monotonic()
@@ -195,9 +197,9 @@ def main():
                 else:
                     got = read_csv(out, kind)
                 s = score(got, truth)
-                log(f"run {r + 1}: {name}: {wall:.1f} s, open recall {s['open_recall']:.4f}, "
+                log(f"run {r + 1}: {name} at {rate} pps: {wall:.1f} s, open recall {s['open_recall']:.4f}, "
                     f"all recall {s['all_recall']:.4f}, precision {s['precision']:.4f}")
-                rows.append([r + 1, name, a.rate, f"{wall:.2f}", s["results"],
+                rows.append([r + 1, name, rate, f"{wall:.2f}", s["results"],
                              f"{s['open_recall']:.6f}", f"{s['all_recall']:.6f}",
                              f"{s['precision']:.6f}"])
                 time.sleep(1)
@@ -214,8 +216,8 @@ def main():
 
 
 def write_section(rows, a, n_truth, block, ports):
-    def med(name, col, fmt):
-        v = [float(r[col]) for r in rows if r[1] == name]
+    def med(name, rate, col, fmt):
+        v = [float(r[col]) for r in rows if r[1] == name and r[2] == rate]
         return (f"**{fmt(statistics.median(v))}** ({fmt(min(v))} – {fmt(max(v))})"
                 if v else "-")
 
@@ -231,19 +233,27 @@ def write_section(rows, a, n_truth, block, ports):
         f"real servers from Debian packages on 10 of them (dnsmasq, chrony, snmpd, memcached, "
         f"coturn, tftpd-hpa, rpcbind, kamailio, coap-server, inetd echo), the kernel's ICMP "
         f"port unreachable elsewhere, nftables drops and host unreachables; {n_truth} answered "
-        f"targets in the ground truth. Every tool at {a.rate} pps, cooldown {a.cooldown} s, "
+        f"targets in the ground truth. Every tool at each rate, cooldown {a.cooldown} s, "
         f"{a.runs} interleaved runs; median (min – max). zmap scans one port per run (time: "
         f"the sum) with our payload bytes per port; masscan uses its own payloads and reports "
         f"open UDP ports only, so its all-recall counts open lines alone.",
         "",
-        "| tool | time | open recall (servers) | all recall (open + closed + filtered) | precision |",
-        "|---|---|---|---|---|",
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, ppscan "
+        f"`{run(['git', '-C', ROOT, 'rev-parse', '--short', 'HEAD']).stdout.strip()}`, "
+        f"zmap {run(['zmap', '--version']).stdout.strip().split()[-1]}, masscan 1.3.2; the "
+        f"machine is shared (2 cores).",
+        "",
+        "| tool | rate | time | open recall (servers) | all recall (open + closed + filtered) "
+        "| precision |",
+        "|---|---|---|---|---|---|",
     ]
-    for n in names:
-        lines.append(f"| {n} | {med(n, 3, lambda x: f'{x:.1f} s')} | {med(n, 5, pct)} | "
-                     f"{med(n, 6, pct)} | {med(n, 7, pct)} |")
+    for rate in map(int, a.rates.split()):
+        for n in names:
+            lines.append(f"| {n} | {rate} pps | {med(n, rate, 3, lambda x: f'{x:.1f} s')} | "
+                         f"{med(n, rate, 5, pct)} | {med(n, rate, 6, pct)} | "
+                         f"{med(n, rate, 7, pct)} |")
     lines += ["", "Exact command (as root, under the lab lock):", "",
-              f"    bench/udp_bench.py --build BUILD --runs {a.runs} --rate {a.rate}", ""]
+              f"    bench/udp_bench.py --build BUILD --runs {a.runs} --rates '{a.rates}'", ""]
     path = os.path.join(ROOT, "BENCHMARKS.md")
     text = open(path).read()
     sec = "\n".join(lines)
