@@ -687,7 +687,7 @@ const struct pps_opt pps_opts[] = {
 	    "ring (PACKET_TX_RING, default), mmsg (sendmmsg) or inject (pcap_inject)",
 	    set_send_method, OFF(send_method), 0, 0, "send method", 1),
 	OPT("probe-module", REQ, 'M', BOTH, "NAME",
-	    "what to send: tcp_synscan (default; --list-probe-modules lists them)",
+	    "what to send: tcp_synscan (default) or udp (--list-probe-modules lists them)",
 	    set_probe_module, FILEKEY),
 	OPT("probe-args", REQ, OPT_PROBE_ARGS, BOTH, "ARGS",
 	    "settings of the probe module (see --list-probe-modules)", set_str, OFF(probe_args), 0,

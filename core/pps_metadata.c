@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "output/pps_redis_url.h"
+#include "probe/pps_probe.h"
 
 json_t *pps_options_json(const struct pps_config *cfg)
 {
@@ -80,6 +81,14 @@ int pps_metadata_write(struct pps_monitor *m, const struct pps_totals *t, const 
 	if (!o)
 		return -ENOMEM;
 	json_object_set_new(o, "state", json_string(pps_stop_reason_name(m->stop_reason)));
+	if (cfg->probe && cfg->probe->summary) { /* udp: other ICMP unreachables, silent targets */
+		json_t *c = json_object_get(o, "counters");
+
+		json_object_set_new(c, "unreach", json_integer((json_int_t)t->unreach));
+		json_object_set_new(c, "no_answer",
+				    json_integer((json_int_t)pps_totals_silent(
+					    t, t->sent / (cfg->probes ? cfg->probes : 1))));
+	}
 	f = m->metadata_fp;
 	m->metadata_fp = NULL;
 	if (!f || json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) || fputc('\n', f) == EOF ||

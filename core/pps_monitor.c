@@ -228,6 +228,9 @@ int pps_monitor_finish(struct pps_monitor *m)
 				   !m->last_status_t || memcmp(&t, &m->last, sizeof(t)));
 	}
 	pps_summary_print(stderr, m->cfg->prog, &t, m->elapsed_s, m->cfg->seed, m->cfg->no_rst);
+	if (m->cfg->probe && m->cfg->probe->summary) /* the targets this run probed */
+		m->cfg->probe->summary(stderr, m->cfg->prog, &t,
+				       t.sent / (m->cfg->probes ? m->cfg->probes : 1));
 	if (m->stop_reason == PPS_STOP_INTERRUPTED || m->stop_reason == PPS_STOP_MAX_RUNTIME)
 		resume_path = pps_resume_save(m, &t, &other);
 	else if (m->stop_reason == PPS_STOP_MAX_RESULTS) {

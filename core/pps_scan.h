@@ -199,14 +199,16 @@ static inline void pps_scan_rx_reject(struct pps_counters *c, enum pps_verdict v
 }
 
 /**
- * pps_scan_rx_accept - a validated response from @saddr_h:@sport_h (target index @idx):
- * counts it valid in @c, then a repeat (dedup) as a duplicate, a new one as open (@success)
- * or closed. Returns the slot of @ring for the new result, for the module to fill and
- * publish with pps_ring_commit(); NULL for a repeat or a full ring (counted ring_full).
+ * pps_scan_rx_accept_as - a validated response from @saddr_h:@sport_h (target index @idx):
+ * counts it valid in @c, then a repeat (dedup) as a duplicate, a new one in @outcome (one of
+ * @c's counters: open, closed, unreach). Returns the slot of @ring for the new result, for
+ * the module to fill and publish with pps_ring_commit(); NULL for a repeat or a full ring
+ * (counted ring_full).
  */
-static inline struct pps_result *pps_scan_rx_accept(struct pps_scan *s, struct pps_counters *c,
-						    struct pps_ring *ring, uint64_t idx,
-						    uint32_t saddr_h, uint16_t sport_h, int success)
+static inline struct pps_result *pps_scan_rx_accept_as(struct pps_scan *s, struct pps_counters *c,
+						       struct pps_ring *ring, uint64_t idx,
+						       uint32_t saddr_h, uint16_t sport_h,
+						       _Atomic uint64_t *outcome)
 {
 	struct pps_result *r;
 
@@ -215,11 +217,21 @@ static inline struct pps_result *pps_scan_rx_accept(struct pps_scan *s, struct p
 		pps_counter_add(&c->dup, 1);
 		return NULL;
 	}
-	pps_counter_add(success ? &c->open : &c->closed, 1);
+	pps_counter_add(outcome, 1);
 	r = pps_ring_reserve(ring);
 	if (!r)
 		pps_counter_add(&c->ring_full, 1);
 	return r;
+}
+
+/** pps_scan_rx_accept - pps_scan_rx_accept_as() counting a new response open (@success) or
+ * closed. */
+static inline struct pps_result *pps_scan_rx_accept(struct pps_scan *s, struct pps_counters *c,
+						    struct pps_ring *ring, uint64_t idx,
+						    uint32_t saddr_h, uint16_t sport_h, int success)
+{
+	return pps_scan_rx_accept_as(s, c, ring, idx, saddr_h, sport_h,
+				     success ? &c->open : &c->closed);
 }
 
 /**

@@ -25,6 +25,7 @@ void pps_totals_sum(struct pps_totals *t, const struct pps_counters *c, size_t n
 		t->ring_full += LD(c[i].ring_full);
 		t->rst += LD(c[i].rst);
 		t->rst_lost += LD(c[i].rst_lost);
+		t->unreach += LD(c[i].unreach);
 	}
 }
 
@@ -46,6 +47,7 @@ void pps_totals_collect(struct pps_totals *t, const struct pps_counters *tx, siz
 	t->malformed = r.malformed;
 	t->not_ours = r.not_ours;
 	t->ring_full = r.ring_full;
+	t->unreach = r.unreach;
 	t->rst += r.rst; /* RSTs may leave from a sender's queue or from the receive loop */
 	t->rst_lost += r.rst_lost;
 }

@@ -10,6 +10,9 @@ PKGS=(
 	redis-server nftables iproute2 ethtool socat tcpdump procps
 	python3 python3-scapy
 	libssl-dev openssl ca-certificates
+	# UDP servers for the lab (tests/lab/udp_lab.sh; their daemons are never started on the host)
+	dnsmasq-base chrony snmpd memcached coturn tftpd-hpa rpcbind kamailio libcoap3-bin
+	openbsd-inetd
 )
 if [[ ${1:-} == --bench ]]; then
 	PKGS+=(zmap masscan hyperfine valgrind nginx time python3-matplotlib)
@@ -27,5 +30,14 @@ if ((${#missing[@]} == 0)); then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# the lab's servers run in namespaces only: keep their packages from starting daemons here
+policy=
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod +x /usr/sbin/policy-rc.d
+	policy=1
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
+[[ -z $policy ]] || rm -f /usr/sbin/policy-rc.d

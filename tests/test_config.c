@@ -504,7 +504,14 @@ Test(config, probe_module_chosen_and_listed, .init = cr_redirect_stdout)
 		"TCP SYN with the SYN cookie as its sequence number (--tcp-options: "
 		"its options); SYN-ACK with ack = cookie + 1 is synack (open, answered "
 		"with a RST unless --no-rst), RST with ack = cookie or cookie + 1 is rst "
-		"(closed)\n");
+		"(closed)\n"
+		"udp\n    "
+		"UDP datagram with the port's payload (data/udp-payloads.conf; --probe-args "
+		"payloads:PATH, text:STR, hex:HEX or file:PATH), its source port, IP ID and "
+		"echoed fields (DNS ID, SNMP request-id, STUN transaction ID, NTP origin, ...) "
+		"from the cookie; a valid reply is udp (open, first bytes kept), ICMP port "
+		"unreachable quoting the probe port-unreach (closed), another ICMP unreachable "
+		"unreach (filtered); silence is open|filtered\n");
 }
 
 /* The pcap backend's filter: the module's terms, our addresses as ranges, ARP for them. */

@@ -12,18 +12,14 @@
 #include "pps_scan.h"
 #include "probe/probe_tcp_synscan.h"
 #include "pps_shard.h"
+#include "unit_scan.h"
 #include "unit_util.h"
 
 static const uint8_t zero_mac[6];
 
 static void scan_from(struct pps_config *cfg, struct pps_scan *s, char **argv)
 {
-	char *errtext;
-
-	cr_assert_eq(ut_parse_args(cfg, PPS_BACKEND_DPDK, argv, &errtext), PPS_PARSE_OK, "%s",
-		     errtext);
-	free(errtext);
-	cr_assert_eq(pps_scan_init(s, cfg, zero_mac, zero_mac, 1), 0);
+	ut_scan_from(cfg, s, PPS_BACKEND_DPDK, argv);
 }
 
 Test(scan, covers_every_target_exactly_once)

@@ -9,10 +9,12 @@
 
 #include "../pps_config.h"
 #include "probe_tcp_synscan.h"
+#include "probe_udp.h"
 
 /* Index = enum pps_probe_id = struct pps_result.probe. */
 static const struct pps_probe_ops *const registry[PPS_PROBE_COUNT] = {
 	[PPS_PROBE_TCP_SYNSCAN] = &pps_probe_tcp_synscan,
+	[PPS_PROBE_UDP] = &pps_probe_udp,
 };
 
 int pps_probe_dryrun_cols(const struct pps_probe_ops *probe, const char *spec, uint8_t *cols,
@@ -91,6 +93,15 @@ const char *pps_result_class_name(const struct pps_result *r)
 	const struct pps_probe_ops *p = pps_probe_by_id(r->probe);
 
 	return p && r->classification < p->n_classes ? p->classes[r->classification].name : "?";
+}
+
+const char *pps_result_status(const struct pps_result *r)
+{
+	const struct pps_probe_ops *p = pps_probe_by_id(r->probe);
+
+	if (p && r->classification < p->n_classes && p->classes[r->classification].status)
+		return p->classes[r->classification].status;
+	return pps_result_success(r) ? "open" : "closed";
 }
 
 int pps_result_success(const struct pps_result *r)

@@ -25,6 +25,7 @@
 #include "output/pps_redis_url.h"
 #include "pps_config.h"
 #include "pps_monitor.h"
+#include "probe/pps_probe.h"
 #include "redis_util.h"
 
 /* ---- helpers ---- */
@@ -925,4 +926,100 @@ Test(redis, journal_adopted_batch_in_doubt_was_applied, .timeout = 60)
 Test(redis, journal_adopted_batch_in_doubt_was_lost, .timeout = 60)
 {
 	journal_adopted(0);
+}
+
+/*
+ * -M udp: the stream entry carries the module's fields (classification, udp_pkt_size, data,
+ * icmp_*); with Redis gone they wait in the journal, and the next run of the scan delivers
+ * them from it with every UDP field as it was.
+ */
+Test(redis, udp_fields_in_the_stream_and_through_the_journal, .timeout = 60)
+{
+	struct rt_redis r;
+	struct pps_config cfg, cfg2;
+	struct pps_output o;
+	char journal[256],
+		*args[] = { "ppscan-pcap", "--dryrun",	      "-M",	 "udp",	       "-p",
+			    "53",	   "--output-closed", "--redis", NULL,	       "--scan-id",
+			    "udp1",	   "--redis-journal", journal,	 "11.0.0.0/8", NULL };
+	redisContext *c;
+	redisReply *rep;
+
+	cr_assert_eq(rt_redis_start(&r, "--appendonly yes --appendfsync always"), 0);
+	snprintf(journal, sizeof(journal), "%s/j", r.dir);
+	args[8] = r.url;
+	cr_assert_eq(pps_config_parse(&cfg, PPS_BACKEND_PCAP, 14, args, stderr), PPS_PARSE_OK);
+	cr_assert_eq(pps_output_redis_open(&o, &cfg, stderr), 0);
+	for (unsigned i = 0; i < 20; i++) {
+		struct pps_result res = { 0 };
+
+		res.saddr_h = 0x0b000000u + i;
+		res.sport_h = 53;
+		res.ttl = 61;
+		res.probe = PPS_PROBE_UDP;
+		res.ts_ns = 1764428184000000000ULL + i * 1000ULL;
+		if (i % 2) { /* a reply with its first bytes */
+			res.classification = 0;
+			res.udp.udp_len_h = 300;
+			res.part_len = 4;
+			memcpy(res.udp.data, "\x12\x34\x81\x80", 4);
+		} else { /* an ICMP port unreachable */
+			res.classification = 1;
+			res.udp.icmp_type = 3;
+			res.udp.icmp_code = 3;
+			res.udp.icmp_src_h = res.saddr_h;
+		}
+		if (i == 10)
+			rt_redis_kill(&r); /* the second half goes to the journal */
+		cr_assert_eq(pps_output_write(&o, &res), 0);
+		if (i < 10)
+			cr_assert_eq(pump_until_delivered(&o, 10), 0);
+	}
+	cr_assert_eq(pps_output_close(&o), -ENOTCONN);
+	cr_assert_eq(lab_sh("grep -q '^11.0.0.11,53,open,61,1764428184.000011,udp,300,12348180,"
+			    "0.0.0.0,0,0$' %s",
+			    journal),
+		     0, "a UDP reply's journal line");
+	cr_assert_eq(rt_redis_restart(&r), 0);
+	cr_assert_eq(pps_config_parse(&cfg2, PPS_BACKEND_PCAP, 14, args, stderr), PPS_PARSE_OK);
+	cr_assert_eq(pps_output_redis_open(&o, &cfg2, stderr), 0);
+	cr_assert_eq(pump_until_delivered(&o, 10), 0);
+	cr_assert_eq(pps_output_close(&o), 0);
+	c = rt_connect(r.sock, NULL);
+	rep = redisCommand(c, "XRANGE ppscan:udp1:results - +");
+	cr_assert_eq(rep->elements, 20);
+	for (size_t e = 0, seen = 0; e < rep->elements; e++) {
+		redisReply *kv = rep->element[e]->element[1];
+		unsigned i = (unsigned)(strtoul(strrchr(kv->element[1]->str, '.') + 1, NULL, 10));
+
+		cr_assert_lt(i, 20);
+		cr_assert_eq(seen & (1u << i), 0, "result %u twice", i);
+		seen |= 1u << i;
+		const char *reply[] = { "status",	"open", "classification", "udp",
+					"udp_pkt_size", "300",	"data",		  "12348180",
+					"icmp_type",	"0" };
+		const char *icmp[] = { "status",       "closed", "classification", "port-unreach",
+				       "udp_pkt_size", "0",	 "data",	   "",
+				       "icmp_type",    "3" };
+		const char **want = i % 2 ? reply : icmp;
+
+		cr_assert_eq(kv->elements, 22, "entry %zu has %zu values", e, kv->elements);
+		cr_expect_str_eq(kv->element[4]->str, want[0]);
+		cr_expect_str_eq(kv->element[5]->str, want[1]);
+		for (int k = 2; k < 10; k += 2) {
+			size_t at = 0;
+
+			for (size_t q = 0; q < kv->elements; q += 2)
+				if (!strcmp(kv->element[q]->str, want[k]))
+					at = q + 1;
+			cr_assert_neq(at, 0, "no field %s", want[k]);
+			cr_expect_str_eq(kv->element[at]->str, want[k + 1], "entry of %u: %s", i,
+					 want[k]);
+		}
+	}
+	freeReplyObject(rep);
+	redisFree(c);
+	pps_config_free(&cfg);
+	pps_config_free(&cfg2);
+	rt_redis_stop(&r);
 }
