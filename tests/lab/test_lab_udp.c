@@ -39,7 +39,7 @@ static void setup(void)
 	lab_suite_setup(LAB, dir);
 	cr_assert_eq(lab_sh(UDPLAB " up"), 0, "udp_lab.sh up failed");
 	cr_assert_eq(lab_sh(UDPLAB " truth >%s/truth.csv", dir), 0);
-	cr_assert_eq(lab_sh("%s " OPTS " --dryrun " BLOCK " >%s/dry.csv 2>/dev/null",
+	cr_assert_eq(lab_sh("%s " OPTS " --dryrun -f daddr,dport,sport,ipid,payload,bytes " BLOCK " >%s/dry.csv 2>/dev/null",
 			    PPSCAN_PCAP_BIN, dir),
 		     0, "--dryrun failed");
 }
