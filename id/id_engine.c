@@ -823,7 +823,7 @@ static void handshake_failed(struct id_engine *e, struct id_conn *c, uint64_t no
 			  : c->rx_errno == ECONNRESET ? "reset"
 			  : c->eof		      ? "closed"
 						      : "silent";
-	const char *name = c->state == C_GREETING ? "greeting" : c->mod ? c->mod->name : "?";
+	const char *name = c->state == C_GREETING ? "greeting" : c->mod ? c->mod->name : "connect";
 
 	if (c->state == C_GREETING && c->rx_total)
 		why = "unknown";
@@ -1168,7 +1168,7 @@ static void connect_failed(struct id_engine *e, struct id_conn *c, int outcome)
 		conn_done(e, c);
 		return;
 	}
-	hs_entry(c, c->mod ? c->mod->name : "?",
+	hs_entry(c, "connect",
 		 outcome == ID_O_REFUSED   ? "refused"
 		 : outcome == ID_O_TIMEOUT ? "timeout"
 					   : "error",
