@@ -206,6 +206,20 @@ def main():
                 n = len([h for h in r["handshakes"] if h["name"] != "greeting"])
                 check(n <= 2, f"--max-handshakes 2: {n} client-first handshakes at {r['port']}")
 
+        # 2b. the TLS options of ppscan-tls: --versions, --banner-bytes
+        rc, recs5, err = ppscan_id(binary, ["-t", "3", "--greeting-wait", "0.5", "-q", "--versions",
+                                            "--banner-bytes", "8", "-"],
+                                   stdin=b"saddr,sport\n198.18.0.25,443\n198.18.0.20,22\n")
+        check(rc == 0, f"--versions: exit {rc}: {err.strip()}")
+        validate(recs5, "--versions")
+        for r in recs5:
+            if r["port"] == 443:
+                v = r.get("tls", {}).get("versions", {})
+                check(v.get("TLSv1.3") is True and v.get("TLSv1.2") is True,
+                      f"--versions: {v}")
+            else:
+                check(r["first_bytes"] == b"SSH-2.0-".hex(), f"--banner-bytes 8: {r['first_bytes']}")
+
         # 3. middlebox: one address with 20 ports in the input is marked, the others are not
         mb = "saddr,sport\n" + "".join(f"198.18.0.26,{p}\n" for p in [9001, 9002] +
                                        list(range(9100, 9118))) + "198.18.0.20,22\n"
