@@ -995,6 +995,7 @@ static void tls_established(struct id_engine *e, struct id_conn *c, uint64_t now
 	ep->tls_base = 1;
 	ep->obj_name[0] = 0;
 	c->state = C_GREETING;
+	c->ended = 0;
 	c->rx_n = 0;
 	c->rx_total = 0;
 	c->t_hs = now;
@@ -1335,7 +1336,7 @@ static void read_socket(struct id_engine *e, struct id_conn *c)
 	}
 	if (c->ssl && c->in_tls)
 		tls_drain(e, c);
-	if (c->rx_n >= ID_RX_MAX)
+	if (c->rx_n >= ID_RX_MAX && c->state != C_TLS)
 		c->ended = 1; /* a full buffer: the modules' last look */
 }
 
