@@ -133,9 +133,10 @@ struct id_conn {
 	uint8_t *tx; /* ID_TX_MAX */
 	size_t tx_n, tx_off;
 
-	const struct id_module *mod; /* the module in charge */
-	int mphase;		     /* enum id_phase of the current call */
-	int probe_refused;	     /* the probing module said no: reacts only */
+	const struct id_module *mod;	/* the module in charge */
+	int mphase;			/* enum id_phase of the current call */
+	int probe_refused;		/* the probing module said no: reacts only */
+	const struct id_module *prober; /* whose request another module's claim answers */
 	unsigned char st[ID_STATE_MAX];
 	unsigned char scratch[ID_STATE_MAX];
 	/* what the current module found (moved to the endpoint on its verdict) */
@@ -484,7 +485,13 @@ static void hs_entry(struct id_conn *c, const char *name, const char *result, ui
 
 	if (!h)
 		return;
-	json_object_set_new(h, "name", json_string(name));
+	if (c->prober && c->mod && c->prober != c->mod) {
+		/* another module recognised the reply to this handshake's request */
+		json_object_set_new(h, "name", json_string(c->prober->name));
+		json_object_set_new(h, "named_by", json_string(name));
+	} else {
+		json_object_set_new(h, "name", json_string(name));
+	}
 	json_object_set_new(h, "result", json_string(result));
 	json_object_set_new(h, "tls", json_boolean(c->in_tls));
 	json_object_set_new(h, "bytes", json_integer((json_int_t)c->rx_total));
@@ -918,6 +925,7 @@ static void deliver(struct id_engine *e, struct id_conn *c)
 
 		v = offer(e, c, ID_F_REACT | ID_F_GREETING, ID_PHASE_REACT, prober);
 		if (is_claim(v)) {
+			c->prober = prober;
 			if (v == ID_CLAIM)
 				c->mphase = ID_PHASE_DIALOGUE;
 			apply(e, c, v, now);
