@@ -886,6 +886,7 @@ static void deliver(struct id_engine *e, struct id_conn *c)
 			return;
 		if (!c->rx_total && c->ended && !c->eof) {
 			/* the window passed in silence: the first client-first handshake here */
+			hs_entry(c, "greeting", "silent", now);
 			c->ended = 0;
 			if (!c->in_tls)
 				c->ep->silent_greeting = 1;
@@ -1009,6 +1010,9 @@ static void tls_established(struct id_engine *e, struct id_conn *c, uint64_t now
 	c->t_hs = now;
 	c->probe_refused = 0;
 	tlist_set(e, c, L_GREETING, now);
+	/* ALPN h2: the server's preface (a SETTINGS frame) comes unasked; no greeting to wait for */
+	if (id_alpn(c) && !strcmp(id_alpn(c), "h2") && e->mod_http2 >= 0)
+		start_probe(e, c);
 }
 
 /* The TLS handshake failed: an alert (TLS spoken) or plaintext (offered to the modules). */
@@ -1170,6 +1174,7 @@ static void start_probe(struct id_engine *e, struct id_conn *c)
 			conn_done(e, c);
 			return;
 		}
+		e->st.handshakes++;
 		if (flush_out(e, c) < 0)
 			c->eof = 1;
 		return;
@@ -1182,6 +1187,7 @@ static void start_probe(struct id_engine *e, struct id_conn *c)
 		memset(c->st, 0, m->state_size);
 		if (m->flags & ID_F_TLS) {
 			ep->n_hs++;
+			e->st.handshakes++;
 			tls_begin(e, c, 0);
 			return;
 		}
@@ -1190,6 +1196,7 @@ static void start_probe(struct id_engine *e, struct id_conn *c)
 			continue; /* this module cannot probe here: not counted */
 		}
 		ep->n_hs++;
+		e->st.handshakes++;
 		if (flush_out(e, c) < 0)
 			c->eof = 1;
 		return;
