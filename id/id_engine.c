@@ -1010,8 +1010,9 @@ static void tls_established(struct id_engine *e, struct id_conn *c, uint64_t now
 	c->t_hs = now;
 	c->probe_refused = 0;
 	tlist_set(e, c, L_GREETING, now);
-	/* ALPN h2: the server's preface (a SETTINGS frame) comes unasked; no greeting to wait for */
-	if (id_alpn(c) && !strcmp(id_alpn(c), "h2") && e->mod_http2 >= 0)
+	/* ALPN named the protocol inside: h2 (whose preface, a SETTINGS frame, comes unasked) or
+	 * http/1.1 are client-first, there is no greeting to wait for */
+	if (id_alpn(c) && (!strcmp(id_alpn(c), "h2") || !strcmp(id_alpn(c), "http/1.1")))
 		start_probe(e, c);
 }
 
