@@ -1886,3 +1886,52 @@ void id_engine_free(struct id_engine *e)
 	free(e->seen);
 	free(e);
 }
+
+int id_judge(const struct id_module *m, int phase, uint16_t port, struct pps_fp_db *fp,
+	     const uint8_t *d, size_t n, int ended, json_t **obj, char *product, char *version)
+{
+	static struct tls_config cfg;
+	struct id_engine *e = calloc(1, sizeof(*e));
+	struct endpoint *ep = calloc(1, sizeof(*ep));
+	struct id_conn *c = calloc(1, sizeof(*c));
+	int v = -ENOMEM;
+
+	if (obj)
+		*obj = NULL;
+	if (!e || !ep || !c)
+		goto out;
+	e->cfg = &cfg;
+	e->fp = fp;
+	ep->t.ip_h = 0xc6120001u; /* 198.18.0.1 */
+	ep->t.port_h = port;
+	c->e = e;
+	c->ep = ep;
+	c->fd = -1;
+	c->mod = m;
+	c->mphase = phase;
+	c->ended = ended;
+	c->rx = malloc(ID_RX_MAX + ID_TX_MAX);
+	if (!c->rx)
+		goto out;
+	c->tx = c->rx + ID_RX_MAX;
+	c->rx_n = n < ID_RX_MAX ? n : ID_RX_MAX;
+	memcpy(c->rx, d, c->rx_n);
+	v = m->on_readable(c, c->st, c->rx, c->rx_n);
+	if (is_claim(v) && m->record)
+		m->record(c, c->st);
+	if (obj) {
+		*obj = c->obj;
+		c->obj = NULL;
+	}
+	if (product)
+		snprintf(product, 128, "%s", c->product);
+	if (version)
+		snprintf(version, 128, "%s", c->version);
+	json_decref(c->obj);
+	free(c->rx);
+out:
+	free(c);
+	free(ep);
+	free(e);
+	return v;
+}
