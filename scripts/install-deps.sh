@@ -14,6 +14,11 @@ PKGS=(
 	dnsmasq-base chrony snmpd memcached coturn tftpd-hpa rpcbind kamailio libcoap3-bin
 	openbsd-inetd
 )
+# ppscan-id (issue 12): PCRE2 for fingerprints, nghttp2 for HTTP/2 frames, jsonschema for the
+# record schema in tests, and the real servers its lab identifies
+ID_PKGS=(libpcre2-dev libnghttp2-dev python3-jsonschema nginx openssh-server vsftpd postfix
+	dovecot-imapd dovecot-pop3d)
+PKGS+=("${ID_PKGS[@]}")
 if [[ ${1:-} == --bench ]]; then
 	PKGS+=(zmap masscan hyperfine valgrind nginx time python3-matplotlib)
 fi
