@@ -12,6 +12,8 @@
 	/* i12 */ \
 	M(ssh) \
 	/* i12b */ \
+	M(mysql) M(vnc) M(telnet) \
+	M(postgresql) M(mqtt) M(dns) M(ldap) M(mongodb) M(smb) M(rdp) \
 	/* i12d */
 /* clang-format on */
 
