@@ -34,7 +34,7 @@ size_t idb_mongo_request(uint8_t *buf, size_t cap)
 	/* {isMaster: 1} and {buildInfo: 1, $db: "admin"} as BSON (int32 0x10 elements) */
 	static const uint8_t hello[] = { 0x13, 0,   0,	 0, 0x10, 'i', 's', 'M', 'a', 's',
 					 't',  'e', 'r', 0, 1,	  0,   0,   0,	 0x00 };
-	static const uint8_t build[] = { 0x25, 0,   0, 0, 0x10, 'b', 'u', 'i',	'l', 'd', 'I', 'n',
+	static const uint8_t build[] = { 0x23, 0,   0, 0, 0x10, 'b', 'u', 'i',	'l', 'd', 'I', 'n',
 					 'f',  'o', 0, 1, 0,	0,   0,	  0x02, '$', 'd', 'b', 0,
 					 6,    0,   0, 0, 'a',	'd', 'm', 'i',	'n', 0,	  0x00 };
 	size_t q = 16 + 4 + 11 + 4 + 4 + sizeof(hello), m = 16 + 4 + 1 + sizeof(build), o;

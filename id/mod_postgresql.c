@@ -168,9 +168,13 @@ int idb_pg_parse(const uint8_t *p, size_t n, struct idb_ident *out)
 			uint32_t minor = idb_u32be(&c);
 			char proto[16];
 
-			if (c.err || minor > 0xffff)
+			/* the documentation says "newest minor version"; servers send the whole
+			 * version (major << 16 | minor, 196608 for 3.0): accept both */
+			if (minor >> 16 > 3)
+				minor = 0x10000;
+			if (c.err || (minor >> 16 != 0 && minor >> 16 != 3))
 				return count ? IDB_BAD : IDB_NO;
-			snprintf(proto, sizeof(proto), "3.%u", minor);
+			snprintf(proto, sizeof(proto), "3.%u", minor & 0xffff);
 			json_object_set_new(out->fields, "protocol", json_string(proto));
 			seen_v = 1;
 		} else if (type == 'S') {
