@@ -46,6 +46,90 @@ void idb_copy(char *dst, size_t cap, const void *s, size_t n)
 	dst[o] = '\0';
 }
 
+/* ---- text headers ------------------------------------------------------------------ */
+
+size_t idb_head_len(const uint8_t *d, size_t n)
+{
+	size_t lim = n < IDB_HEAD_MAX ? n : IDB_HEAD_MAX;
+
+	for (size_t i = 0; i < lim; i++) {
+		if (d[i] == '\n' && ((i >= 1 && d[i - 1] == '\n') ||
+				     (i >= 2 && d[i - 1] == '\r' && d[i - 2] == '\n')))
+			return i + 1;
+		if ((d[i] < 0x20 && d[i] != '\r' && d[i] != '\n' && d[i] != '\t') || d[i] == 0x7f)
+			return (size_t)-1;
+	}
+	return n >= IDB_HEAD_MAX ? (size_t)-1 : 0;
+}
+
+static int caseeq(const uint8_t *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int x = a[i], y = (unsigned char)b[i];
+
+		if (x >= 'A' && x <= 'Z')
+			x += 32;
+		if (y >= 'A' && y <= 'Z')
+			y += 32;
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+const uint8_t *idb_head_get(const uint8_t *d, size_t len, const char *name, char alt, size_t *vlen)
+{
+	size_t nl = strlen(name), o = 0;
+
+	while (o < len) {
+		const uint8_t *lf = memchr(d + o, '\n', len - o);
+		size_t e = lf ? (size_t)(lf - d) : len, k;
+		const uint8_t *l = d + o;
+		size_t ll = e - o;
+
+		if (ll && l[ll - 1] == '\r')
+			ll--;
+		k = 0;
+		if (ll > nl && caseeq(l, name, nl))
+			k = nl;
+		else if (alt && ll > 1 && (l[0] | 0x20) == (alt | 0x20))
+			k = 1;
+		if (k) {
+			while (k < ll && (l[k] == ' ' || l[k] == '\t'))
+				k++;
+			if (k < ll && l[k] == ':') {
+				k++;
+				while (k < ll && (l[k] == ' ' || l[k] == '\t'))
+					k++;
+				*vlen = ll - k;
+				return l + k;
+			}
+		}
+		o = e + 1;
+	}
+	return NULL;
+}
+
+int idb_status_line(const uint8_t *d, size_t n, const char *proto, int *code)
+{
+	size_t pl = strlen(proto), i;
+
+	for (i = 0; i < pl && i < n; i++)
+		if (d[i] != (uint8_t)proto[i])
+			return IDB_NO;
+	if (n < pl + 6)
+		return IDB_MORE;
+	i = pl;
+	if (d[i] < '0' || d[i] > '9' || d[i + 1] != ' ')
+		return IDB_NO;
+	for (int k = 2; k < 5; k++)
+		if (d[i + k] < '0' || d[i + k] > '9')
+			return IDB_NO;
+	*code = (d[i + 2] - '0') * 100 + (d[i + 3] - '0') * 10 + (d[i + 4] - '0');
+	return *code >= 100 && *code < 700 && (d[i + 5] == ' ' || d[i + 5] == '\r') ? IDB_MATCH
+										    : IDB_NO;
+}
+
 /* ---- glue between the pure parsers and the engine (id_module.h) -------------------- */
 
 unsigned long long idb_malformed_count;
@@ -58,7 +142,7 @@ int idb_judge(struct id_conn *c, idb_parse_fn parse, const uint8_t *d, size_t n)
 	if (!id.fields)
 		return ID_NO;
 	r = parse(d, n, &id);
-	if (r == IDB_MATCH) {
+	if (r == IDB_MATCH || r == IDB_SOFT) {
 		json_t *o = id_obj(c);
 
 		if (o)

@@ -24,6 +24,7 @@ enum idb_verdict {
 	IDB_MATCH = 1, /* this is the protocol; @out is filled */
 	IDB_NO = -1,   /* not this protocol */
 	IDB_BAD = -2,  /* claims to be this protocol but breaks its rules (lengths, limits) */
+	IDB_SOFT = 2,  /* probably this protocol: weak evidence (a generic error reply) */
 };
 
 /**
@@ -174,6 +175,29 @@ int idb_vnc_parse(const uint8_t *p, size_t n, struct idb_ident *out);
 /** RFB security types after our ProtocolVersion; @minor is the server's (3.3: one u32). */
 int idb_vnc_security_parse(const uint8_t *p, size_t n, int minor, struct idb_ident *out);
 
+/* ---- text headers (RTSP, SIP: RFC 2326 / RFC 3261, both of the RFC 822 shape) ----- */
+
+/**
+ * idb_head_len - length of the start line and header block at @d (through the empty line
+ * that ends it, CRLF or LF), 0 while it may still complete, (size_t)-1 when @n exceeds
+ * IDB_HEAD_MAX without an end or the bytes are not text.
+ */
+#define IDB_HEAD_MAX 8192
+size_t idb_head_len(const uint8_t *d, size_t n);
+
+/**
+ * idb_head_get - the value of header @name (caseless; @alt: its compact form, 0 for none,
+ * RFC 3261 7.3.3) in the header block @d/@len, leading spaces skipped, CR LF excluded;
+ * NULL when absent. *@vlen gets the value's length.
+ */
+const uint8_t *idb_head_get(const uint8_t *d, size_t len, const char *name, char alt, size_t *vlen);
+
+/**
+ * idb_status_line - "PROTO/x.y DDD reason" at @d (@proto e.g. "RTSP/1."): IDB_MATCH with
+ * *@code, IDB_MORE while it may still complete, IDB_NO otherwise.
+ */
+int idb_status_line(const uint8_t *d, size_t n, const char *proto, int *code);
+
 /* ---- glue to the engine (id_module.h) ------------------------------------------------ */
 
 struct id_conn;
@@ -182,8 +206,8 @@ typedef int (*idb_parse_fn)(const uint8_t *p, size_t n, struct idb_ident *out);
 /**
  * idb_judge - runs @parse over @d/@n into a scratch object; on IDB_MATCH its fields are
  * added to the record's per-protocol object (id_obj) and its product/version set. Returns
- * the engine's verdict: ID_MATCH, ID_MORE (ID_NO once the connection has ended), or ID_NO
- * (IDB_NO, and IDB_BAD, which is also counted in idb_malformed_count).
+ * the engine's verdict: ID_MATCH, ID_SOFT, ID_MORE (ID_NO once the connection has ended), or
+ * ID_NO (IDB_NO, and IDB_BAD, which is also counted in idb_malformed_count).
  */
 int idb_judge(struct id_conn *c, idb_parse_fn parse, const uint8_t *d, size_t n);
 

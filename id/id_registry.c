@@ -13,8 +13,9 @@
 	M(tls) \
 	M(ssh) \
 	/* i12b */ \
-	M(mysql) M(vnc) M(telnet) \
-	M(postgresql) M(mqtt) M(dns) M(ldap) M(mongodb) M(smb) M(rdp) \
+	M(mysql) M(vnc) M(telnet) M(rsync) \
+	M(rdp) M(smb) M(dns) M(postgresql) M(mqtt) M(ldap) M(redis) M(mongodb) M(memcached) \
+	M(rtsp) M(sip) M(xmpp) \
 	/* i12d */
 /* clang-format on */
 

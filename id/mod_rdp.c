@@ -113,9 +113,33 @@ static int rdp_start(struct id_conn *c, void *st)
 	return idb_send_built(c, rdp_build);
 }
 
+/*
+ * A reply to another module's request: an RDP server answers bytes it cannot parse with an
+ * X.224 PDU in a TPKT (03 00 length, then LI and a TPDU code: DT f0, DR 80, CC d0, ER 70),
+ * e.g. xrdp's 03 00 00 09 02 f0 80 21 80 (MCS Disconnect-Provider-Ultimatum) to a TLS
+ * ClientHello. Weak evidence (TPKT also carries ISO-TSAP, S7comm): soft.
+ */
+static int rdp_react(struct id_conn *c, const uint8_t *d, size_t n)
+{
+	size_t len;
+
+	if (n < 4)
+		return d[0] == 3 && (n < 2 || d[1] == 0) && !id_ended(c) ? ID_MORE : ID_NO;
+	len = (size_t)d[2] << 8 | d[3];
+	if (d[0] != 3 || d[1] != 0 || len < 7 || len != n || d[4] + 5u > len)
+		return ID_NO;
+	if (d[5] != 0xf0 && d[5] != 0x80 && d[5] != 0xd0 && d[5] != 0x70)
+		return ID_NO;
+	if (id_obj(c))
+		json_object_set_new(id_obj(c), "x224_tpdu", json_integer(d[5]));
+	return ID_SOFT;
+}
+
 static int rdp_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
 {
 	(void)st;
+	if (id_phase(c) == ID_PHASE_REACT)
+		return n ? rdp_react(c, d, n) : ID_MORE;
 	return id_phase(c) == ID_PHASE_PROBE ? idb_judge(c, idb_rdp_parse, d, n) : ID_NO;
 }
 
@@ -124,8 +148,8 @@ static const uint16_t rdp_ports[] = { 3389, 0 };
 const struct id_module id_mod_rdp = {
 	.name = "rdp",
 	.summary = "RDP (MS-RDPBCGR X.224 negotiation: selected security protocol)",
-	.flags = ID_F_PROBE,
-	.weight = 110,
+	.flags = ID_F_PROBE | ID_F_REACT,
+	.weight = 180,
 	.ports = rdp_ports,
 	.start = rdp_start,
 	.on_readable = rdp_readable,

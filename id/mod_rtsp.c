@@ -1,0 +1,73 @@
+/*
+ * RTSP (RFC 2326; RTSP 2.0, RFC 7826): client-first. The module sends "OPTIONS * RTSP/1.0"
+ * with a CSeq (10.1); a server answers a status line "RTSP/1.0 200 OK", headers (CSeq,
+ * Public: the methods it supports, Server), an empty line. The Server header is named by
+ * data/fingerprints/rtsp.conf. Reacts to other modules' requests: RTSP servers answer an
+ * HTTP request with an RTSP status line ("RTSP/1.0 400 Bad Request").
+ */
+#include <string.h>
+
+#include "id_b.h"
+#include "id_module.h"
+#include "id_util.h"
+
+static const char rtsp_options[] = "OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: ppscan-id\r\n\r\n";
+
+static int rtsp_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
+{
+	size_t hl, vl;
+	const uint8_t *v;
+	json_t *o;
+	int code = 0, r;
+
+	(void)st;
+	r = idb_status_line(d, n, "RTSP/1.", &code);
+	if (r == IDB_NO)
+		r = idb_status_line(d, n, "RTSP/2.", &code);
+	if (r == IDB_MORE)
+		return id_ended(c) ? ID_NO : ID_MORE;
+	if (r != IDB_MATCH)
+		return ID_NO;
+	hl = idb_head_len(d, n);
+	if (hl == (size_t)-1)
+		return ID_NO;
+	if (hl == 0) {
+		if (!id_ended(c))
+			return ID_MORE;
+		hl = n; /* the server closed after a partial head: judge what came */
+	}
+	o = id_obj(c);
+	if (o) {
+		json_object_set_new(o, "status_code", json_integer(code));
+		json_object_set_new(
+			o, "status_line",
+			id_json_text(d,
+				     id_text_len(d, id_line_len(d, hl) ? id_line_len(d, hl) : hl)));
+		if ((v = idb_head_get(d, hl, "Public", 0, &vl)))
+			json_object_set_new(o, "methods", id_json_list(v, vl, ','));
+	}
+	if ((v = idb_head_get(d, hl, "Server", 0, &vl))) {
+		if (o)
+			json_object_set_new(o, "server", id_json_text(v, vl));
+		id_fingerprint(c, v, vl);
+	}
+	return ID_MATCH;
+}
+
+static int rtsp_start(struct id_conn *c, void *st)
+{
+	(void)st;
+	return id_send(c, rtsp_options, sizeof(rtsp_options) - 1) ? ID_NO : ID_MORE;
+}
+
+static const uint16_t rtsp_ports[] = { 554, 8554, 7070, 0 };
+
+const struct id_module id_mod_rtsp = {
+	.name = "rtsp",
+	.summary = "RTSP (RFC 2326 OPTIONS: methods, Server)",
+	.flags = ID_F_PROBE | ID_F_REACT | ID_F_INNER,
+	.weight = 110,
+	.ports = rtsp_ports,
+	.start = rtsp_start,
+	.on_readable = rtsp_readable,
+};
