@@ -13,14 +13,22 @@
 
 static const char rtsp_options[] = "OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: ppscan-id\r\n\r\n";
 
-static int rtsp_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
+struct rtsp_state {
+	uint8_t asked; /* claimed another module's reply, our OPTIONS is out */
+};
+
+static int rtsp_start(struct id_conn *c, void *st);
+
+static int rtsp_readable(struct id_conn *c, void *stp, const uint8_t *d, size_t n)
 {
+	struct rtsp_state *st = stp;
 	size_t hl, vl;
 	const uint8_t *v;
 	json_t *o;
 	int code = 0, r;
 
-	(void)st;
+	if (id_phase(c) == ID_PHASE_DIALOGUE && n == 0 && id_ended(c))
+		return ID_MATCH; /* the server closed after its first answer: that one stands */
 	r = idb_status_line(d, n, "RTSP/1.", &code);
 	if (r == IDB_NO)
 		r = idb_status_line(d, n, "RTSP/2.", &code);
@@ -51,6 +59,15 @@ static int rtsp_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n
 			json_object_set_new(o, "server", id_json_text(v, vl));
 		id_fingerprint(c, v, vl);
 	}
+	/* an answer to another module's request (400 Bad Request): ask our own question on the
+	 * same connection for the methods the server supports */
+	if (id_phase(c) == ID_PHASE_REACT && !st->asked && !id_ended(c)) {
+		id_consume(c, n);
+		if (rtsp_start(c, st) == ID_MORE) {
+			st->asked = 1;
+			return ID_CLAIM;
+		}
+	}
 	return ID_MATCH;
 }
 
@@ -68,6 +85,7 @@ const struct id_module id_mod_rtsp = {
 	.flags = ID_F_PROBE | ID_F_REACT | ID_F_INNER,
 	.weight = 110,
 	.ports = rtsp_ports,
+	.state_size = sizeof(struct rtsp_state),
 	.start = rtsp_start,
 	.on_readable = rtsp_readable,
 };

@@ -232,7 +232,10 @@ srv_rdp() {
 }
 
 srv_vnc() {
-	run xvnc Xvnc :67 -rfbport 5900 -interface "$NET.13" -SecurityTypes None -nolisten tcp \
+	local n=60
+	# the X display number is host-wide (its lock file is in /tmp): take a free one
+	while [[ -e /tmp/.X$n-lock || -e /tmp/.X11-unix/X$n ]]; do n=$((n + 1)); done
+	run xvnc Xvnc ":$n" -rfbport 5900 -interface "$NET.13" -SecurityTypes None -nolisten tcp \
 		-geometry 640x480 -depth 24
 	NAT+=("ip daddr $NET.13 tcp dport 40013 dnat to $NET.13:5900")
 }
