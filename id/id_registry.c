@@ -12,6 +12,12 @@
 	/* i12 */ \
 	M(tls) \
 	M(ssh) \
+	M(smtp) \
+	M(ftp) \
+	M(pop3) \
+	M(imap) \
+	M(http) \
+	M(http2) \
 	/* i12b */ \
 	M(mysql) M(vnc) M(telnet) M(rsync) \
 	M(rdp) M(smb) M(dns) M(postgresql) M(mqtt) M(ldap) M(redis) M(mongodb) M(memcached) \
