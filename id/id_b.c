@@ -151,12 +151,21 @@ int idb_judge(struct id_conn *c, idb_parse_fn parse, const uint8_t *d, size_t n)
 			       id.version[0] ? id.version : NULL);
 	}
 	json_decref(id.fields);
-	switch (r) {
-	case IDB_MATCH: return ID_MATCH;
-	case IDB_MORE: return id_ended(c) ? ID_NO : ID_MORE;
-	case IDB_BAD: idb_malformed_count++; return ID_NO;
-	default: return ID_NO;
+	if (r == IDB_MATCH)
+		return ID_MATCH;
+	if (r == IDB_SOFT)
+		return ID_SOFT;
+	if (r == IDB_MORE)
+		return id_ended(c) ? ID_NO : ID_MORE;
+	if (r == IDB_BAD) {
+		/* the bytes claim this protocol but break its rules: weak evidence at most, and
+		 * the record says so (the search for a better match goes on) */
+		idb_malformed_count++;
+		if (id_obj(c))
+			json_object_set_new(id_obj(c), "malformed", json_true());
+		return ID_SOFT;
 	}
+	return ID_NO;
 }
 
 int idb_send_built(struct id_conn *c, size_t (*build)(uint8_t *, size_t))

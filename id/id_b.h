@@ -204,10 +204,12 @@ struct id_conn;
 typedef int (*idb_parse_fn)(const uint8_t *p, size_t n, struct idb_ident *out);
 
 /**
- * idb_judge - runs @parse over @d/@n into a scratch object; on IDB_MATCH its fields are
- * added to the record's per-protocol object (id_obj) and its product/version set. Returns
- * the engine's verdict: ID_MATCH, ID_SOFT, ID_MORE (ID_NO once the connection has ended), or
- * ID_NO (IDB_NO, and IDB_BAD, which is also counted in idb_malformed_count).
+ * idb_judge - runs @parse over @d/@n into a scratch object; on IDB_MATCH or IDB_SOFT its
+ * fields are added to the record's per-protocol object (id_obj) and its product/version
+ * set. Returns the engine's verdict: ID_MATCH, ID_SOFT, ID_MORE (ID_NO once the connection
+ * has ended), or ID_NO. IDB_BAD (the bytes claim the protocol but break its rules: lengths
+ * over the limits, impossible fields) becomes ID_SOFT with "malformed": true in the
+ * per-protocol object and nothing else the parser extracted, counted in idb_malformed_count.
  */
 int idb_judge(struct id_conn *c, idb_parse_fn parse, const uint8_t *d, size_t n);
 

@@ -3,11 +3,21 @@
 # memcached, MQTT, PostgreSQL, MariaDB, LDAP, rsync, MongoDB, SMB, RDP, VNC, RTSP, SIP, XMPP,
 # each in the lab's target namespace, on its usual port AND on an unexpected one (root).
 #
-#   servers_b.sh start LAB DIR   starts them all in LAB-tgt (state, logs and pids in DIR),
-#                                in parallel, and waits for every listener
-#   servers_b.sh stop DIR        stops what DIR/pids lists (the NAT table goes with the lab)
-#   servers_b.sh list            the endpoints: "ip port protocol product version" per line
-#                                (what a test expects; "-" = the server does not reveal it)
+#   servers_b.sh start LAB DIR   starts them all in LAB-tgt (state, logs and pids in
+#                                /tmp/ppscan-servers_b.*, linked as DIR/servers_b) and
+#                                waits for every listener
+#   servers_b.sh stop DIR        stops what DIR/servers_b/pids lists (the NAT table goes
+#                                with the lab's namespace)
+#   servers_b.sh list            all 32 endpoints: "ip port protocol" per line, the usual
+#                                port first (tests/id/b/test_id_b_lab.py checks them all)
+#   servers_b.sh expect          TSV "ip port protocol product version tls_mode" of the
+#                                usual ports, which ppscan-id names in its first handshake
+#
+# tests/id/id_lab.sh sources this file and calls its functions start, stop and expect. The
+# unexpected ports are left out of `expect` there: that lab runs ppscan-id with the default
+# --max-handshakes 5, and a server that says nothing to HTTP, TLS, RDP, SMB and DNS requests
+# (Mosquitto, slapd, PostgreSQL, ...) on a port that hints at nothing is only reached later
+# in the order; test_id_b_lab.py checks those with --max-handshakes 40.
 #
 # Each server has an address of its own in 198.18.6.0/24 (the target namespace answers the
 # whole 198.18.0.0/20 through its AnyIP route) and is configured from files in DIR only:
@@ -27,32 +37,51 @@ die() { echo "servers_b: $*" >&2; exit 1; }
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 NET=198.18.6
 
-# ip usual unexpected protocol product version
+# ip usual unexpected protocol | product | version: "pkg:NAME" = the upstream version of the
+# installed Debian package NAME (what the server reports), "-" = not revealed | tls_mode
 ENDPOINTS="
-$NET.1 23 40001 telnet - -
-$NET.2 53 40002 dns Unbound 1.17.1
-$NET.3 6379 40003 redis Redis 7.0.15
-$NET.4 11211 40004 memcached memcached 1.6.18
-$NET.5 1883 40005 mqtt Mosquitto 2.0.11
-$NET.6 5432 40006 postgresql PostgreSQL 15
-$NET.7 3306 40007 mysql MariaDB 10.11
-$NET.8 389 40008 ldap OpenLDAP -
-$NET.9 873 40009 rsync rsync -
-$NET.10 27017 40010 mongodb MongoDB 7.0.14
-$NET.11 445 40011 smb - -
-$NET.12 3389 40012 rdp - -
-$NET.13 5900 40013 vnc - -
-$NET.14 554 40014 rtsp GStreamer -
-$NET.15 5060 40015 sip Kamailio 5.6.3
-$NET.16 5222 40016 xmpp Prosody -
+$NET.1	23	40001	telnet	-	-	-
+$NET.2	53	40002	dns	Unbound	pkg:unbound	-
+$NET.3	6379	40003	redis	Redis	pkg:redis-server	-
+$NET.4	11211	40004	memcached	memcached	pkg:memcached	-
+$NET.5	1883	40005	mqtt	Mosquitto	pkg:mosquitto	-
+$NET.6	5432	40006	postgresql	PostgreSQL	-	starttls
+$NET.7	3306	40007	mysql	MariaDB	pkg:mariadb-server	-
+$NET.8	389	40008	ldap	OpenLDAP	-	-
+$NET.9	873	40009	rsync	rsync	-	-
+$NET.10	27017	40010	mongodb	MongoDB	7.0.14	-
+$NET.11	445	40011	smb	-	-	-
+$NET.12	3389	40012	rdp	-	-	-
+$NET.13	5900	40013	vnc	-	-	-
+$NET.14	554	40014	rtsp	GStreamer RTSP Server	-	-
+$NET.15	5060	40015	sip	Kamailio	pkg:kamailio	-
+$NET.16	5222	40016	xmpp	-	-	starttls
 "
 
+# '5:7.0.15-1~deb12u10' -> '7.0.15'
+upstream() {
+	local v
+	v=$(dpkg-query -W -f '${Version}' "$1")
+	v=${v#*:}
+	v=${v%%-*}
+	echo "${v%%+*}"
+}
+
 cmd_list() {
-	local ip usual unexp proto product version
-	while read -r ip usual unexp proto product version; do
+	local ip usual unexp proto _
+	while IFS=$'\t' read -r ip usual unexp proto _; do
 		[[ -n $ip ]] || continue
-		echo "$ip $usual $proto $product $version"
-		echo "$ip $unexp $proto $product $version"
+		echo "$ip $usual $proto"
+		echo "$ip $unexp $proto"
+	done <<<"$ENDPOINTS"
+}
+
+cmd_expect() {
+	local ip usual unexp proto product version mode
+	while IFS=$'\t' read -r ip usual unexp proto product version mode; do
+		[[ -n $ip ]] || continue
+		[[ $version == pkg:* ]] && version=$(upstream "${version#pkg:}")
+		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$ip" "$usual" "$proto" "$product" "$version" "$mode"
 	done <<<"$ENDPOINTS"
 }
 
@@ -291,7 +320,12 @@ EOF
 
 cmd_start() {
 	local lab=$1 s w _ rule
-	D=$(realpath "$2")
+	# a directory of our own that the servers which drop root (postgres, prosody, mysql) can
+	# reach whatever the caller's DIR allows; DIR/servers_b names it
+	mkdir -p "$2"
+	D=$(mktemp -d /tmp/ppscan-servers_b.XXXXXX)
+	chmod 755 "$D"
+	ln -sfn "$D" "$2/servers_b"
 	TGT=$lab-tgt
 	NAT=()
 	ip netns list | awk '{print $1}' | grep -qxF "$TGT" || die "lab $lab is not up"
@@ -323,7 +357,7 @@ cmd_start() {
 }
 
 cmd_stop() {
-	local D=$1 pid lab
+	local D=$1/servers_b pid
 	[[ -f $D/pids ]] || return 0
 	while read -r pid; do
 		[[ $pid =~ ^[0-9]+$ ]] || continue
@@ -331,11 +365,21 @@ cmd_stop() {
 		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
 	done <"$D/pids"
 	rm -f "$D/pids"
+	sleep 0.5 # let the servers leave their files before they go
+	rm -rf "$(readlink -f "$D")" "$1/servers_b"
 }
 
-case ${1:-} in
-start) ((EUID == 0)) || die "must run as root"; cmd_start "$2" "$3" ;;
-stop) cmd_stop "$2" ;;
-list) cmd_list ;;
-*) die "usage: servers_b.sh start LAB DIR | stop DIR | list" ;;
-esac
+# the interface tests/id/id_lab.sh calls after sourcing this file
+start() { cmd_start "$@"; }
+stop() { cmd_stop "$@"; }
+expect() { cmd_expect; }
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+	case ${1:-} in
+	start) ((EUID == 0)) || die "must run as root"; cmd_start "$2" "$3" ;;
+	stop) cmd_stop "$2" ;;
+	list) cmd_list ;;
+	expect) cmd_expect ;;
+	*) die "usage: servers_b.sh start LAB DIR | stop DIR | list | expect" ;;
+	esac
+fi
