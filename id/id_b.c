@@ -9,29 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
-json_t *idb_text(const void *s, size_t n)
-{
-	const uint8_t *b = s;
-	char buf[4 * 512 + 1];
-	size_t o = 0;
-
-	if (n > 512)
-		n = 512;
-	for (size_t i = 0; i < n; i++) {
-		if (b[i] >= 0x20 && b[i] < 0x7f) {
-			buf[o++] = (char)b[i];
-		} else {
-			snprintf(buf + o, 5, "\\x%02x", b[i]);
-			o += 4;
-		}
-	}
-	return json_stringn(buf, o);
-}
-
 void idb_set_text(json_t *obj, const char *key, const void *s, size_t n)
 {
 	if (obj)
-		json_object_set_new(obj, key, idb_text(s, n));
+		json_object_set_new(obj, key, id_json_text(s, n));
 }
 
 void idb_copy(char *dst, size_t cap, const void *s, size_t n)
@@ -108,6 +89,28 @@ const uint8_t *idb_head_get(const uint8_t *d, size_t len, const char *name, char
 		o = e + 1;
 	}
 	return NULL;
+}
+
+json_t *idb_json_csv(const uint8_t *d, size_t n)
+{
+	json_t *a = json_array();
+	size_t i = 0;
+
+	while (a && i < n && json_array_size(a) < 64) {
+		size_t s, e;
+
+		while (i < n && (d[i] == ' ' || d[i] == '\t' || d[i] == ','))
+			i++;
+		s = i;
+		while (i < n && d[i] != ',')
+			i++;
+		e = i;
+		while (e > s && (d[e - 1] == ' ' || d[e - 1] == '\t'))
+			e--;
+		if (e > s)
+			json_array_append_new(a, id_json_text(d + s, e - s));
+	}
+	return a;
 }
 
 int idb_status_line(const uint8_t *d, size_t n, const char *proto, int *code)

@@ -102,13 +102,9 @@ static inline const uint8_t *idb_take(struct idb_cur *c, size_t k)
 	return r;
 }
 
-/** idb_text - a new JSON string of @s[0..@n), escaped as idb_set_text() says. */
-json_t *idb_text(const void *s, size_t n);
-
 /**
- * idb_set_text - adds @key to @obj as a JSON string of @s[0..@n): bytes outside printable
- * ASCII become "\xNN" (so the record stays valid UTF-8 whatever the server sent). Copies
- * at most 512 bytes of input.
+ * idb_set_text - adds @key to @obj as id_json_text() of @s[0..@n) (at most 512 bytes; bytes
+ * that are not printable ASCII or valid UTF-8 become "\xNN"). @obj NULL: nothing.
  */
 void idb_set_text(json_t *obj, const char *key, const void *s, size_t n);
 
@@ -191,6 +187,10 @@ size_t idb_head_len(const uint8_t *d, size_t n);
  * NULL when absent. *@vlen gets the value's length.
  */
 const uint8_t *idb_head_get(const uint8_t *d, size_t len, const char *name, char alt, size_t *vlen);
+
+/** idb_json_csv - a header's comma-separated list ("OPTIONS, DESCRIBE") as a JSON array of
+ * trimmed strings (at most 64). New reference. */
+json_t *idb_json_csv(const uint8_t *d, size_t n);
 
 /**
  * idb_status_line - "PROTO/x.y DDD reason" at @d (@proto e.g. "RTSP/1."): IDB_MATCH with

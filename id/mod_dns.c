@@ -13,6 +13,7 @@
  * Example: Unbound 1.17 answers TXT "unbound 1.17.1": product Unbound, version 1.17.1.
  */
 #include "id_b.h"
+#include "id_module.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -149,8 +150,6 @@ int idb_dns_parse(const uint8_t *p, size_t n, struct idb_ident *out)
 }
 
 /* ---- module ---------------------------------------------------------------------- */
-
-#include "id_module.h"
 
 static int dns_start(struct id_conn *c, void *st)
 {

@@ -16,6 +16,7 @@
  * forestFunctionality.
  */
 #include "id_b.h"
+#include "id_module.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -139,7 +140,7 @@ static int ldap_attr(const uint8_t *p, size_t n, json_t *attrs, struct idb_ident
 			return -1;
 		}
 		if (json_array_size(vals) < 16)
-			json_array_append_new(vals, idb_text(v, (size_t)vl));
+			json_array_append_new(vals, id_json_text(v, (size_t)vl));
 		if (!strcmp(key, "vendorName"))
 			idb_copy(out->product, sizeof(out->product), v, (size_t)vl);
 		else if (!strcmp(key, "vendorVersion"))
@@ -233,8 +234,6 @@ int idb_ldap_parse(const uint8_t *p, size_t n, struct idb_ident *out)
 }
 
 /* ---- module ---------------------------------------------------------------------- */
-
-#include "id_module.h"
 
 static int ldap_start(struct id_conn *c, void *st)
 {

@@ -15,6 +15,7 @@
  * buildInfo with {version: "7.0.14", gitVersion: ..., ok: 1.0}.
  */
 #include "id_b.h"
+#include "id_module.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -220,8 +221,6 @@ int idb_mongo_parse_partial(const uint8_t *p, size_t n, struct idb_ident *out)
 }
 
 /* ---- module ---------------------------------------------------------------------- */
-
-#include "id_module.h"
 
 static int mongo_start(struct id_conn *c, void *st)
 {

@@ -12,6 +12,7 @@
  * client identifier).
  */
 #include "id_b.h"
+#include "id_module.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -124,8 +125,6 @@ int idb_mqtt_sys_parse(const uint8_t *p, size_t n, struct idb_ident *out)
 }
 
 /* ---- module ---------------------------------------------------------------------- */
-
-#include "id_module.h"
 
 struct mqtt_state {
 	uint8_t subscribed; /* CONNACK accepted: the SUBSCRIBE to the version topic is out */

@@ -16,6 +16,7 @@
  * (the "5.5.5-" prefix is there for old clients); product "MariaDB", version "10.11.19".
  */
 #include "id_b.h"
+#include "id_module.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -136,8 +137,6 @@ int idb_mysql_parse(const uint8_t *p, size_t n, struct idb_ident *out)
 }
 
 /* ---- module ---------------------------------------------------------------------- */
-
-#include "id_module.h"
 
 static int mysql_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
 {

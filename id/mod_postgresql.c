@@ -17,6 +17,7 @@
  * 15.14; one that does not answers R(10, "SCRAM-SHA-256") or E(28000 "no pg_hba.conf entry").
  */
 #include "id_b.h"
+#include "id_module.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -155,8 +156,8 @@ int idb_pg_parse(const uint8_t *p, size_t n, struct idb_ident *out)
 					if (!e)
 						break;
 					if (json_array_size(mechs) < 8)
-						json_array_append_new(mechs,
-								      idb_text(s, (size_t)(e - s)));
+						json_array_append_new(
+							mechs, id_json_text(s, (size_t)(e - s)));
 					c.off = (size_t)(e - b) + 1;
 				}
 				json_object_set_new(out->fields, "sasl_mechanisms", mechs);
@@ -215,8 +216,6 @@ int idb_pg_parse(const uint8_t *p, size_t n, struct idb_ident *out)
 }
 
 /* ---- module ---------------------------------------------------------------------- */
-
-#include "id_module.h"
 
 struct pg_state {
 	uint8_t sent_startup; /* SSLRequest answered 'N': the StartupMessage is on its way */

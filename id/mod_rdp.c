@@ -13,6 +13,7 @@
  * 08 00 01 00 00 00: TLS selected.
  */
 #include "id_b.h"
+#include "id_module.h"
 
 #include <string.h>
 
@@ -97,8 +98,6 @@ int idb_rdp_parse(const uint8_t *p, size_t n, struct idb_ident *out)
 }
 
 /* ---- module ---------------------------------------------------------------------- */
-
-#include "id_module.h"
 
 #define RDP_ASK (1u | 2u | 8u) /* TLS, CredSSP, CredSSP with early user authorization */
 

@@ -52,7 +52,7 @@ static int rtsp_readable(struct id_conn *c, void *stp, const uint8_t *d, size_t 
 			id_json_text(d,
 				     id_text_len(d, id_line_len(d, hl) ? id_line_len(d, hl) : hl)));
 		if ((v = idb_head_get(d, hl, "Public", 0, &vl)))
-			json_object_set_new(o, "methods", id_json_list(v, vl, ','));
+			json_object_set_new(o, "methods", idb_json_csv(v, vl));
 	}
 	if ((v = idb_head_get(d, hl, "Server", 0, &vl))) {
 		if (o)

@@ -42,7 +42,7 @@ static int sip_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
 		json_object_set_new(o, "status_line",
 				    id_json_text(d, id_text_len(d, ll ? ll : hl)));
 		if ((v = idb_head_get(d, hl, "Allow", 0, &vl)))
-			json_object_set_new(o, "methods", id_json_list(v, vl, ','));
+			json_object_set_new(o, "methods", idb_json_csv(v, vl));
 	}
 	if ((v = idb_head_get(d, hl, "Server", 0, &vl)) ||
 	    (v = idb_head_get(d, hl, "User-Agent", 0, &vl))) {

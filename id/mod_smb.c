@@ -11,6 +11,7 @@
  * required), capabilities 0x2f: the record says "dialect": "3.1.1".
  */
 #include "id_b.h"
+#include "id_module.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -154,8 +155,6 @@ int idb_smb_parse(const uint8_t *p, size_t n, struct idb_ident *out)
 }
 
 /* ---- module ---------------------------------------------------------------------- */
-
-#include "id_module.h"
 
 static int smb_start(struct id_conn *c, void *st)
 {

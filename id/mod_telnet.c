@@ -11,6 +11,7 @@
  * DO TSPEED, DO XDISPLOC, DO NEW-ENVIRON).
  */
 #include "id_b.h"
+#include "id_module.h"
 
 #include <string.h>
 
@@ -85,8 +86,6 @@ int idb_telnet_parse(const uint8_t *p, size_t n, struct idb_ident *out)
 }
 
 /* ---- module ---------------------------------------------------------------------- */
-
-#include "id_module.h"
 
 static int telnet_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
 {

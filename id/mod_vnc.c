@@ -9,6 +9,7 @@
  * or, with its default VeNCrypt set-up, 02 13 02 (VeNCrypt, VNC authentication).
  */
 #include "id_b.h"
+#include "id_module.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -117,8 +118,6 @@ int idb_vnc_security_parse(const uint8_t *p, size_t n, int minor, struct idb_ide
 }
 
 /* ---- module ---------------------------------------------------------------------- */
-
-#include "id_module.h"
 
 struct vnc_state {
 	int8_t minor; /* the server's minor version once its greeting was read; 0 before */
