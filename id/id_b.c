@@ -5,6 +5,7 @@
 #include "id_b.h"
 
 #include "id_module.h"
+#include "id_util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -169,6 +170,37 @@ int idb_judge(struct id_conn *c, idb_parse_fn parse, const uint8_t *d, size_t n)
 		return ID_SOFT;
 	}
 	return ID_NO;
+}
+
+int idb_head_reply(struct id_conn *c, const uint8_t *d, size_t n, const char *proto,
+		   const char *proto2, size_t *hl)
+{
+	json_t *o;
+	size_t ll;
+	int code = 0, r = idb_status_line(d, n, proto, &code);
+
+	if (r == IDB_NO && proto2)
+		r = idb_status_line(d, n, proto2, &code);
+	if (r == IDB_MORE)
+		return id_ended(c) ? ID_NO : ID_MORE;
+	if (r != IDB_MATCH)
+		return ID_NO;
+	*hl = idb_head_len(d, n);
+	if (*hl == (size_t)-1)
+		return ID_NO;
+	if (*hl == 0) {
+		if (!id_ended(c))
+			return ID_MORE;
+		*hl = n; /* the server closed after a partial head: judge what came */
+	}
+	ll = id_line_len(d, *hl);
+	o = id_obj(c);
+	if (o) {
+		json_object_set_new(o, "status_code", json_integer(code));
+		json_object_set_new(o, "status_line",
+				    id_json_text(d, id_text_len(d, ll ? ll : *hl)));
+	}
+	return ID_MATCH;
 }
 
 int idb_send_built(struct id_conn *c, size_t (*build)(uint8_t *, size_t))

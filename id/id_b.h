@@ -216,6 +216,14 @@ int idb_judge(struct id_conn *c, idb_parse_fn parse, const uint8_t *d, size_t n)
 /** Replies that claimed one of these protocols but broke its rules (one thread: no lock). */
 extern unsigned long long idb_malformed_count;
 
+/**
+ * idb_head_reply - a reply "PROTO/x.y DDD reason" plus headers (RTSP, SIP) at @d: ID_MATCH
+ * with *@hl the length of the head (the status code and line recorded in id_obj), ID_MORE
+ * while it may complete, ID_NO if it is none. @proto2: a second accepted prefix, or NULL.
+ */
+int idb_head_reply(struct id_conn *c, const uint8_t *d, size_t n, const char *proto,
+		   const char *proto2, size_t *hl);
+
 /** idb_send_built - id_send() of what @build writes: ID_MORE, or ID_NO if it cannot. */
 int idb_send_built(struct id_conn *c, size_t (*build)(uint8_t *, size_t));
 

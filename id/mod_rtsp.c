@@ -25,32 +25,15 @@ static int rtsp_readable(struct id_conn *c, void *stp, const uint8_t *d, size_t 
 	size_t hl, vl;
 	const uint8_t *v;
 	json_t *o;
-	int code = 0, r;
+	int r;
 
 	if (id_phase(c) == ID_PHASE_DIALOGUE && n == 0 && id_ended(c))
 		return ID_MATCH; /* the server closed after its first answer: that one stands */
-	r = idb_status_line(d, n, "RTSP/1.", &code);
-	if (r == IDB_NO)
-		r = idb_status_line(d, n, "RTSP/2.", &code);
-	if (r == IDB_MORE)
-		return id_ended(c) ? ID_NO : ID_MORE;
-	if (r != IDB_MATCH)
-		return ID_NO;
-	hl = idb_head_len(d, n);
-	if (hl == (size_t)-1)
-		return ID_NO;
-	if (hl == 0) {
-		if (!id_ended(c))
-			return ID_MORE;
-		hl = n; /* the server closed after a partial head: judge what came */
-	}
+	r = idb_head_reply(c, d, n, "RTSP/1.", "RTSP/2.", &hl);
+	if (r != ID_MATCH)
+		return r;
 	o = id_obj(c);
 	if (o) {
-		json_object_set_new(o, "status_code", json_integer(code));
-		json_object_set_new(
-			o, "status_line",
-			id_json_text(d,
-				     id_text_len(d, id_line_len(d, hl) ? id_line_len(d, hl) : hl)));
 		if ((v = idb_head_get(d, hl, "Public", 0, &vl)))
 			json_object_set_new(o, "methods", idb_json_csv(v, vl));
 	}

@@ -16,31 +16,17 @@
 
 static int sip_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
 {
-	size_t hl, vl, ll;
+	size_t hl, vl;
 	const uint8_t *v;
 	json_t *o;
-	int code = 0, r;
+	int r;
 
 	(void)st;
-	r = idb_status_line(d, n, "SIP/2.", &code);
-	if (r == IDB_MORE)
-		return id_ended(c) ? ID_NO : ID_MORE;
-	if (r != IDB_MATCH)
-		return ID_NO;
-	hl = idb_head_len(d, n);
-	if (hl == (size_t)-1)
-		return ID_NO;
-	if (hl == 0) {
-		if (!id_ended(c))
-			return ID_MORE;
-		hl = n;
-	}
-	ll = id_line_len(d, hl);
+	r = idb_head_reply(c, d, n, "SIP/2.", NULL, &hl);
+	if (r != ID_MATCH)
+		return r;
 	o = id_obj(c);
 	if (o) {
-		json_object_set_new(o, "status_code", json_integer(code));
-		json_object_set_new(o, "status_line",
-				    id_json_text(d, id_text_len(d, ll ? ll : hl)));
 		if ((v = idb_head_get(d, hl, "Allow", 0, &vl)))
 			json_object_set_new(o, "methods", idb_json_csv(v, vl));
 	}
