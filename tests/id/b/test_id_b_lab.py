@@ -197,7 +197,13 @@ def main():
                 _, product, version, mode = want[ip]
                 product, version = (None if x == "-" else x for x in (product, version))
                 check = CHECKS[proto]
-                if r.get("protocol") != proto:
+                if proto == "rtsp" and (ip, port) not in usual and r.get("protocol") == "http" \
+                        and b"Server: GStreamer RTSP Server" in bytes.fromhex(r["first_bytes"]):
+                    # GStreamer's server answers the first request on a port that hints at
+                    # nothing, HTTP's GET, in HTTP (its RTSP-over-HTTP tunnel): 503 and its
+                    # Server header. The HTTP module names what it heard.
+                    print(f"note {name}: named http by its RTSP-over-HTTP tunnel answer")
+                elif r.get("protocol") != proto:
                     errs.append(f"protocol {r.get('protocol')!r}, handshakes "
                                 f"{[h['name'] + ':' + h['result'] for h in r['handshakes']]}")
                 else:
