@@ -183,8 +183,10 @@ int idb_pg_parse(const uint8_t *p, size_t n, struct idb_ident *out)
 
 			if (!e1 || !(e2 = memchr(e1 + 1, 0, bl - (size_t)(e1 + 1 - b))))
 				return count ? IDB_BAD : IDB_NO;
-			if (!params)
+			if (!params) { /* owned by out->fields from the start: no leak on errors */
 				params = json_object();
+				json_object_set_new(out->fields, "parameters", params);
+			}
 			if (nparams++ < PG_MAX_PARAMS) {
 				char key[64];
 
@@ -204,8 +206,6 @@ int idb_pg_parse(const uint8_t *p, size_t n, struct idb_ident *out)
 		count++;
 		o += 1 + len;
 	}
-	if (params)
-		json_object_set_new(out->fields, "parameters", params);
 	if (!done)
 		return IDB_MORE;
 	if (!seen_v)
