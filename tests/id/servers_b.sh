@@ -274,6 +274,8 @@ srv_rtsp() {
 }
 
 srv_sip() {
+	local mpath
+	mpath=$(ls -d /usr/lib/*/kamailio/modules | head -1)
 	cat >"$D/kamailio.cfg" <<EOF
 #!KAMAILIO
 debug=1
@@ -283,7 +285,7 @@ tcp_children=1
 disable_tcp=no
 listen=tcp:$NET.15:5060
 listen=tcp:$NET.15:40015
-mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+mpath="$mpath/"
 loadmodule "sl.so"
 request_route {
 	if (method == "OPTIONS") {
