@@ -40,7 +40,7 @@ NET=198.18.6
 # ip usual unexpected protocol | product | version: "pkg:NAME" = the upstream version of the
 # installed Debian package NAME (what the server reports), "-" = not revealed | tls_mode
 ENDPOINTS="
-$NET.1	23	40001	telnet	-	-	-
+$NET.1	23	40001	telnet	GNU inetutils telnetd	-	-
 $NET.2	53	40002	dns	Unbound	pkg:unbound	-
 $NET.3	6379	40003	redis	Redis	pkg:redis-server	-
 $NET.4	11211	40004	memcached	memcached	pkg:memcached	-

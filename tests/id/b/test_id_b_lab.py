@@ -46,7 +46,9 @@ def expect(cond, what):
 
 def check_telnet(r, usual):
     o = facts_of(r, "telnet")
-    return expect(24 in (o.get("do") or []), "telnet: DO TERMINAL-TYPE not recorded")
+    return (expect(24 in (o.get("do") or []), "telnet: DO TERMINAL-TYPE not recorded") +
+            expect("login: " in o.get("banner", "") and o.get("os") == "Linux",
+                   f"telnet: no login banner after the options were declined: {o}"))
 
 
 def check_dns(r, usual):
