@@ -89,8 +89,21 @@ cmd_expect() {
 run() {
 	local name=$1
 	shift
-	ip netns exec "$TGT" setsid "$@" </dev/null >"$D/$name.log" 2>&1 &
+	(
+		drop_fds
+		exec ip netns exec "$TGT" setsid "$@"
+	) </dev/null >"$D/$name.log" 2>&1 &
 	echo "$!" >>"$D/pids"
+}
+
+# drop_fds: closes every descriptor above 2 of this (sub)shell, so that a daemon keeps no lock
+# file its caller holds (flock /tmp/ppscan-lab.lock ...) beyond the caller's life.
+drop_fds() {
+	local fd
+	for fd in /proc/$BASHPID/fd/*; do
+		fd=${fd##*/}
+		if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+	done
 }
 
 # as USER CMD...: run() as an unprivileged user (servers that refuse root or drop to it).
