@@ -109,8 +109,9 @@ def check_mongodb(r, usual):
 
 def check_smb(r, usual):
     o = facts_of(r, "smb")
-    return expect(o.get("dialect") == "3.1.1" and o.get("signing_required") is False,
-                  f"smb: {o}")
+    return expect(o.get("dialect") == "3.1.1" and o.get("signing_required") is False and
+                  (o.get("ntlm") or {}).get("netbios_computer") and
+                  (o.get("ntlm") or {}).get("os_version"), f"smb: {o}")
 
 
 def check_rdp(r, usual):
