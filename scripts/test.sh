@@ -19,7 +19,7 @@ cleanup() {
 	redis-cli -s "$PPS_REDIS_SOCKET" shutdown nosave >/dev/null 2>&1 || true
 	rm -rf "$REDIS_DIR"
 	tests/lab/udp_lab.sh ppsu1 down >/dev/null 2>&1 || true
-	for lab in ppstlab ppst7t ppsr4 ppsp3 ppsp3b ppsu1 ppsid; do
+	for lab in ppstlab ppst7t ppsr4 ppsp3 ppsp3b ppsu1 ppsid ppsidb; do
 		tests/tls/tls_lab.sh client-down "$lab" >/dev/null 2>&1 || true
 		PPS_LAB=$lab scripts/netlab.sh down >/dev/null 2>&1 || true
 	done
