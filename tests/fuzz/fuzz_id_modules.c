@@ -44,10 +44,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* a failed invariant names itself on stderr, then traps (libFuzzer keeps the input) */
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \
-		if (!(cond))                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
 			__builtin_trap();                                                          \
+		}                                                                                  \
 	} while (0)
 
 struct id_conn {
@@ -205,7 +208,7 @@ static void init_once(void)
 		CHECK(m->name && name_ok(m->name) && strlen(m->name) < PPS_FP_NAME_MAX);
 		CHECK(m->summary && m->on_readable);
 		CHECK(m->state_size <= ID_STATE_MAX);
-		CHECK(!(m->flags & ID_F_PROBE) || m->start);
+		CHECK(!(m->flags & ID_F_PROBE) || (m->flags & ID_F_TLS) || m->start);
 		CHECK(m->weight >= 1 && m->weight <= 1000);
 		while (m->ports && m->ports[p])
 			CHECK(++p < 1024);
@@ -269,8 +272,8 @@ static void record(struct id_conn *c, void *st)
 /* After a verdict that may have queued bytes: "sends" them, then on_writable(). */
 static int sent(struct id_conn *c, void *st, int v)
 {
-	if (v != ID_CLAIM && !(v == ID_MORE && (c->phase == ID_PHASE_PROBE ||
-						c->phase == ID_PHASE_DIALOGUE))) {
+	if (v != ID_CLAIM &&
+	    !(v == ID_MORE && (c->phase == ID_PHASE_PROBE || c->phase == ID_PHASE_DIALOGUE))) {
 		c->tx_n = 0; /* discarded, as the contract says */
 		return v;
 	}
@@ -365,14 +368,14 @@ static void one_module(const struct id_module *m, const uint8_t *data, size_t si
 		if (!(m->flags & ID_F_GREETING))
 			break;
 		v = converse(c, st, ID_PHASE_GREETING, &d);
-		if (mode == 3 && v == ID_NO && (m->flags & ID_F_PROBE)) {
+		if (mode == 3 && v == ID_NO && m->start) {
 			json_decref(c->obj);
 			c->obj = NULL;
 			converse(c, st, ID_PHASE_PROBE, &d);
 		}
 		break;
 	case 1:
-		if (m->flags & ID_F_PROBE)
+		if (m->start) /* the TLS module's request is the engine's ClientHello */
 			converse(c, st, ID_PHASE_PROBE, &d);
 		break;
 	case 2:

@@ -72,7 +72,8 @@ int main(int argc, char **argv)
 
 		if (!strcmp(argv[i], "--prefix") && i + 1 < argc) {
 			if (set_prefix(argv[++i]) < 0) {
-				fprintf(stderr, "fuzz_regress: invalid --prefix '%s': want hex bytes\n",
+				fprintf(stderr,
+					"fuzz_regress: invalid --prefix '%s': want hex bytes\n",
 					argv[i]);
 				return 2;
 			}
