@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # install-deps.sh - install the Debian 12 packages ppscan needs to build, test and demo.
-# Usage: scripts/install-deps.sh [--bench]   (--bench adds zmap, masscan, hyperfine, nginx, matplotlib)
+# Usage: scripts/install-deps.sh [--bench]   (--bench adds zmap, masscan, hyperfine, nginx,
+# matplotlib, nmap and the servers bench/id_bench.sh measures)
 # Idempotent: runs apt-get only when something is missing.
 set -euo pipefail
 
@@ -16,8 +17,11 @@ PKGS=(
 ID_PKGS=(libpcre2-dev libnghttp2-dev python3-jsonschema nginx openssh-server vsftpd postfix
 	dovecot-imapd dovecot-pop3d)
 PKGS+=("${ID_PKGS[@]}")
+# ppscan-id's benchmark (bench/id_bench.sh): Debian's nmap -sV beside it, and the servers
+ID_C_BENCH_PKGS=(nmap nginx openssh-server redis-server memcached)
 if [[ ${1:-} == --bench ]]; then
 	PKGS+=(zmap masscan hyperfine valgrind nginx time python3-matplotlib)
+	PKGS+=("${ID_C_BENCH_PKGS[@]}")
 fi
 
 ((EUID == 0)) || { echo "install-deps: must run as root" >&2; exit 1; }

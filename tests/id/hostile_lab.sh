@@ -4,7 +4,10 @@
 #   hostile_lab.sh certs DIR          a TLS chain of 50 certificates into DIR (openssl)
 #   hostile_lab.sh start LAB DIR      starts the servers below in LAB-tgt; DIR/endpoints.csv
 #                                     lists them (case,ip,port), the pids go to DIR/pids
-#   hostile_lab.sh stop DIR           stops what start started, removes the nft table
+#   hostile_lab.sh silent LAB DIR PORT...  silent listeners on 0.0.0.0:PORT in LAB-tgt: with
+#                                     the AnyIP route every lab address answers there (the
+#                                     memory-per-connection measurement's thousands of endpoints)
+#   hostile_lab.sh stop DIR           stops what start and silent started, removes the nft table
 #
 # The lab comes from scripts/netlab.sh (LAB-tgt answers for 198.18.0.0/20 through an AnyIP
 # route) and the client namespace from tests/tls/tls_lab.sh client-up. Endpoints, one
@@ -142,6 +145,22 @@ EOF
 	wait_listen "$tgt" "${wait[@]}"
 }
 
+cmd_silent() {
+	local lab=$1 D=$2 p specs=() wait=()
+	shift 2
+	local tgt=$lab-tgt
+	ip netns list | awk '{print $1}' | grep -qxF "$tgt" || die "lab $lab is not up"
+	for p in "$@"; do
+		specs+=("silent@0.0.0.0:$p")
+		wait+=("0.0.0.0:$p")
+	done
+	ip netns exec "$tgt" sysctl -qw net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535
+	ip netns exec "$tgt" setsid "$PY" "$HERE/hostile_servers.py" "${specs[@]}" \
+		</dev/null >"$D/silent.log" 2>&1 &
+	echo "$!" >>"$D/pids"
+	wait_listen "$tgt" "${wait[@]}"
+}
+
 cmd_stop() {
 	local D=$1 pid
 	if [[ -f $D/pids ]]; then
@@ -160,6 +179,7 @@ cmd_stop() {
 case ${1:-} in
 certs) cmd_certs "${2:?DIR}" ;;
 start) cmd_start "${2:?LAB}" "${3:?DIR}" ;;
+silent) cmd_silent "${2:?LAB}" "${3:?DIR}" "${@:4}" ;;
 stop) cmd_stop "${2:?DIR}" ;;
-*) die "usage: hostile_lab.sh certs DIR | start LAB DIR | stop DIR" ;;
+*) die "usage: hostile_lab.sh certs DIR | start LAB DIR | silent LAB DIR PORT... | stop DIR" ;;
 esac
