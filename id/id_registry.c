@@ -19,6 +19,9 @@
 	M(http) \
 	M(http2) \
 	/* i12b */ \
+	M(mysql) M(vnc) M(telnet) M(rsync) \
+	M(rdp) M(smb) M(dns) M(postgresql) M(mqtt) M(ldap) M(redis) M(mongodb) M(memcached) \
+	M(rtsp) M(sip) M(xmpp) \
 	/* i12d */
 /* clang-format on */
 

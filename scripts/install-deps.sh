@@ -17,6 +17,12 @@ PKGS=(
 ID_PKGS=(libpcre2-dev libnghttp2-dev python3-jsonschema nginx openssh-server vsftpd postfix
 	dovecot-imapd dovecot-pop3d)
 PKGS+=("${ID_PKGS[@]}")
+# ppscan-id lab servers of tests/id/servers_b.sh (Telnet ... XMPP; daemons kept off the host)
+ID_B_PKGS=(inetutils-telnetd unbound memcached mosquitto postgresql mariadb-server slapd
+	rsync samba xrdp tigervnc-standalone-server prosody kamailio gir1.2-gst-rtsp-server-1.0
+	python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good python3-bson
+	python3-jsonschema jq)
+PKGS+=("${ID_B_PKGS[@]}")
 # ppscan-id's benchmark (bench/id_bench.sh): Debian's nmap -sV beside it, and the servers
 ID_C_BENCH_PKGS=(nmap nginx openssh-server redis-server memcached)
 if [[ ${1:-} == --bench ]]; then
