@@ -2,7 +2,7 @@
  * fingerprint.h - service fingerprints: regular expressions (PCRE2, JIT-compiled) over what a
  * server sent, each naming a protocol and giving product, version and extra fields through
  * named groups. The file format is documented in data/fingerprints/README.md; ppscan-id
- * loads every data/fingerprints/*.conf (embedded at build time) and any --fingerprints DIR.
+ * loads every data/fingerprints/NAME.conf (embedded at build time) and any --fingerprints DIR.
  *
  * A database is built once (load), then only read: matching is safe from one thread at a
  * time per database (it owns one PCRE2 match-data block sized for its largest pattern).

@@ -73,22 +73,30 @@ struct job {
 
 struct endpoint {
 	struct tls_target t;
-	int pending;		  /* jobs queued or connected */
-	json_t *rec;		  /* the main handshake's record, once it ended */
-	int8_t ver[N_VERSIONS];	  /* --versions: 1 accepted, 0 refused, -1 unknown */
+	int pending;		/* jobs queued or connected */
+	json_t *rec;		/* the main handshake's record, once it ended */
+	int8_t ver[N_VERSIONS]; /* --versions: 1 accepted, 0 refused, -1 unknown */
 	struct job jobs[1 + N_VERSIONS];
 	struct endpoint *next_free;
 };
 
-enum { C_FREE = 0, C_CONNECTING, C_HANDSHAKE };
-enum { L_CONNECT = 0, L_HANDSHAKE, N_LISTS };
+enum {
+	C_FREE = 0,
+	C_CONNECTING,
+	C_HANDSHAKE
+};
+enum {
+	L_CONNECT = 0,
+	L_HANDSHAKE,
+	N_LISTS
+};
 
 struct conn {
 	int fd;
 	int state;
 	struct job *job;
 	SSL *ssl;
-	BIO *rbio, *wbio; /* owned by ssl */
+	BIO *rbio, *wbio;			 /* owned by ssl */
 	uint64_t t_start, t_connected, deadline; /* ns, CLOCK_MONOTONIC */
 	int list;				 /* timeout list, -1 if none */
 	struct conn *tprev, *tnext;
@@ -118,8 +126,7 @@ struct tls_engine {
 	const struct tls_config *cfg;
 	SSL_CTX *ctx_main;
 	SSL_CTX *ctx_ver[N_VERSIONS];
-	int conn_idx; /* SSL ex_data index of the struct conn */
-	int ep;	      /* epoll fd */
+	int ep;	       /* epoll fd */
 	int no_pwait2; /* epoll_pwait2 is not available: epoll_wait */
 
 	struct conn *conns;
@@ -274,91 +281,6 @@ static void tlist_del(struct tls_engine *e, struct conn *c)
 	c->tprev = c->tnext = NULL;
 }
 
-/* ---- OpenSSL setup ---- */
-
-static int g_conn_idx = -1;
-
-/* Records the first verification error and lets the handshake go on (SSL_VERIFY_NONE). */
-static int verify_cb(int ok, X509_STORE_CTX *x)
-{
-	SSL *s = X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx());
-	struct conn *c = s ? SSL_get_ex_data(s, g_conn_idx) : NULL;
-
-	if (!ok && c && !c->verify_first)
-		c->verify_first = X509_STORE_CTX_get_error(x);
-	return 1;
-}
-
-/*
- * The trust store: --ca-file, else the system's bundle file (SSL_CERT_FILE or OpenSSL's
- * default, /usr/lib/ssl/cert.pem -> /etc/ssl/certs/ca-certificates.crt on Debian) loaded into
- * memory once. Only without a bundle the default paths are used, whose hashed directory costs
- * a stat() and open() per verification (a third of a millisecond a handshake, measured).
- * Returns 1 on success.
- */
-static int load_trust(SSL_CTX *ctx, const char *ca_file)
-{
-	const char *bundle = getenv(X509_get_default_cert_file_env());
-
-	if (ca_file)
-		return SSL_CTX_load_verify_locations(ctx, ca_file, NULL);
-	if (!bundle)
-		bundle = X509_get_default_cert_file();
-	if (access(bundle, R_OK) == 0)
-		return SSL_CTX_load_verify_locations(ctx, bundle, NULL);
-	return SSL_CTX_set_default_verify_paths(ctx);
-}
-
-static SSL_CTX *make_ctx(const struct tls_config *cfg, int version, char *why, size_t whylen)
-{
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-
-	if (!ctx) {
-		snprintf(why, whylen, "SSL_CTX_new failed");
-		return NULL;
-	}
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF); /* every handshake is full */
-	/* a handshake waiting for the server holds no 16 KiB record buffers (memory per slot) */
-	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
-	if (cfg->alpn_len && SSL_CTX_set_alpn_protos(ctx, cfg->alpn_wire, cfg->alpn_len)) {
-		snprintf(why, whylen, "cannot set ALPN");
-		goto fail;
-	}
-	if (version == 0) {
-		/* the identification handshake: OpenSSL's defaults (TLS 1.2 and 1.3) */
-		SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, verify_cb);
-		if (!load_trust(ctx, cfg->ca_file)) {
-			unsigned long err = ERR_get_error();
-
-			snprintf(why, whylen, "cannot load the trust store '%s'%s: %s",
-				 cfg->ca_file ? cfg->ca_file : "(system)",
-				 cfg->ca_file ? " (from --ca-file)" : "",
-				 ERR_reason_error_string(err) ? ERR_reason_error_string(err) : "?");
-			goto fail;
-		}
-	} else {
-		/*
-		 * Version probes only: exactly one version, and everything the library can do
-		 * (security level 0 allows TLS 1.0/1.1 and SHA-1 signatures again). Never used
-		 * for the identification handshake.
-		 */
-		SSL_CTX_set_min_proto_version(ctx, version);
-		SSL_CTX_set_max_proto_version(ctx, version);
-		SSL_CTX_set_security_level(ctx, 0);
-		if (version < TLS1_3_VERSION && !SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0")) {
-			snprintf(why, whylen, "cannot set the cipher list for version probes");
-			goto fail;
-		}
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-	}
-	return ctx;
-fail:
-	SSL_CTX_free(ctx);
-	return NULL;
-}
-
 static uint32_t pow2_at_least(uint64_t n)
 {
 	uint32_t p = 16;
@@ -382,10 +304,11 @@ struct tls_engine *tls_engine_new(const struct tls_config *cfg, char *why, size_
 	e->ep = -1;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need) {
 		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
-			snprintf(why, whylen,
-				 "concurrency %u needs %llu file descriptors, the hard limit is %llu (ulimit -Hn)",
-				 cfg->concurrency, (unsigned long long)need,
-				 (unsigned long long)rl.rlim_max);
+			snprintf(
+				why, whylen,
+				"concurrency %u needs %llu file descriptors, the hard limit is %llu (ulimit -Hn)",
+				cfg->concurrency, (unsigned long long)need,
+				(unsigned long long)rl.rlim_max);
 			goto fail;
 		}
 		rl.rlim_cur = need;
@@ -395,14 +318,11 @@ struct tls_engine *tls_engine_new(const struct tls_config *cfg, char *why, size_
 			goto fail;
 		}
 	}
-	if (g_conn_idx < 0)
-		g_conn_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-	e->conn_idx = g_conn_idx;
-	e->ctx_main = make_ctx(cfg, 0, why, whylen);
+	e->ctx_main = tls_client_ctx(cfg, 0, why, whylen);
 	if (!e->ctx_main)
 		goto fail;
 	for (int v = 0; cfg->versions && v < N_VERSIONS; v++)
-		if (!(e->ctx_ver[v] = make_ctx(cfg, version_proto[v], why, whylen)))
+		if (!(e->ctx_ver[v] = tls_client_ctx(cfg, version_proto[v], why, whylen)))
 			goto fail;
 
 	e->conns = calloc(cfg->concurrency, sizeof(*e->conns));
@@ -459,7 +379,8 @@ static void emit(struct tls_engine *e, struct endpoint *ep)
 
 		for (int i = 0; i < N_VERSIONS; i++)
 			json_object_set_new(v, version_name[i],
-					    ep->ver[i] < 0 ? json_null() : json_boolean(ep->ver[i]));
+					    ep->ver[i] < 0 ? json_null()
+							   : json_boolean(ep->ver[i]));
 		json_object_set_new(rec, "versions", v);
 	}
 	if (rec) {
@@ -658,7 +579,8 @@ static int flush_out(struct tls_engine *e, struct conn *c)
 
 		if (s > 0) {
 			(void)BIO_read(c->wbio, e->rxbuf,
-				       (int)((size_t)s < sizeof(e->rxbuf) ? (size_t)s : sizeof(e->rxbuf)));
+				       (int)((size_t)s < sizeof(e->rxbuf) ? (size_t)s
+									  : sizeof(e->rxbuf)));
 			continue;
 		}
 		if (s < 0 && errno == EINTR)
@@ -773,7 +695,7 @@ static void on_connected(struct tls_engine *e, struct conn *c)
 	}
 	BIO_set_mem_eof_return(c->rbio, -1); /* empty = "retry", not EOF */
 	SSL_set_bio(c->ssl, c->rbio, c->wbio);
-	SSL_set_ex_data(c->ssl, e->conn_idx, c);
+	tls_verify_attach(c->ssl, &c->verify_first);
 	SSL_set_connect_state(c->ssl);
 	if (e->cfg->sni && !SSL_set_tlsext_host_name(c->ssl, e->cfg->sni)) {
 		finish(e, c, TLS_C_ERROR, "handshake", ssl_reason(msg, sizeof(msg)));

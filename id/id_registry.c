@@ -10,6 +10,7 @@
 /* clang-format off */
 #define ID_MODULE_LIST(M) \
 	/* i12 */ \
+	M(tls) \
 	M(ssh) \
 	/* i12b */ \
 	/* i12d */

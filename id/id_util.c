@@ -154,3 +154,61 @@ json_t *id_reply_lines(const uint8_t *d, size_t len)
 	}
 	return a;
 }
+
+/* Length of the valid UTF-8 sequence at @d (RFC 3629: no overlongs, surrogates, > U+10FFFF),
+ * 0 if there is none. */
+static size_t utf8_len(const uint8_t *d, size_t n)
+{
+	size_t l;
+	uint32_t cp;
+
+	if (d[0] >= 0xc2 && d[0] <= 0xdf)
+		l = 2, cp = d[0] & 0x1f;
+	else if (d[0] >= 0xe0 && d[0] <= 0xef)
+		l = 3, cp = d[0] & 0x0f;
+	else if (d[0] >= 0xf0 && d[0] <= 0xf4)
+		l = 4, cp = d[0] & 0x07;
+	else
+		return 0;
+	if (n < l)
+		return 0;
+	for (size_t i = 1; i < l; i++) {
+		if ((d[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (d[i] & 0x3f);
+	}
+	if ((l == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (l == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return l;
+}
+
+json_t *id_json_text(const uint8_t *b, size_t n)
+{
+	char buf[4 * 512 + 1];
+	size_t o = 0;
+
+	n = id_text_len(b, n);
+	if (n > 512)
+		n = 512;
+	for (size_t i = 0; i < n;) {
+		size_t u;
+
+		if ((b[i] >= 0x20 && b[i] < 0x7f) || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+			buf[o++] = (char)b[i++];
+		} else if (b[i] >= 0x80 && (u = utf8_len(b + i, n - i))) {
+			memcpy(buf + o, b + i, u);
+			o += u;
+			i += u;
+		} else {
+			static const char hex[] = "0123456789abcdef";
+
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[b[i] >> 4];
+			buf[o++] = hex[b[i] & 15];
+			i++;
+		}
+	}
+	return json_stringn(buf, o);
+}

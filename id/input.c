@@ -5,6 +5,8 @@
  */
 #include "tls_input.h"
 
+#include "tls_config.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -24,8 +26,8 @@ struct file_input {
 	int fd;
 	int pollable; /* pipe, socket or terminal: non-blocking, waited on with epoll */
 	int eof;
-	int discard;   /* dropping the rest of an over-long line */
-	int fl_saved;  /* file status flags to restore (stdin is shared with the parent) */
+	int discard;  /* dropping the rest of an over-long line */
+	int fl_saved; /* file status flags to restore (stdin is shared with the parent) */
 	const char *name;
 	struct tls_line_state st;
 	unsigned long lineno;
@@ -185,14 +187,15 @@ static int take_line(struct file_input *fi, char *line, struct tls_target *t)
 	fi->lineno++;
 	rc = tls_parse_line(&fi->st, line, t, why, sizeof(why));
 	if (rc == -EINVAL && fi->st.format == 0) {
-		fprintf(stderr, "ppscan-tls: %s:%lu: %s\n", fi->name, fi->lineno, why);
+		fprintf(stderr, "%s: %s:%lu: %s\n", tls_prog_name, fi->name, fi->lineno, why);
 		return -EINVAL;
 	}
 	if (rc == -EINVAL) {
 		if (fi->in.skipped++ < MAX_WARNINGS)
-			fprintf(stderr, "ppscan-tls: %s:%lu: %s; line skipped%s\n", fi->name,
+			fprintf(stderr, "%s: %s:%lu: %s; line skipped%s\n", tls_prog_name, fi->name,
 				fi->lineno, why,
-				fi->in.skipped == MAX_WARNINGS ? " (further bad lines not shown)" : "");
+				fi->in.skipped == MAX_WARNINGS ? " (further bad lines not shown)"
+							       : "");
 		return 0;
 	}
 	if (rc == 2) {
@@ -219,7 +222,7 @@ static int file_read(struct tls_input *in, struct tls_target *out, int max, int 
 				*nl = '\0';
 			else
 				fi->buf[fi->len] = '\0'; /* last line without a newline */
-			if (fi->discard) { /* the tail of an over-long line */
+			if (fi->discard) {		 /* the tail of an over-long line */
 				fi->discard = 0;
 				rc = 0;
 			} else {
@@ -237,8 +240,8 @@ static int file_read(struct tls_input *in, struct tls_target *out, int max, int 
 		if (fi->len >= LINE_MAX_BYTES) {
 			/* an over-long line: dropped up to its newline */
 			if (!fi->discard && fi->in.skipped++ < MAX_WARNINGS)
-				fprintf(stderr, "ppscan-tls: %s:%lu: line longer than %d bytes; skipped\n",
-					fi->name, fi->lineno + 1, LINE_MAX_BYTES);
+				fprintf(stderr, "%s: %s:%lu: line longer than %d bytes; skipped\n",
+					tls_prog_name, fi->name, fi->lineno + 1, LINE_MAX_BYTES);
 			if (!fi->discard)
 				fi->lineno++;
 			fi->discard = 1;
@@ -254,7 +257,8 @@ static int file_read(struct tls_input *in, struct tls_target *out, int max, int 
 			return n;
 		} else if (errno != EINTR) {
 			int e = errno;
-			fprintf(stderr, "ppscan-tls: cannot read %s: %s\n", fi->name, strerror(e));
+			fprintf(stderr, "%s: cannot read %s: %s\n", tls_prog_name, fi->name,
+				strerror(e));
 			return -e;
 		}
 	}

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "output/pps_redis_url.h"
+#include "tls_config.h"
 #include "pps_targets.h"
 
 #define KEY_MAX 320
@@ -57,8 +58,8 @@ static void set_timeout(redisContext *c, int ms)
 	redisSetTimeout(c, tv);
 }
 
-struct tls_redis *tls_redis_open(const char *url, const char *prefix, const char *scan, char *why,
-				 size_t whylen)
+struct tls_redis *tls_redis_open(const char *url, const char *prefix, const char *scan,
+				 const char *out, char *why, size_t whylen)
 {
 	struct pps_redis_url u;
 	struct timeval tv = { .tv_sec = 5 };
@@ -74,7 +75,7 @@ struct tls_redis *tls_redis_open(const char *url, const char *prefix, const char
 	}
 	snprintf(r->results_key, KEY_MAX, "%s:%s:results", prefix, scan);
 	snprintf(r->meta_key, KEY_MAX, "%s:%s:meta", prefix, scan);
-	snprintf(r->tls_key, KEY_MAX, "%s:%s:tls", prefix, scan);
+	snprintf(r->tls_key, KEY_MAX, "%s:%s:%s", prefix, scan, out);
 	r->c = u.is_unix ? redisConnectUnixWithTimeout(u.path, tv)
 			 : redisConnectWithTimeout(u.host, u.port_h, tv);
 	if (!r->c || r->c->err) {
@@ -116,11 +117,11 @@ int tls_redis_flush(struct tls_redis *r)
 
 		r->queued--;
 		if (redisGetReply(r->c, (void **)&rep) != REDIS_OK) {
-			fprintf(stderr, "ppscan-tls: Redis: %s\n", r->c->errstr);
+			fprintf(stderr, "%s: Redis: %s\n", tls_prog_name, r->c->errstr);
 			return -EIO;
 		}
 		if (rep->type == REDIS_REPLY_ERROR && rc == 0) {
-			fprintf(stderr, "ppscan-tls: Redis: %s\n", rep->str);
+			fprintf(stderr, "%s: Redis: %s\n", tls_prog_name, rep->str);
 			rc = -EIO;
 		}
 		freeReplyObject(rep);
@@ -128,14 +129,21 @@ int tls_redis_flush(struct tls_redis *r)
 	return rc;
 }
 
-int tls_redis_put(struct tls_redis *r, uint32_t ip_h, uint16_t port_h, const char *json)
+int tls_redis_put(struct tls_redis *r, uint32_t ip_h, uint16_t port_h, const char *protocol,
+		  const char *json)
 {
 	char ip[16], port[8];
+	int rc;
 
 	pps_format_ipv4(ip_h, ip);
 	snprintf(port, sizeof(port), "%u", port_h);
-	if (redisAppendCommand(r->c, "XADD %s * ip %s port %s json %s", r->tls_key, ip, port,
-			       json) != REDIS_OK)
+	if (protocol)
+		rc = redisAppendCommand(r->c, "XADD %s * ip %s port %s protocol %s json %s",
+					r->tls_key, ip, port, protocol, json);
+	else
+		rc = redisAppendCommand(r->c, "XADD %s * ip %s port %s json %s", r->tls_key, ip,
+					port, json);
+	if (rc != REDIS_OK)
 		return -ENOMEM;
 	r->queued++;
 	return 0;
@@ -209,8 +217,9 @@ static int take_entries(struct redis_input *ri, const redisReply *rep, struct tl
 		pv = port ? strtol(port, &end, 10) : 0;
 		if (!ip || !port || *end || pv < 1 || pv > 65535 || pps_parse_ipv4(ip, &t->ip_h)) {
 			if (ri->in.skipped++ < 10)
-				fprintf(stderr, "ppscan-tls: %s entry %s: no valid ip and port; acknowledged and skipped\n",
-					ri->r->results_key, id);
+				fprintf(stderr,
+					"%s: %s entry %s: no valid ip and port; acknowledged and skipped\n",
+					tls_prog_name, ri->r->results_key, id);
 			ack(ri, id);
 			continue;
 		}
@@ -257,7 +266,8 @@ static int redis_read(struct tls_input *in, struct tls_target *out, int max, int
 		return -ENOMEM;
 	if (block_ms > 0) {
 		set_timeout(r->c, block_ms + 10000);
-		rc = redisAppendCommand(r->c, "XREADGROUP GROUP %s %s COUNT %d BLOCK %d STREAMS %s >",
+		rc = redisAppendCommand(r->c,
+					"XREADGROUP GROUP %s %s COUNT %d BLOCK %d STREAMS %s >",
 					ri->group, ri->consumer, max, block_ms, r->results_key);
 	} else {
 		rc = redisAppendCommand(r->c, "XREADGROUP GROUP %s %s COUNT %d STREAMS %s >",
@@ -286,16 +296,16 @@ static int redis_read(struct tls_input *in, struct tls_target *out, int max, int
 	if (done_before)
 		return TLS_INPUT_EOF;
 	if (ri->follow_timeout_s > 0 && mono_s() - ri->last_entry_at >= ri->follow_timeout_s) {
-		fprintf(stderr, "ppscan-tls: no new entry in %s for %g s (--follow-timeout); stopping\n",
-			r->results_key, ri->follow_timeout_s);
+		fprintf(stderr, "%s: no new entry in %s for %g s (--follow-timeout); stopping\n",
+			tls_prog_name, r->results_key, ri->follow_timeout_s);
 		return TLS_INPUT_EOF;
 	}
 	return 0;
 fail:
-	fprintf(stderr, "ppscan-tls: Redis: reading %s: %s\n", r->results_key,
-		rep && rep->type == REDIS_REPLY_ERROR ? rep->str
+	fprintf(stderr, "%s: Redis: reading %s: %s\n", tls_prog_name, r->results_key,
+		rep && rep->type == REDIS_REPLY_ERROR	    ? rep->str
 		: state && state->type == REDIS_REPLY_ERROR ? state->str
-							     : r->c->errstr);
+							    : r->c->errstr);
 	freeReplyObject(state);
 	freeReplyObject(rep);
 	return -EIO;
@@ -350,4 +360,15 @@ void tls_redis_close(struct tls_redis *r)
 	tls_redis_flush(r);
 	redisFree(r->c);
 	free(r);
+}
+
+unsigned tls_redis_probed_ports(struct tls_redis *r)
+{
+	redisReply *rep = redisCommand(r->c, "HGET %s ports", r->meta_key);
+	unsigned n = 0;
+
+	if (rep && rep->type == REDIS_REPLY_STRING)
+		n = (unsigned)strtoul(rep->str, NULL, 10);
+	freeReplyObject(rep);
+	return n;
 }

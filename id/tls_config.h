@@ -27,13 +27,13 @@ struct tls_config {
 	double connect_timeout_s; /* --connect-timeout: SYN to established, seconds (default 5) */
 	double timeout_s;	  /* -t: established to handshake done, seconds (default 5) */
 
-	const char *sni;	      /* --sni: server name sent, NULL = none */
-	unsigned char alpn_wire[256]; /* --alpn in wire format (length-prefixed names) */
-	unsigned alpn_len;	      /* 0 = offer no ALPN */
-	int versions;		      /* --versions: one extra handshake per TLS version */
-	const char *ca_file;	      /* --ca-file: trust these CAs instead of the system store */
-	unsigned banner_bytes;	      /* --banner-bytes: plaintext bytes recorded (default 64) */
-	struct pps_ports *ports;      /* -p: only these ports (owned), NULL = every port */
+	const char *sni;	       /* --sni: server name sent, NULL = none */
+	unsigned char alpn_wire[256];  /* --alpn in wire format (length-prefixed names) */
+	unsigned alpn_len;	       /* 0 = offer no ALPN */
+	int versions;		       /* --versions: one extra handshake per TLS version */
+	const char *ca_file;	       /* --ca-file: trust these CAs instead of the system store */
+	unsigned banner_bytes;	       /* --banner-bytes: plaintext bytes recorded (default 64) */
+	struct pps_ports *ports;       /* -p: only these ports (owned), NULL = every port */
 	struct pps_targets *blocklist; /* -b: never connect to these (owned); default: the
 					* scanner's, the IANA special-purpose ranges */
 
@@ -42,10 +42,22 @@ struct tls_config {
 	const char *scan_id;	  /* --scan-id: {prefix}:{scan}:results is followed */
 	const char *group;	  /* --group (default "ppscan-tls") */
 	char consumer[128];	  /* --consumer (default: the host name) */
-	double follow_timeout_s;  /* --follow-timeout: stop after this long without an entry; 0 = off */
+	double follow_timeout_s; /* --follow-timeout: stop after this long without an entry; 0 = off */
 
 	int quiet; /* -q: no summary on stderr */
+
+	/* ppscan-id only (rejected by ppscan-tls) */
+	int id_mode;		      /* the program is ppscan-id (argv[0]) */
+	const char *prog;	      /* "ppscan-id" or "ppscan-tls", for messages */
+	double greeting_wait_s;	      /* --greeting-wait: silence before client-first (default 2) */
+	unsigned max_handshakes;      /* --max-handshakes: client-first handshakes (default 5) */
+	const char *fingerprints_dir; /* --fingerprints: more *.conf files, after the built-in */
+	unsigned middlebox_ports;     /* --middlebox-ports: open ports that mark an address (16) */
+	int list_modules;	      /* --list-modules: print the modules and exit */
 };
+
+/** tls_prog_name - "ppscan-id" or "ppscan-tls" (set by tls_config_parse), for messages. */
+extern const char *tls_prog_name;
 
 /**
  * tls_config_parse - parses @argc/@argv (argv[0] is the program name) into @cfg. On the first

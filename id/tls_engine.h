@@ -15,8 +15,8 @@
 
 /** How an endpoint answered (the record's "classification"). */
 enum tls_class {
-	TLS_C_TLS = 0,	   /* handshake completed */
-	TLS_C_TLS_ERROR,   /* the server spoke TLS but the handshake failed (alert, no common suite) */
+	TLS_C_TLS = 0,	 /* handshake completed */
+	TLS_C_TLS_ERROR, /* the server spoke TLS but the handshake failed (alert, no common suite) */
 	TLS_C_PLAINTEXT,   /* the server's first bytes are not a TLS record: a greeting or reply */
 	TLS_C_CLOSED,	   /* FIN or RST before the server sent anything */
 	TLS_C_TIMEOUT,	   /* no connect or no handshake within the limit */
@@ -31,12 +31,12 @@ const char *tls_class_name(int c);
 
 /** Totals of one run. */
 struct tls_stats {
-	unsigned long long endpoints;	/* records written */
+	unsigned long long endpoints;		  /* records written */
 	unsigned long long by_class[TLS_C_COUNT]; /* of the main handshake, per endpoint */
-	unsigned long long connections; /* connect() calls, version probes included */
-	unsigned long long handshakes;	/* completed handshakes, version probes included */
-	unsigned long long filtered;	/* input endpoints outside -p (never connected) */
-	unsigned long long blocked;	/* input endpoints on the blocklist (never connected) */
+	unsigned long long connections;		  /* connect() calls, version probes included */
+	unsigned long long handshakes; /* completed handshakes, version probes included */
+	unsigned long long filtered;   /* input endpoints outside -p (never connected) */
+	unsigned long long blocked;    /* input endpoints on the blocklist (never connected) */
 	double elapsed_s;
 };
 

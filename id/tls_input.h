@@ -12,9 +12,9 @@
 
 /** One open port to identify. */
 struct tls_target {
-	uint32_t ip_h;	/* IPv4 address, host order */
+	uint32_t ip_h; /* IPv4 address, host order */
 	uint16_t port_h;
-	char id[40];	/* Redis stream entry id ("1700000000000-0"), "" for file input */
+	char id[40]; /* Redis stream entry id ("1700000000000-0"), "" for file input */
 };
 
 #define TLS_INPUT_EOF (-1000) /* read(): no more targets, ever */

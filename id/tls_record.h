@@ -47,4 +47,22 @@ json_t *tls_json_banner(const unsigned char *b, size_t n);
  */
 int tls_looks_like_tls(const unsigned char *b, size_t n);
 
+struct tls_config;
+
+/**
+ * tls_client_ctx - an OpenSSL client context for @cfg. @version 0: the identification
+ * handshake (TLS 1.2 and 1.3, OpenSSL's defaults, --alpn offered, the trust store of
+ * --ca-file or the system loaded once, verification recorded but never fatal); else exactly
+ * that protocol version (TLS1_VERSION ...) with security level 0, for version probes. The
+ * session cache and tickets are off (every handshake is full) and idle connections hold no
+ * record buffers. Returns NULL with a reason in @why.
+ */
+SSL_CTX *tls_client_ctx(const struct tls_config *cfg, int version, char *why, size_t whylen);
+
+/**
+ * tls_verify_attach - the first certificate verification error of @ssl's handshake will be
+ * stored in *@first (which must be 0 before and outlive the handshake). Returns 0 or -ENOMEM.
+ */
+int tls_verify_attach(SSL *ssl, int *first);
+
 #endif /* PPS_TLS_RECORD_H */

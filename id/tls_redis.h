@@ -7,7 +7,8 @@
  *     record is written, so a restarted consumer resumes where it left off (at least once).
  *     Following ends when the meta hash {prefix}:{scan}:meta has state done or interrupted
  *     and the stream is drained, or after --follow-timeout seconds without a new entry;
- *   - writes each record to the stream {prefix}:{scan}:tls (fields ip, port, json).
+ *   - writes each record to the stream {prefix}:{scan}:tls (fields ip, port, json), or for
+ *     ppscan-id {prefix}:{scan}:services (fields ip, port, protocol, json).
  * Writes are pipelined and their replies read by tls_redis_flush(). URLs as ppscan takes them
  * (core/output/pps_redis_url.h).
  */
@@ -23,11 +24,12 @@ struct tls_redis;
 
 /**
  * tls_redis_open - connects (5 s timeout), AUTH and SELECT as @url says, and derives the
- * keys from @prefix and @scan. Returns NULL with a reason in @why (never the password;
+ * keys from @prefix and @scan; records go to the stream {prefix}:{scan}:{out} ("tls" for
+ * ppscan-tls, "services" for ppscan-id). Returns NULL with a reason in @why (never the password;
  * nothing is left open).
  */
-struct tls_redis *tls_redis_open(const char *url, const char *prefix, const char *scan, char *why,
-				 size_t whylen);
+struct tls_redis *tls_redis_open(const char *url, const char *prefix, const char *scan,
+				 const char *out, char *why, size_t whylen);
 
 /**
  * tls_redis_input - the results stream as an input, in consumer group @group as @consumer
@@ -38,8 +40,15 @@ struct tls_redis *tls_redis_open(const char *url, const char *prefix, const char
 struct tls_input *tls_redis_input(struct tls_redis *r, const char *group, const char *consumer,
 				  double follow_timeout_s, char *why, size_t whylen);
 
-/** tls_redis_put - queues XADD {prefix}:{scan}:tls * ip IP port PORT json @json. 0 or -errno. */
-int tls_redis_put(struct tls_redis *r, uint32_t ip_h, uint16_t port_h, const char *json);
+/**
+ * tls_redis_put - queues XADD {prefix}:{scan}:{out} * ip IP port PORT [protocol @protocol]
+ * json @json (@protocol NULL: no such field). 0 or -errno.
+ */
+int tls_redis_put(struct tls_redis *r, uint32_t ip_h, uint16_t port_h, const char *protocol,
+		  const char *json);
+
+/** tls_redis_probed_ports - the meta hash's "ports" (ports probed per address), 0 if unknown. */
+unsigned tls_redis_probed_ports(struct tls_redis *r);
 
 /** tls_redis_flush - reads the replies of queued commands; 0, or -EIO after one error line. */
 int tls_redis_flush(struct tls_redis *r);

@@ -11,6 +11,11 @@ PKGS=(
 	python3 python3-scapy
 	libssl-dev openssl ca-certificates
 )
+# ppscan-id (issue 12): PCRE2 for fingerprints, nghttp2 for HTTP/2 frames, jsonschema for the
+# record schema in tests, and the real servers its lab identifies
+ID_PKGS=(libpcre2-dev libnghttp2-dev python3-jsonschema nginx openssh-server vsftpd postfix
+	dovecot-imapd dovecot-pop3d)
+PKGS+=("${ID_PKGS[@]}")
 if [[ ${1:-} == --bench ]]; then
 	PKGS+=(zmap masscan hyperfine valgrind nginx time python3-matplotlib)
 fi
@@ -27,5 +32,12 @@ if ((${#missing[@]} == 0)); then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# server packages (nginx, sshd, postfix, ...) must not start daemons on the host: the tests
+# run their own inside the lab's namespaces (policy-rc.d exit 101 = "not allowed")
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod +x /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
