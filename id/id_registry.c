@@ -13,7 +13,18 @@
 	M(tls) \
 	M(ssh) \
 	/* i12b */ \
-	/* i12d */
+	/* i12d */ \
+	M(amqp) \
+	M(kafka) \
+	M(zookeeper) \
+	M(cql) \
+	M(irc) \
+	M(nntp) \
+	M(socks) \
+	M(modbus) \
+	M(ipp) \
+	M(rmi) \
+	M(x11)
 /* clang-format on */
 
 #define ID_DECLARE(x) extern const struct id_module id_mod_##x;

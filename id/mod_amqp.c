@@ -4,9 +4,12 @@
  * RabbitMQ's errata to 0-9-1 lists them), or the protocol header a 1.0 broker answers with
  * (OASIS AMQP 1.0, part 2.2 "Version Negotiation").
  */
+#include <stdio.h>
 #include <string.h>
 
+#include "id_module.h"
 #include "id_rd.h"
+#include "id_util.h"
 #include "mod_wire.h"
 
 const uint8_t id_amqp_request[8] = { 'A', 'M', 'Q', 'P', 0, 0, 9, 1 };
@@ -159,3 +162,68 @@ enum id_wire id_amqp_parse(const uint8_t *buf, size_t len, struct id_amqp_info *
 		id_text_copy(out->locales, sizeof(out->locales), p, n);
 	return f.bad || f.left ? ID_WIRE_BAD : ID_WIRE_MATCH;
 }
+
+/* ---- the module ---- */
+
+static int amqp_start(struct id_conn *c, void *st)
+{
+	(void)st;
+	return id_send(c, id_amqp_request, sizeof(id_amqp_request)) ? ID_NO : ID_MORE;
+}
+
+static void amqp_text(json_t *o, const char *key, const char *v)
+{
+	if (v[0])
+		json_object_set_new(o, key, json_string(v));
+}
+
+static int amqp_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
+{
+	struct id_amqp_info a;
+	int w = id_amqp_parse(d, n, &a);
+	json_t *o;
+	char v[16];
+
+	(void)st;
+	/* another module's request gets only the header back: no Start without ours */
+	if (w == ID_WIRE_MATCH && a.start && id_phase(c) != ID_PHASE_PROBE)
+		return ID_NO;
+	/* our own header coming back is an echo, not a broker (a 0-9-1 broker sends Start) */
+	if (w == ID_WIRE_MATCH && !a.start && id_phase(c) == ID_PHASE_PROBE &&
+	    !memcmp(d, id_amqp_request, sizeof(id_amqp_request)))
+		return ID_NO;
+	if (w != ID_WIRE_MATCH || !(o = id_obj(c)))
+		return id_wire_verdict(c, w);
+	if (a.start) {
+		snprintf(v, sizeof(v), "%u-%u", a.major, a.minor); /* "0-9" for 0-9-1 */
+		json_object_set_new(o, "protocol_version", json_string(v));
+		amqp_text(o, "product", a.product);
+		amqp_text(o, "version", a.version);
+		amqp_text(o, "platform", a.platform);
+		amqp_text(o, "cluster_name", a.cluster);
+		json_object_set_new(o, "mechanisms",
+				    id_json_list((const uint8_t *)a.mechanisms,
+						 strlen(a.mechanisms), ' '));
+		amqp_text(o, "locales", a.locales);
+		id_set_product(c, a.product[0] ? a.product : NULL, a.version[0] ? a.version : NULL);
+	} else {
+		/* the broker's own protocol header: AMQP 1.0 (id 0 plain, 2 TLS, 3 SASL) or 0-x */
+		snprintf(v, sizeof(v), "%u.%u.%u", a.major, a.minor, a.revision);
+		json_object_set_new(o, "protocol_version", json_string(v));
+		json_object_set_new(o, "protocol_id", json_integer(a.proto_id));
+	}
+	return ID_MATCH;
+}
+
+static const uint16_t amqp_ports[] = { 5672, 5671, 0 };
+
+const struct id_module id_mod_amqp = {
+	.name = "amqp",
+	.summary =
+		"AMQP 0-9-1 (Connection.Start: broker product, version, platform) and 1.0 headers",
+	.flags = ID_F_PROBE | ID_F_REACT | ID_F_INNER,
+	.weight = 200,
+	.ports = amqp_ports,
+	.on_readable = amqp_readable,
+	.start = amqp_start,
+};

@@ -4,9 +4,12 @@
  * sections 2 "Frame header", 3 "Notations", 4.1.3 OPTIONS, 4.2.4 SUPPORTED, 9 "Error codes").
  * OPTIONS needs no startup and no authentication.
  */
+#include <stdio.h>
 #include <string.h>
 
+#include "id_module.h"
 #include "id_rd.h"
+#include "id_util.h"
 #include "mod_wire.h"
 
 const uint8_t id_cql_request[9] = { 0x04, 0x00, 0x00, 0x01, 0x05, 0, 0, 0, 0 };
@@ -106,3 +109,49 @@ enum id_wire id_cql_parse(const uint8_t *buf, size_t len, struct id_cql_info *ou
 	/* ERROR bodies may carry more after the message (e.g. Unavailable's counts) */
 	return r.bad ? ID_WIRE_BAD : ID_WIRE_MATCH;
 }
+
+/* ---- the module ---- */
+
+static int cql_start(struct id_conn *c, void *st)
+{
+	(void)st;
+	return id_send(c, id_cql_request, sizeof(id_cql_request)) ? ID_NO : ID_MORE;
+}
+
+static int cql_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
+{
+	struct id_cql_info q;
+	int w = id_cql_parse(d, n, &q);
+	json_t *o;
+
+	(void)st;
+	/* another request reaches a CQL server as a frame of a bad version: ERROR, stream 0 */
+	if (w == ID_WIRE_MATCH && q.supported && id_phase(c) != ID_PHASE_PROBE)
+		return ID_NO;
+	if (w != ID_WIRE_MATCH || !(o = id_obj(c)))
+		return id_wire_verdict(c, w);
+	json_object_set_new(o, "protocol_version", json_integer(q.version));
+	if (q.supported) {
+		json_object_set_new(o, "cql_version", id_json_csv(q.cql_version));
+		json_object_set_new(o, "protocol_versions", id_json_csv(q.protocol_versions));
+		json_object_set_new(o, "compression", id_json_csv(q.compression));
+		if (q.scylla)
+			id_set_product(c, "ScyllaDB", NULL);
+	} else {
+		json_object_set_new(o, "error_code", json_integer(q.error_code));
+		json_object_set_new(o, "error", json_string(q.error_msg));
+	}
+	return ID_MATCH;
+}
+
+static const uint16_t cql_ports[] = { 9042, 9142, 0 };
+
+const struct id_module id_mod_cql = {
+	.name = "cql",
+	.summary = "Cassandra CQL native protocol (OPTIONS/SUPPORTED: CQL and protocol versions)",
+	.flags = ID_F_PROBE | ID_F_REACT | ID_F_INNER,
+	.weight = 120,
+	.ports = cql_ports,
+	.start = cql_start,
+	.on_readable = cql_readable,
+};

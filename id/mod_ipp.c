@@ -6,9 +6,10 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
+#include "id_module.h"
 #include "id_rd.h"
+#include "id_util.h"
 #include "mod_wire.h"
 
 #define IPP_BODY_MAX 65536u /* an HTTP body longer than this is not waited for */
@@ -29,14 +30,15 @@ static uint8_t *ipp_attr(uint8_t *p, uint8_t tag, const char *name, const char *
 	return p + 2 + vl;
 }
 
-size_t id_ipp_request(uint8_t *buf, size_t cap, uint32_t ip_h, uint16_t port_h)
+size_t id_ipp_request(uint8_t *buf, size_t cap, const char *name, uint16_t port_h)
 {
-	uint8_t body[320], *p = body;
-	char host[32], uri[48];
+	uint8_t body[400], *p = body;
+	char host[80], uri[96];
 	int hl;
 
-	snprintf(host, sizeof(host), "%u.%u.%u.%u:%u", ip_h >> 24, ip_h >> 16 & 255,
-		 ip_h >> 8 & 255, ip_h & 255, port_h);
+	if (strlen(name) > 63)
+		return 0;
+	snprintf(host, sizeof(host), "%s:%u", name, port_h);
 	snprintf(uri, sizeof(uri), "ipp://%s/", host);
 	memcpy(p, "\x02\x00\x00\x0b\x00\x00\x00\x01\x01", 9); /* 2.0, op 0x000B, id 1, op group */
 	p += 9;
@@ -265,3 +267,63 @@ enum id_wire id_ipp_parse(const uint8_t *buf, size_t len, struct id_ipp_info *ou
 	return ipp_message(body, clen < IPP_KEEP_MAX ? clen : IPP_KEEP_MAX, clen > IPP_KEEP_MAX,
 			   out);
 }
+
+/* ---- the module ---- */
+
+static int ipp_start(struct id_conn *c, void *st)
+{
+	uint8_t req[600];
+	size_t n = id_ipp_request(req, sizeof(req), id_host_name(c), id_port(c));
+
+	(void)st;
+	return n && !id_send(c, req, n) ? ID_MORE : ID_NO;
+}
+
+static void ipp_text(json_t *o, const char *key, const char *v)
+{
+	if (v[0])
+		json_object_set_new(o, key, json_string(v));
+}
+
+static int ipp_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
+{
+	struct id_ipp_info p;
+	int w = id_ipp_parse(d, n, &p);
+	json_t *o;
+	char v[16];
+
+	(void)st;
+	/* a body cut by the receive buffer's end: what arrived is what there is */
+	if (w == ID_WIRE_MORE && n >= ID_RX_MAX)
+		w = ID_WIRE_BAD;
+	if (w != ID_WIRE_MATCH || !(o = id_obj(c)))
+		return id_wire_verdict(c, w);
+	json_object_set_new(o, "http_status", json_integer(p.http_status));
+	snprintf(v, sizeof(v), "%u.%u", p.major, p.minor);
+	json_object_set_new(o, "ipp_version", json_string(v));
+	snprintf(v, sizeof(v), "0x%04x", p.status);
+	json_object_set_new(o, "status_code", json_string(v));
+	ipp_text(o, "server", p.server);
+	ipp_text(o, "printer_make_and_model", p.make_model);
+	ipp_text(o, "printer_name", p.name);
+	ipp_text(o, "printer_info", p.info);
+	if (p.versions[0])
+		json_object_set_new(o, "ipp_versions_supported", id_json_csv(p.versions));
+	/* the product is the server's (CUPS/2.4 IPP/2.1: data/fingerprints/ipp.conf) */
+	if (p.server[0])
+		id_fingerprint(c, (const uint8_t *)p.server, strlen(p.server));
+	return ID_MATCH;
+}
+
+static const uint16_t ipp_ports[] = { 631, 0 };
+
+const struct id_module id_mod_ipp = {
+	.name = "ipp",
+	.summary =
+		"IPP (RFC 8010/8011 Get-Printer-Attributes over HTTP: server, printer, versions)",
+	.flags = ID_F_PROBE | ID_F_INNER,
+	.weight = 110,
+	.ports = ipp_ports,
+	.start = ipp_start,
+	.on_readable = ipp_readable,
+};

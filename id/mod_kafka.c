@@ -4,9 +4,12 @@
  * connection, before any SASL or ACL check; the list of API keys and version ranges is the
  * broker's own, so the module names the protocol from the list's shape, not a string.
  */
+#include <stdio.h>
 #include <string.h>
 
+#include "id_module.h"
 #include "id_rd.h"
+#include "id_util.h"
 #include "mod_wire.h"
 
 /* size 16 | api_key 18 | api_version 0 | correlation_id | client_id "ppscan" (int16 length) */
@@ -70,3 +73,44 @@ enum id_wire id_kafka_parse(const uint8_t *buf, size_t len, struct id_kafka_info
 		return ID_WIRE_BAD;
 	return r.bad ? ID_WIRE_BAD : ID_WIRE_MATCH;
 }
+
+/* ---- the module ---- */
+
+static int kafka_start(struct id_conn *c, void *st)
+{
+	(void)st;
+	return id_send(c, id_kafka_request, sizeof(id_kafka_request)) ? ID_NO : ID_MORE;
+}
+
+static int kafka_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
+{
+	struct id_kafka_info k;
+	int w = id_kafka_parse(d, n, &k);
+	json_t *o;
+
+	(void)st;
+	if (w != ID_WIRE_MATCH || !(o = id_obj(c)))
+		return id_wire_verdict(c, w);
+	json_object_set_new(o, "error_code", json_integer(k.error));
+	json_object_set_new(o, "api_keys", json_integer(k.n_apis));
+	json_object_set_new(o, "max_api_key", json_integer(k.max_key));
+	if (k.produce_max >= 0)
+		json_object_set_new(o, "produce_max_version", json_integer(k.produce_max));
+	if (k.fetch_max >= 0)
+		json_object_set_new(o, "fetch_max_version", json_integer(k.fetch_max));
+	if (k.apiversions_max >= 0)
+		json_object_set_new(o, "api_versions_max_version", json_integer(k.apiversions_max));
+	return ID_MATCH;
+}
+
+static const uint16_t kafka_ports[] = { 9092, 9093, 9094, 29092, 0 };
+
+const struct id_module id_mod_kafka = {
+	.name = "kafka",
+	.summary = "Kafka (ApiVersions v0: the broker's API keys and version ranges)",
+	.flags = ID_F_PROBE | ID_F_INNER,
+	.weight = 150,
+	.ports = kafka_ports,
+	.start = kafka_start,
+	.on_readable = kafka_readable,
+};

@@ -5,9 +5,12 @@
  * that does not implement the function still answers with exception 0xAB, which names the
  * protocol as surely.
  */
+#include <stdio.h>
 #include <string.h>
 
+#include "id_module.h"
 #include "id_rd.h"
+#include "id_util.h"
 #include "mod_wire.h"
 
 /* tid | protocol 0 | length 5 | unit 0xFF | 0x2B 0x0E read-code 01 object 00 */
@@ -73,3 +76,54 @@ enum id_wire id_modbus_parse(const uint8_t *buf, size_t len, struct id_modbus_in
 	}
 	return r.bad || r.left ? ID_WIRE_BAD : ID_WIRE_MATCH;
 }
+
+/* ---- the module ---- */
+
+static int modbus_start(struct id_conn *c, void *st)
+{
+	(void)st;
+	return id_send(c, id_modbus_request, sizeof(id_modbus_request)) ? ID_NO : ID_MORE;
+}
+
+static void modbus_text(json_t *o, const char *key, const char *v)
+{
+	if (v[0])
+		json_object_set_new(o, key, json_string(v));
+}
+
+static int modbus_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
+{
+	struct id_modbus_info m;
+	int w = id_modbus_parse(d, n, &m);
+	json_t *o;
+
+	(void)st;
+	if (w != ID_WIRE_MATCH || !(o = id_obj(c)))
+		return id_wire_verdict(c, w);
+	json_object_set_new(o, "unit_id", json_integer(m.unit));
+	if (m.exception) {
+		json_object_set_new(o, "exception_code", json_integer(m.exc_code));
+		return ID_MATCH;
+	}
+	json_object_set_new(o, "conformity_level", json_integer(m.conformity));
+	modbus_text(o, "vendor_name", m.vendor);
+	modbus_text(o, "product_code", m.product_code);
+	modbus_text(o, "revision", m.revision);
+	modbus_text(o, "vendor_url", m.vendor_url);
+	modbus_text(o, "product_name", m.product_name);
+	modbus_text(o, "model_name", m.model_name);
+	id_set_product(c, m.vendor[0] ? m.vendor : NULL, m.revision[0] ? m.revision : NULL);
+	return ID_MATCH;
+}
+
+static const uint16_t modbus_ports[] = { 502, 5020, 0 };
+
+const struct id_module id_mod_modbus = {
+	.name = "modbus",
+	.summary = "Modbus/TCP (Read Device Identification: vendor, product code, revision)",
+	.flags = ID_F_PROBE,
+	.weight = 100,
+	.ports = modbus_ports,
+	.start = modbus_start,
+	.on_readable = modbus_readable,
+};

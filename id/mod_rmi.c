@@ -4,9 +4,12 @@
  * 10.2.2 "Format of an Input Stream": ProtocolAck 0x4E, then the endpoint the server saw the
  * client from, as DataOutput.writeUTF(host) and writeInt(port)).
  */
+#include <stdio.h>
 #include <string.h>
 
+#include "id_module.h"
 #include "id_rd.h"
+#include "id_util.h"
 #include "mod_wire.h"
 
 const uint8_t id_rmi_request[7] = { 'J', 'R', 'M', 'I', 0x00, 0x02, 0x4B };
@@ -46,3 +49,43 @@ enum id_wire id_rmi_parse(const uint8_t *buf, size_t len, struct id_rmi_info *ou
 	out->ack = true;
 	return ID_WIRE_MATCH;
 }
+
+/* ---- the module ---- */
+
+static int rmi_start(struct id_conn *c, void *st)
+{
+	(void)st;
+	return id_send(c, id_rmi_request, sizeof(id_rmi_request)) ? ID_NO : ID_MORE;
+}
+
+static int rmi_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
+{
+	struct id_rmi_info r;
+	int w = id_rmi_parse(d, n, &r);
+	json_t *o;
+
+	(void)st;
+	/* a lone 0x4F is weak evidence until the server closes after it */
+	if (w == ID_WIRE_MATCH && !r.ack && !id_ended(c))
+		return ID_MORE;
+	if (w != ID_WIRE_MATCH || !(o = id_obj(c)))
+		return id_wire_verdict(c, w);
+	json_object_set_new(o, "protocol_ack", json_boolean(r.ack));
+	if (r.ack) {
+		json_object_set_new(o, "endpoint_host", json_string(r.host));
+		json_object_set_new(o, "endpoint_port", json_integer(r.port));
+	}
+	return ID_MATCH;
+}
+
+static const uint16_t rmi_ports[] = { 1099, 1098, 0 };
+
+const struct id_module id_mod_rmi = {
+	.name = "rmi",
+	.summary = "Java RMI (JRMP StreamProtocol header and ProtocolAck)",
+	.flags = ID_F_PROBE | ID_F_INNER,
+	.weight = 120,
+	.ports = rmi_ports,
+	.start = rmi_start,
+	.on_readable = rmi_readable,
+};

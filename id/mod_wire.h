@@ -184,10 +184,12 @@ enum id_wire id_modbus_parse(const uint8_t *buf, size_t len, struct id_modbus_in
  * Writes a Get-Printer-Attributes request (RFC 8011 section 4.2.5; encoding RFC 8010) in an
  * HTTP/1.1 POST to "/" (RFC 8010 section 4): version 2.0, operation 0x000B, request-id 1,
  * attributes-charset "utf-8", attributes-natural-language "en", printer-uri
- * "ipp://HOST:PORT/" (host: dotted ip_h, host order) and requested-attributes "printer-description".
- * Returns the request's length in bytes, or 0 when cap is too small (512 bytes always suffice).
+ * "ipp://HOST:PORT/" (HOST: @name, an address or a name of at most 63 bytes; also the Host
+ * header) and requested-attributes printer-make-and-model, printer-name, printer-info and
+ * ipp-versions-supported. Returns the request's length in bytes, or 0 when @name is longer or
+ * cap is too small (600 bytes always suffice).
  */
-size_t id_ipp_request(uint8_t *buf, size_t cap, uint32_t ip_h, uint16_t port_h);
+size_t id_ipp_request(uint8_t *buf, size_t cap, const char *name, uint16_t port_h);
 
 struct id_ipp_info {
 	uint16_t http_status; /* the HTTP status code */

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "id_module.h"
 #include "id_rd.h"
+#include "id_util.h"
 #include "mod_wire.h"
 
 /* 'l' | unused | major 11 | minor 0 | auth name length 0 | auth data length 0 | unused */
@@ -101,3 +103,58 @@ void id_x11_release_text(uint32_t release, char *buf, size_t cap)
 	else
 		snprintf(buf, cap, "%u", release);
 }
+
+/* ---- the module ---- */
+
+static int x11_start(struct id_conn *c, void *st)
+{
+	(void)st;
+	return id_send(c, id_x11_request, sizeof(id_x11_request)) ? ID_NO : ID_MORE;
+}
+
+static int x11_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
+{
+	static const char *const status[] = { "failed", "success", "authenticate" };
+	struct id_x11_info x;
+	int w = id_x11_parse(d, n, &x);
+	json_t *o;
+	char v[32];
+
+	(void)st;
+	if (w != ID_WIRE_MATCH || !(o = id_obj(c)))
+		return id_wire_verdict(c, w);
+	json_object_set_new(o, "status", json_string(status[x.status]));
+	snprintf(v, sizeof(v), "%u.%u", x.major, x.minor);
+	json_object_set_new(o, "protocol_version", json_string(v));
+	if (x.status != 1) {
+		json_object_set_new(o, "reason", json_string(x.reason));
+		return ID_MATCH;
+	}
+	json_object_set_new(o, "vendor", json_string(x.vendor));
+	json_object_set_new(o, "release", json_integer(x.release));
+	json_object_set_new(o, "screens", json_integer(x.screens));
+	if (x.screens) {
+		json_object_set_new(o, "width", json_integer(x.width));
+		json_object_set_new(o, "height", json_integer(x.height));
+	}
+	/* the vendor string names the product (data/fingerprints/x11.conf); X.Org's release
+	   number encodes its version */
+	if (id_fingerprint(c, (const uint8_t *)x.vendor, strlen(x.vendor)) &&
+	    strstr(x.vendor, "X.Org")) {
+		id_x11_release_text(x.release, v, sizeof(v));
+		id_set_product(c, NULL, v);
+	}
+	return ID_MATCH;
+}
+
+static const uint16_t x11_ports[] = { 6000, 6001, 6002, 6010, 0 };
+
+const struct id_module id_mod_x11 = {
+	.name = "x11",
+	.summary = "X11 connection setup (vendor, release, screens; or the refusal's reason)",
+	.flags = ID_F_PROBE,
+	.weight = 120,
+	.ports = x11_ports,
+	.start = x11_start,
+	.on_readable = x11_readable,
+};

@@ -428,8 +428,8 @@ static void ipp_body(struct msg *m)
 
 Test(mod_wire, ipp_request_encoding)
 {
-	uint8_t b[512];
-	size_t n = id_ipp_request(b, sizeof(b), 0xc6120014u, 8631);
+	uint8_t b[600];
+	size_t n = id_ipp_request(b, sizeof(b), "198.18.0.20", 8631);
 	const uint8_t *body;
 
 	cr_assert_gt(n, 0);
@@ -441,7 +441,7 @@ Test(mod_wire, ipp_request_encoding)
 	cr_assert(strstr((char *)b, "Content-Length: "));
 	cr_assert_eq(strtoul(strstr((char *)b, "Content-Length: ") + 16, NULL, 10),
 		     n - (size_t)(body - b));
-	cr_assert_eq(id_ipp_request(b, 100, 0xc6120014u, 8631), 0);
+	cr_assert_eq(id_ipp_request(b, 100, "198.18.0.20", 8631), 0);
 }
 
 Test(mod_wire, ipp_response_by_length_and_chunked)
