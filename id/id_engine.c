@@ -441,10 +441,15 @@ void id_set_protocol(struct id_conn *c, const char *name)
 
 int id_fingerprint(struct id_conn *c, const uint8_t *b, size_t n)
 {
+	return c->mod ? id_fingerprint_as(c, c->mod->name, b, n) : 0;
+}
+
+int id_fingerprint_as(struct id_conn *c, const char *proto, const uint8_t *b, size_t n)
+{
 	struct pps_fp_match m;
 	json_t *o;
 
-	if (!c->mod || pps_fp_match(c->e->fp, c->mod->name, b, n, &m) != 1)
+	if (pps_fp_match(c->e->fp, proto, b, n, &m) != 1)
 		return 0;
 	if (m.product[0])
 		snprintf(c->product, sizeof(c->product), "%s", m.product);

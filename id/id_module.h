@@ -76,8 +76,8 @@ enum id_verdict {
 	ID_NO = 0,
 	/**
 	 * Maybe: the bytes so far are a valid prefix, call again when more arrive. When the
-	 * connection ends or the handshake's time is up, on_readable() is called once more with
-	 * id_ended() true; ID_MORE then counts as ID_NO.
+	 * connection ends, the handshake's time is up or the buffer is full (ID_RX_MAX bytes),
+	 * on_readable() is called once more with id_ended() true; ID_MORE then counts as ID_NO.
 	 */
 	ID_MORE,
 	/** This protocol, but the evidence is weak (e.g. a generic reply): confidence "soft". */
@@ -233,6 +233,12 @@ void id_set_product(struct id_conn *c, const char *product, const char *version)
  * if one matched, 0 if none did.
  */
 int id_fingerprint(struct id_conn *c, const uint8_t *b, size_t n);
+
+/**
+ * id_fingerprint_as - id_fingerprint() with the fingerprints of protocol @proto instead of the
+ * module's own (HTTP/2 matches a Server header against http's). Returns 1 or 0.
+ */
+int id_fingerprint_as(struct id_conn *c, const char *proto, const uint8_t *b, size_t n);
 
 /**
  * id_set_protocol - the record's protocol becomes @name (one of the registry's names, or a

@@ -12,6 +12,12 @@
 	/* i12 */ \
 	M(tls) \
 	M(ssh) \
+	M(smtp) \
+	M(ftp) \
+	M(pop3) \
+	M(imap) \
+	M(http) \
+	M(http2) \
 	/* i12b */ \
 	/* i12d */ \
 	M(amqp) \
