@@ -2,16 +2,18 @@
 # servers_d.sh - lab servers for the AMQP, ZooKeeper, Kafka, CQL, IRC, NNTP, SOCKS,
 # Modbus/TCP, IPP, Java RMI and X11 modules of ppscan-id (root).
 #
-#   servers_d.sh start LAB DIR   starts every server below in LAB-tgt (state, logs, pids in DIR)
-#   servers_d.sh stop DIR        stops what `start` recorded in DIR/pids
-#   servers_d.sh list            prints "protocol ip port product" per endpoint (the truth)
+#   servers_d.sh start LAB DIR   starts every server below in LAB-tgt (state, logs, pids in DIR/d)
+#   servers_d.sh stop DIR        stops what `start` recorded
+#   servers_d.sh expect          the endpoints and what they must be identified as: TSV
+#                                "ip port protocol product version tls_mode" (- = not checked)
 #
-# Sourced, it defines servers_d_start / servers_d_stop / servers_d_list with the same arguments.
+# Sourced (tests/id/id_lab.sh does, in a subshell), it defines start, stop and expect with the
+# same arguments.
 #
 # Each server runs in the lab's target namespace, bound to its own lab address, on its usual
 # port and on an unexpected one. Real servers from Debian packages where Debian has one:
 #   198.18.13.10  RabbitMQ (rabbitmq-server, AMQP 0-9-1)        5672 and 8080
-#   198.18.13.12  Apache ZooKeeper (zookeeper)                    2181 and 1883
+#   198.18.13.12  Apache ZooKeeper (zookeeper)                    2181 and 1883 (redirect)
 #   198.18.13.15  ngIRCd (ngircd)                                 6667 and 2525
 #   198.18.13.16  INN's nnrpd (inn2), standalone                  119 and 4119
 #   198.18.13.17  Dante (dante-server), SOCKS4 and SOCKS5         1080 and 8000
@@ -27,8 +29,9 @@
 # rmiregistry and Xvfb bind every address of the namespace (neither has a bind option): an
 # nftables table of our own (inet ppsd) resets their ports on every other address, so the
 # rest of the lab keeps its ground truth. An X server listens only on 6000 + display, so the
-# unexpected X11 port is the kernel's redirect of 198.18.13.21:5000 to its 6000 (the bytes
-# are still the real Xvfb's). Erlang's epmd and RabbitMQ's distribution port stay on the
+# unexpected X11 port is the kernel's redirect of 198.18.13.21:5000 to its 6000, and
+# ZooKeeper's 1883 a redirect to its one client port 2181 (the bytes are still the real
+# servers'). Erlang's epmd and RabbitMQ's distribution port stay on the
 # namespace's loopback.
 # Start-up: every server is started at once (the JVMs and the Erlang VM take seconds), then
 # the script waits for all listeners (at most 60 s).
@@ -39,31 +42,31 @@ SD_PY=/usr/bin/python3 # Debian's interpreter (python3-pymodbus lives there)
 
 sd_die() { echo "servers_d: $*" >&2; exit 1; }
 
-# The endpoints: protocol ip port product (product "-" where the server does not tell).
-servers_d_list() {
+# The endpoints and their truth (versions: those of Debian 12's packages).
+servers_d_expect() {
 	cat <<'EOF'
-amqp 198.18.13.10 5672 RabbitMQ
-amqp 198.18.13.10 8080 RabbitMQ
-kafka 198.18.13.11 9092 -
-kafka 198.18.13.11 5432 -
-zookeeper 198.18.13.12 2181 ZooKeeper
-zookeeper 198.18.13.12 1883 ZooKeeper
-cql 198.18.13.13 9042 -
-cql 198.18.13.13 3306 -
-irc 198.18.13.15 6667 ngIRCd
-irc 198.18.13.15 2525 ngIRCd
-nntp 198.18.13.16 119 INN
-nntp 198.18.13.16 4119 INN
-socks 198.18.13.17 1080 -
-socks 198.18.13.17 8000 -
-modbus 198.18.13.18 502 Pymodbus
-modbus 198.18.13.18 4840 Pymodbus
-ipp 198.18.13.19 631 CUPS
-ipp 198.18.13.19 9100 CUPS
-rmi 198.18.13.20 1099 -
-rmi 198.18.13.20 7000 -
-x11 198.18.13.21 6000 X.Org
-x11 198.18.13.21 5000 X.Org
+198.18.13.10	5672	amqp	RabbitMQ	3.10.8	-
+198.18.13.10	8080	amqp	RabbitMQ	3.10.8	-
+198.18.13.11	9092	kafka	-	-	-
+198.18.13.11	5432	kafka	-	-	-
+198.18.13.12	2181	zookeeper	Apache ZooKeeper	3.8.0	-
+198.18.13.12	1883	zookeeper	Apache ZooKeeper	3.8.0	-
+198.18.13.13	9042	cql	-	-	-
+198.18.13.13	3306	cql	-	-	-
+198.18.13.15	6667	irc	ngIRCd	26.1	-
+198.18.13.15	2525	irc	ngIRCd	26.1	-
+198.18.13.16	119	nntp	INN	2.7.1	-
+198.18.13.16	4119	nntp	INN	2.7.1	-
+198.18.13.17	1080	socks	-	-	-
+198.18.13.17	8000	socks	-	-	-
+198.18.13.18	502	modbus	Pymodbus	3.0.0	-
+198.18.13.18	4840	modbus	Pymodbus	3.0.0	-
+198.18.13.19	631	ipp	CUPS	2.4	-
+198.18.13.19	9100	ipp	CUPS	2.4	-
+198.18.13.20	1099	rmi	-	-	-
+198.18.13.20	7000	rmi	-	-	-
+198.18.13.21	6000	x11	X.Org	21.1.7	-
+198.18.13.21	5000	x11	X.Org	21.1.7	-
 EOF
 }
 
@@ -86,8 +89,6 @@ cluster_name = rabbit@lab
 log.console = true
 log.file = false
 EOF
-	printf '[rabbitmq_management_agent].\n' >/dev/null
-	: >"$d/enabled_plugins"
 	echo '[].' >"$d/enabled_plugins"
 	sd_run rabbitmq env HOME="$d" RABBITMQ_NODENAME=rabbit@localhost \
 		RABBITMQ_CONFIG_FILE="$d/rabbitmq.conf" RABBITMQ_MNESIA_BASE="$d/mnesia" \
@@ -262,8 +263,8 @@ EOF
 }
 
 servers_d_start() {
-	local lab=$1 ep proto ip port _ n
-	SD_D=$2
+	local lab=$1 proto ip port _ n
+	SD_D=$2/d
 	SD_TGT=$lab-tgt
 	((EUID == 0)) || sd_die "must run as root"
 	ip netns list | awk '{print $1}' | grep -qxF "$SD_TGT" || sd_die "lab $lab is not up"
@@ -280,7 +281,7 @@ servers_d_start() {
 	sd_modbus
 	sd_cups
 	sd_spec
-	while read -r proto ip port _; do
+	while read -r ip port proto _; do
 		[[ $proto == x11 && $port == 5000 ]] && port=6000 # redirected
 		[[ $proto == zookeeper && $port == 1883 ]] && port=2181
 		for n in $(seq 600); do
@@ -288,11 +289,11 @@ servers_d_start() {
 			sleep 0.1
 		done
 		sd_die "no $proto listener on $ip:$port after 60 s (see $SD_D/*.log)"
-	done < <(servers_d_list)
+	done < <(servers_d_expect)
 }
 
 servers_d_stop() {
-	local d=$1 pid
+	local d=$1/d pid
 	[[ -f $d/pids ]] || return 0
 	while read -r pid; do
 		[[ $pid =~ ^[0-9]+$ ]] || continue
@@ -306,11 +307,15 @@ servers_d_stop() {
 	rm -f "$d/pids"
 }
 
+start() { servers_d_start "$@"; }
+stop() { servers_d_stop "$@"; }
+expect() { servers_d_expect; }
+
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 	case ${1:-} in
 	start) servers_d_start "$2" "$3" ;;
 	stop) servers_d_stop "$2" ;;
-	list) servers_d_list ;;
-	*) sd_die "usage: servers_d.sh start LAB DIR | stop DIR | list" ;;
+	expect) servers_d_expect ;;
+	*) sd_die "usage: servers_d.sh start LAB DIR | stop DIR | expect" ;;
 	esac
 fi
