@@ -24,8 +24,8 @@
 	M(kafka) \
 	M(zookeeper) \
 	M(cql) \
-	M(irc) \
 	M(nntp) \
+	M(irc) \
 	M(socks) \
 	M(modbus) \
 	M(ipp) \

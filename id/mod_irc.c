@@ -32,7 +32,10 @@ struct irc_msg {
 	size_t prefix_n, cmd_n, params_n;
 };
 
-/* Splits one line (CR LF excluded); 0 if it has the RFC 2812 2.3.1 shape, -1 if not. */
+/*
+ * Splits one line (CR LF excluded); 0 if it has the RFC 2812 2.3.1 shape of a message from a
+ * server, -1 if not.
+ */
 static int irc_split(const uint8_t *s, size_t n, struct irc_msg *m)
 {
 	const uint8_t *end = s + n, *sp;
@@ -70,6 +73,12 @@ static int irc_split(const uint8_t *s, size_t n, struct irc_msg *m)
 		m->params = sp + 1;
 		m->params_n = (size_t)(end - sp - 1);
 	}
+	/* a server prefixes what it sends (2812 2.3: numerics always); bare are only NOTICE
+	   AUTH, PING and ERROR, which servers send before the client is registered */
+	if (!m->prefix && !(m->cmd_n == 6 && !memcmp(m->cmd, "NOTICE", 6)) &&
+	    !(m->cmd_n == 4 && !memcmp(m->cmd, "PING", 4)) &&
+	    !(m->cmd_n == 5 && !memcmp(m->cmd, "ERROR", 5)))
+		return -1;
 	return 0;
 }
 
