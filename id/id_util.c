@@ -229,4 +229,10 @@ json_t *id_json_csv(const char *list)
 {
 	return id_json_list((const uint8_t *)list, strlen(list), ',');
 }
+
+void id_json_set_text(json_t *o, const char *key, const char *v)
+{
+	if (v[0])
+		json_object_set_new(o, key, json_string(v));
+}
 /* ---- end i12d ---- */

@@ -80,6 +80,9 @@ int id_wire_verdict(const struct id_conn *c, int wire);
 
 /** id_json_csv - a NUL-terminated comma-separated list as a JSON array (id_json_list). */
 json_t *id_json_csv(const char *list);
+
+/** id_json_set_text - sets @o[@key] to the string @v unless @v is empty (nothing to say). */
+void id_json_set_text(json_t *o, const char *key, const char *v);
 /* ---- end i12d ---- */
 
 #endif /* PPS_ID_UTIL_H */

@@ -171,12 +171,6 @@ static int amqp_start(struct id_conn *c, void *st)
 	return id_send(c, id_amqp_request, sizeof(id_amqp_request)) ? ID_NO : ID_MORE;
 }
 
-static void amqp_text(json_t *o, const char *key, const char *v)
-{
-	if (v[0])
-		json_object_set_new(o, key, json_string(v));
-}
-
 static int amqp_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
 {
 	struct id_amqp_info a;
@@ -197,14 +191,14 @@ static int amqp_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n
 	if (a.start) {
 		snprintf(v, sizeof(v), "%u-%u", a.major, a.minor); /* "0-9" for 0-9-1 */
 		json_object_set_new(o, "protocol_version", json_string(v));
-		amqp_text(o, "product", a.product);
-		amqp_text(o, "version", a.version);
-		amqp_text(o, "platform", a.platform);
-		amqp_text(o, "cluster_name", a.cluster);
+		id_json_set_text(o, "product", a.product);
+		id_json_set_text(o, "version", a.version);
+		id_json_set_text(o, "platform", a.platform);
+		id_json_set_text(o, "cluster_name", a.cluster);
 		json_object_set_new(o, "mechanisms",
 				    id_json_list((const uint8_t *)a.mechanisms,
 						 strlen(a.mechanisms), ' '));
-		amqp_text(o, "locales", a.locales);
+		id_json_set_text(o, "locales", a.locales);
 		id_set_product(c, a.product[0] ? a.product : NULL, a.version[0] ? a.version : NULL);
 	} else {
 		/* the broker's own protocol header: AMQP 1.0 (id 0 plain, 2 TLS, 3 SASL) or 0-x */

@@ -279,12 +279,6 @@ static int ipp_start(struct id_conn *c, void *st)
 	return n && !id_send(c, req, n) ? ID_MORE : ID_NO;
 }
 
-static void ipp_text(json_t *o, const char *key, const char *v)
-{
-	if (v[0])
-		json_object_set_new(o, key, json_string(v));
-}
-
 static int ipp_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
 {
 	struct id_ipp_info p;
@@ -303,10 +297,10 @@ static int ipp_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
 	json_object_set_new(o, "ipp_version", json_string(v));
 	snprintf(v, sizeof(v), "0x%04x", p.status);
 	json_object_set_new(o, "status_code", json_string(v));
-	ipp_text(o, "server", p.server);
-	ipp_text(o, "printer_make_and_model", p.make_model);
-	ipp_text(o, "printer_name", p.name);
-	ipp_text(o, "printer_info", p.info);
+	id_json_set_text(o, "server", p.server);
+	id_json_set_text(o, "printer_make_and_model", p.make_model);
+	id_json_set_text(o, "printer_name", p.name);
+	id_json_set_text(o, "printer_info", p.info);
 	if (p.versions[0])
 		json_object_set_new(o, "ipp_versions_supported", id_json_csv(p.versions));
 	/* the product is the server's (CUPS/2.4 IPP/2.1: data/fingerprints/ipp.conf) */

@@ -85,12 +85,6 @@ static int modbus_start(struct id_conn *c, void *st)
 	return id_send(c, id_modbus_request, sizeof(id_modbus_request)) ? ID_NO : ID_MORE;
 }
 
-static void modbus_text(json_t *o, const char *key, const char *v)
-{
-	if (v[0])
-		json_object_set_new(o, key, json_string(v));
-}
-
 static int modbus_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
 {
 	struct id_modbus_info m;
@@ -106,12 +100,12 @@ static int modbus_readable(struct id_conn *c, void *st, const uint8_t *d, size_t
 		return ID_MATCH;
 	}
 	json_object_set_new(o, "conformity_level", json_integer(m.conformity));
-	modbus_text(o, "vendor_name", m.vendor);
-	modbus_text(o, "product_code", m.product_code);
-	modbus_text(o, "revision", m.revision);
-	modbus_text(o, "vendor_url", m.vendor_url);
-	modbus_text(o, "product_name", m.product_name);
-	modbus_text(o, "model_name", m.model_name);
+	id_json_set_text(o, "vendor_name", m.vendor);
+	id_json_set_text(o, "product_code", m.product_code);
+	id_json_set_text(o, "revision", m.revision);
+	id_json_set_text(o, "vendor_url", m.vendor_url);
+	id_json_set_text(o, "product_name", m.product_name);
+	id_json_set_text(o, "model_name", m.model_name);
 	id_set_product(c, m.vendor[0] ? m.vendor : NULL, m.revision[0] ? m.revision : NULL);
 	return ID_MATCH;
 }

@@ -26,27 +26,14 @@ import sys
 import tempfile
 import time
 
-import jsonschema
-
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_id_lab as lab  # noqa: E402  (check(), the schema validator, the blocklist)
+
 LAB = os.environ.get("PPS_ID_D_LAB", "ppsd")
 CLI = f"{LAB}-cli"
-SCHEMA = json.load(open(os.path.join(ROOT, "schema", "service-record.schema.json")))
-VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
 SERVERS = os.path.join(ROOT, "tests/id/servers_d.sh")
-BLOCK = ["-b", os.path.join(ROOT, "scripts", "lab-blocklist.conf")]
-
-failures = []
-passed = 0
-
-
-def check(cond, what):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(what)
-        print(f"FAIL: {what}", flush=True)
+check = lab.check
 
 
 def expectations():
@@ -62,17 +49,14 @@ def expectations():
 def run_id(binary, rows, extra, what):
     csv = "saddr,sport,classification\n" + "".join(f"{r[0]},{r[1]},synack\n" for r in rows)
     t0 = time.monotonic()
-    p = subprocess.run(["ip", "netns", "exec", CLI, binary] + BLOCK +
+    p = subprocess.run(["ip", "netns", "exec", CLI, binary] + lab.BLOCK +
                        ["-t", "4", "--greeting-wait", "1", "-q"] + extra + ["-"],
                        input=csv.encode(), capture_output=True, timeout=600)
     print(f"{what}: {len(rows)} endpoints in {time.monotonic() - t0:.1f} s", flush=True)
     check(p.returncode == 0, f"{what}: exit {p.returncode}: {p.stderr.decode().strip()}")
     recs = [json.loads(line) for line in p.stdout.decode().splitlines() if line.strip()]
     check(len(recs) == len(rows), f"{what}: {len(recs)} records for {len(rows)} endpoints")
-    for r in recs:
-        errs = sorted(VALIDATOR.iter_errors(r), key=lambda e: e.path)
-        check(not errs, f"{what}: {r.get('ip')}:{r.get('port')} against the schema: "
-                        f"{errs[0].message if errs else ''}")
+    lab.validate(recs, what)
     return {(r["ip"], r["port"]): r for r in recs}
 
 
@@ -189,11 +173,11 @@ def main():
         subprocess.run([tls_lab, "client-down", LAB])
         subprocess.run([netlab, "down"], env=env, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
-        if not failures:
+        if not lab.failures:
             shutil.rmtree(d, ignore_errors=True)
-    print(f"{passed} checks passed, {len(failures)} failed" +
-          ("" if not failures else f" (records and logs kept in {d})"))
-    return 1 if failures else 0
+    print(f"{lab.passed} checks passed, {len(lab.failures)} failed" +
+          ("" if not lab.failures else f" (records and logs kept in {d})"))
+    return 1 if lab.failures else 0
 
 
 if __name__ == "__main__":
