@@ -17,9 +17,9 @@ ID_PKGS=(libpcre2-dev libnghttp2-dev python3-jsonschema nginx openssh-server vsf
 	dovecot-imapd dovecot-pop3d)
 PKGS+=("${ID_PKGS[@]}")
 # ppscan-id lab servers of the AMQP, ZooKeeper, IRC, NNTP, SOCKS, Modbus, IPP, RMI and X11
-# modules (tests/id/servers_d.sh; python3-serial: pymodbus imports it)
+# modules (tests/id/servers_d.sh; pymodbus imports python3-serial and python3-serial-asyncio)
 ID_D_PKGS=(rabbitmq-server zookeeper default-jre-headless ngircd inn2 dante-server python3-pymodbus
-	python3-serial cups-daemon xvfb)
+	python3-serial python3-serial-asyncio cups-daemon xvfb)
 PKGS+=("${ID_D_PKGS[@]}")
 if [[ ${1:-} == --bench ]]; then
 	PKGS+=(zmap masscan hyperfine valgrind nginx time python3-matplotlib)
