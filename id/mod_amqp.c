@@ -206,7 +206,10 @@ static int amqp_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n
 		json_object_set_new(o, "protocol_version", json_string(v));
 		json_object_set_new(o, "protocol_id", json_integer(a.proto_id));
 	}
-	return ID_MATCH;
+	/* the header alone, in answer to another module's request (a 0-9-1 broker answers any
+	   bytes it cannot read so): AMQP for sure, but the broker is still unnamed; soft lets the
+	   search go on to AMQP's own handshake, which gets Connection.Start */
+	return !a.start && id_phase(c) == ID_PHASE_REACT ? ID_SOFT : ID_MATCH;
 }
 
 static const uint16_t amqp_ports[] = { 5672, 5671, 0 };

@@ -141,7 +141,9 @@ static int cql_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
 		json_object_set_new(o, "error_code", json_integer(q.error_code));
 		json_object_set_new(o, "error", json_string(q.error_msg));
 	}
-	return ID_MATCH;
+	/* an ERROR frame in answer to another module's request: CQL, but SUPPORTED (the
+	   versions) needs our own OPTIONS, so soft lets the search go on */
+	return id_phase(c) == ID_PHASE_REACT ? ID_SOFT : ID_MATCH;
 }
 
 static const uint16_t cql_ports[] = { 9042, 9142, 0 };

@@ -7,13 +7,16 @@ with only the servers of tests/id/servers_d.sh (real servers from Debian package
 written from the specification for Kafka and CQL, which Debian does not package), each on its
 usual port and on an unexpected one, and runs ppscan-id from the client namespace:
 
-  1. with the defaults (at most 5 client-first handshakes): every endpoint is named with the
-     protocol, product and version `servers_d.sh expect` lists, every record is valid against
-     schema/service-record.schema.json, and each per-protocol object holds what the handshake
-     revealed (RabbitMQ's platform, the X server's vendor and screen, Modbus's device
+  1. with the defaults (at most 5 client-first handshakes): every endpoint on its usual port
+     is named with the protocol, product and version `servers_d.sh expect` lists, and every
+     record is valid against schema/service-record.schema.json; each per-protocol object
+     holds what the handshake revealed (RabbitMQ's platform, the X server's vendor and screen, Modbus's device
      identification, the SOCKS method, Kafka's API versions, CQL's versions, IRC's server,
      NNTP's implementation, RMI's view of the client's address, ZooKeeper's mode);
-  2. with the port hint taken away (every endpoint behind a port none of these protocols
+     the endpoints on unexpected ports are tried with the five most likely handshakes only
+     (LZR's bound), so there they are only reported;
+  2. with --max-handshakes 64: every endpoint, usual and unexpected port, named and described;
+  3. with the port hint taken away (every endpoint behind a port none of these protocols
      claims) and --max-handshakes 64: the same names, from the bytes alone.
 
 Usage: test_servers_d.py PPSCAN_ID
@@ -40,9 +43,9 @@ def expectations():
     out = subprocess.run([SERVERS, "expect"], check=True, capture_output=True, text=True).stdout
     rows = []
     for line in out.splitlines():
-        ip, port, proto, product, version, _mode = line.split("\t")[:6]
+        ip, port, proto, product, version, _mode, kind = line.split("\t")[:7]
         rows.append((ip, int(port), proto, None if product == "-" else product,
-                     None if version == "-" else version))
+                     None if version == "-" else version, kind))
     return rows
 
 
@@ -61,7 +64,7 @@ def run_id(binary, rows, extra, what):
 
 
 def check_names(by, rows, what, port_of=lambda ip, port: port):
-    for ip, port, proto, product, version in rows:
+    for ip, port, proto, product, version, _kind in rows:
         r = by.get((ip, port_of(ip, port)))
         if r is None:
             check(False, f"{what}: no record for {ip}:{port}")
@@ -159,9 +162,21 @@ def main():
         print(f"servers up in {time.monotonic() - t0:.1f} s", flush=True)
         rows = expectations()
 
+        # the defaults: every endpoint on its usual port is named; on an unexpected port only
+        # the five most likely handshakes are tried (LZR's bound), so those are checked below
         by = run_id(binary, rows, [], "defaults")
         json.dump(list(by.values()), open(os.path.join(d, "defaults.json"), "w"), indent=1)
-        check_names(by, rows, "defaults")
+        check_names(by, [r for r in rows if r[5] == "usual"], "defaults")
+        for r in rows:
+            if r[5] == "unexpected" and (r[0], r[1]) in by:
+                got = by[(r[0], r[1])]
+                print(f"defaults, unexpected port: {r[0]}:{r[1]} ({r[2]}) named "
+                      f"{got['protocol']} {got['confidence']} after "
+                      f"{[h['name'] for h in got['handshakes']]}", flush=True)
+
+        by = run_id(binary, rows, ["--max-handshakes", "64"], "every handshake")
+        json.dump(list(by.values()), open(os.path.join(d, "all.json"), "w"), indent=1)
+        check_names(by, rows, "every handshake")
         check_details(by)
 
         nft_hide_ports(rows)
