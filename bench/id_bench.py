@@ -172,8 +172,7 @@ def agreement(nm, ours, ports):
 def id_run(cli, binary, blocklist, inp, work, tag, extra=()):
     r = id_measure.run(cli, [binary, "-b", blocklist, "-c", str(env_int("ID_CONCURRENCY", 5000)),
                              "-r", "0", *extra, inp],
-                       os.path.join(work, f"{tag}.json"), os.path.join(work, f"{tag}.err"),
-                       sample=False)
+                       os.path.join(work, f"{tag}.json"), os.path.join(work, f"{tag}.err"))
     if r["rc"] != 0:
         raise SystemExit(f"id_bench: ppscan-id exited {r['rc']}: {r['summary']}")
     recs = {(x["ip"], x["port"]): x for x in r["records"]}

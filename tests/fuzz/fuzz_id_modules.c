@@ -152,9 +152,14 @@ void id_set_protocol(struct id_conn *c, const char *name)
 
 int id_fingerprint(struct id_conn *c, const uint8_t *b, size_t n)
 {
+	return id_fingerprint_as(c, c->mod->name, b, n);
+}
+
+int id_fingerprint_as(struct id_conn *c, const char *proto, const uint8_t *b, size_t n)
+{
 	struct pps_fp_match m;
 
-	if (pps_fp_match(fp_db, c->mod->name, b, n, &m) != 1)
+	if (pps_fp_match(fp_db, proto, b, n, &m) != 1)
 		return 0;
 	id_set_product(c, m.product[0] ? m.product : NULL, m.version[0] ? m.version : NULL);
 	for (unsigned i = 0; i < m.n_fields && id_obj(c); i++)

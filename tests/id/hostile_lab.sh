@@ -14,7 +14,7 @@
 # address each (servers: tests/id/hostile_servers.py unless said otherwise):
 #
 #   198.18.0.64:9001  flood            10 MiB of text lines, then close
-#   198.18.0.65:9002  flood_http       an HTTP/1.1 200 whose body is 10 MiB
+#   198.18.0.65:9002  flood_http       an HTTP/1.1 200 to a request, whose body is 10 MiB
 #   198.18.0.66:9003  trickle          an SSH greeting at one byte a second
 #   198.18.0.67:9004  noise            64 KiB of binary noise, then silence
 #   198.18.0.68:9005  badutf8_ssh      SSH identification with invalid UTF-8

@@ -12,8 +12,9 @@ that for thousands of endpoints). Modes (what a server does with each connection
 
   flood        writes 10 MiB (10,485,760 bytes) of printable lines as fast as the peer reads,
                then closes: an endless banner, bounded only by the client
-  flood_http   an HTTP/1.1 200 status line and headers, then a 10 MiB body without
-               Content-Length: a real protocol whose reply never ends
+  flood_http   answers the first request with an HTTP/1.1 200 status line and headers,
+               then a 10 MiB body without Content-Length: a real protocol whose reply
+               never ends
   trickle      "SSH-2.0-OpenSSH_9.2p1 Debian-2\\r\\n" one byte a second (a 33 s greeting)
   noise        64 KiB of binary noise (a fixed seed, so every run sends the same bytes),
                then silence; the connection stays open
@@ -97,6 +98,7 @@ async def m_flood(writer, got_data):
 
 
 async def m_flood_http(writer, got_data):
+    await got_data.wait()  # HTTP is client-first: answer the first request
     head = (b"HTTP/1.1 200 OK\r\nServer: floodd/1.0\r\nContent-Type: text/html\r\n"
             b"Connection: close\r\n\r\n<html><head><title>flood</title></head><body>\r\n")
     await write_all(writer, head)

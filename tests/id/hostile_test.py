@@ -21,10 +21,11 @@ answers on every port) and runs ppscan-id on them once. Then, for every endpoint
 
 Then memory per connection in flight, measured (tests/id/id_measure.py): c silent endpoints
 at concurrency c = 100, 1000, 10000 (thousands of lab addresses x 4 ports, one silent
-listener per port), each run holding all c connections at once. Asserted bounds: every
-endpoint recorded as no_service, all c in flight together, and per extra connection at most
-24 KiB in the greeting window (the slot and its ID_RX_MAX + ID_TX_MAX buffers) and at most
-96 KiB with an OpenSSL handshake in flight. The numbers are printed.
+listener per port), each run holding all c connections at once, on ports where a plaintext
+handshake goes first and on ports where TLS does. Asserted bounds: every endpoint recorded
+as no_service, all c in flight together, and per extra connection at most 24 KiB in the
+greeting window (the slot and its ID_RX_MAX + ID_TX_MAX buffers), 32 KiB in a plaintext
+handshake and 96 KiB with an OpenSSL handshake in flight. The numbers are printed.
 
 Exit 0 when every check passed, 1 otherwise, 77 (skip) without root.
 """
@@ -43,7 +44,8 @@ LAB = os.environ.get("PPS_HOSTILE_LAB", "ppsidh")
 CLI = LAB + "-cli"
 OPTS = {"connect": 2, "timeout": 2, "greeting": 1, "handshakes": 5}
 MBOX_IP, MBOX_PORTS = "198.18.0.77", list(range(1, 21))
-SILENT_PORTS = [7001, 7002, 7003, 7004]
+SILENT_PORTS = [7001, 7002, 7003, 7004]  # a plaintext handshake goes first there
+TLS_PORTS = [4443, 8443, 9443, 10443]  # ports the TLS module lists: TLS goes first
 LEVELS = [100, 1000, 10000]
 
 failures = []
@@ -112,7 +114,7 @@ def main(argv):
         sh(netlab, "up", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         sh(tls_lab, "client-up", LAB)
         sh(hostile, "start", LAB, work)
-        sh(hostile, "silent", LAB, work, *map(str, SILENT_PORTS))
+        sh(hostile, "silent", LAB, work, *map(str, SILENT_PORTS + TLS_PORTS))
         return run_checks(binary, blocklist, schema_path, work)
     finally:
         subprocess.run([hostile, "stop", work])
@@ -208,24 +210,38 @@ def run_checks(binary, blocklist, schema_path, work):
     check(all(v == 1 for v in seen.values()),
           f"no endpoint twice: {[k for k, v in seen.items() if v > 1]}")
 
-    rows = id_measure.memory_per_connection(CLI, binary, blocklist, work, LEVELS, SILENT_PORTS)
+    plain = id_measure.memory_per_connection(CLI, binary, blocklist, work, LEVELS,
+                                             SILENT_PORTS, tag="plain")
+    tls = id_measure.memory_per_connection(CLI, binary, blocklist, work, LEVELS, TLS_PORTS,
+                                           tag="tls")
     print("hostile_test: memory per connection in flight (c silent endpoints at -c c):")
-    print(f"  {'c':>6} {'in flight':>9} {'RSS greeting':>13} {'RSS TLS':>9} "
-          f"{'B/conn greeting':>16} {'B/conn TLS':>11}")
-    for row in rows:
-        g, t = row["bytes_per_conn_greeting"], row["bytes_per_conn_tls"]
-        print(f"  {row['concurrency']:>6} {row['peak_conns']:>9} "
-              f"{row['rss_greeting_kib'] / 1024:>10.1f} MiB {row['maxrss_kib'] / 1024:>6.1f} MiB "
-              f"{'-' if g is None else f'{g:.0f}':>16} {'-' if t is None else f'{t:.0f}':>11}")
-        c = row["concurrency"]
-        check(row["rc"] == 0 and row["records"] == c and row["no_service"] == c,
-              f"c={c}: {row['records']} records, {row['no_service']} no_service (want {c})")
-        check(row["peak_conns"] >= c * 0.98, f"c={c}: {row['peak_conns']} in flight at once")
+    print(f"  {'c':>6} {'in flight':>9} {'RSS greeting':>13} {'RSS plaintext':>14} "
+          f"{'RSS TLS':>9} {'B/conn greeting':>16} {'plaintext hs':>13} {'TLS hs':>8}")
+    for p, t in zip(plain, tls):
+        g, h, k = (p["bytes_per_conn_greeting"], p["bytes_per_conn_handshake"],
+                   t["bytes_per_conn_handshake"])
+        print(f"  {p['concurrency']:>6} {p['peak_conns']:>9} "
+              f"{p['rss_greeting_kib'] / 1024:>9.1f} MiB {p['maxrss_kib'] / 1024:>10.1f} MiB "
+              f"{t['maxrss_kib'] / 1024:>5.1f} MiB "
+              + " ".join(f"{'-' if v is None else f'{v:.0f}':>{w}}"
+                         for v, w in ((g, 16), (h, 13), (k, 8))))
+        print(f"         first handshakes: plaintext {p['handshakes']}, TLS {t['handshakes']}")
+        for row, what in ((p, "plaintext"), (t, "TLS")):
+            c = row["concurrency"]
+            check(row["rc"] == 0 and row["records"] == c and row["no_service"] == c,
+                  f"{what} c={c}: {row['records']} records, {row['no_service']} no_service "
+                  f"(want {c})")
+            check(row["peak_conns"] >= c * 0.98,
+                  f"{what} c={c}: {row['peak_conns']} in flight at once")
+        check(t["handshakes"].get("tls", 0) == t["concurrency"],
+              f"c={t['concurrency']}: TLS first on the TLS ports: {t['handshakes']}")
         if g is not None:
-            check(g <= 24 * 1024, f"c={c}: {g:.0f} B per connection in the greeting window "
-                  "<= 24 KiB")
-            check(t <= 96 * 1024, f"c={c}: {t:.0f} B per connection in a TLS handshake "
-                  "<= 96 KiB")
+            check(g <= 24 * 1024, f"c={p['concurrency']}: {g:.0f} B per connection in the "
+                  "greeting window <= 24 KiB")
+            check(h <= 32 * 1024, f"c={p['concurrency']}: {h:.0f} B per connection in a "
+                  "plaintext handshake <= 32 KiB")
+            check(k <= 96 * 1024, f"c={t['concurrency']}: {k:.0f} B per connection in a TLS "
+                  "handshake <= 96 KiB")
     print(f"hostile_test: {passes} checks passed, {len(failures)} failed")
     return 1 if failures else 0
 

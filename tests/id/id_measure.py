@@ -1,5 +1,5 @@
 """id_measure.py - runs ppscan-id in a lab namespace and measures what it cost: wall time, CPU
-seconds (user + system, from wait4), peak resident memory (ru_maxrss) and the peak number of
+seconds (user + system, from wait4), peak resident memory (VmHWM) and the peak number of
 connections it held at once (its open sockets, sampled from /proc/PID/fd every 10 ms, with
 VmRSS at that moment). Used by tests/id/hostile_test.py and bench/id_bench.py.
 
@@ -52,80 +52,98 @@ def _sockets(pid):
     return n
 
 
-def _rss_kib(pid):
+def _mem_kib(pid):
+    """(VmRSS, VmHWM) of pid in KiB, (0, 0) once it is gone. VmHWM is the peak since exec():
+    unlike wait4's ru_maxrss it does not count the forked Python parent's pages."""
+    rss = hwm = 0
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
                 if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
+                    rss = int(line.split()[1])
+                elif line.startswith("VmHWM:"):
+                    hwm = int(line.split()[1])
     except OSError:
         pass
-    return 0
+    return rss, hwm
 
 
-def run(netns, argv, output, stderr_path, sample=True):
+def run(netns, argv, output, stderr_path):
     """Runs argv (ppscan-id and its arguments; -o output is added) in netns. Returns a dict:
-    rc, wall_s, cpu_s, maxrss_kib, peak_conns, rss_at_peak_kib, summary (last stderr line),
-    records (the parsed NDJSON lines), raw (the output bytes)."""
+    rc, wall_s, cpu_s (its user + system seconds, wait4), maxrss_kib (its peak VmHWM, sampled
+    every 10 ms), peak_conns, rss_at_peak_kib (VmRSS when the socket count peaked), summary
+    (the last stderr line), records (the parsed NDJSON lines), raw (the output bytes)."""
     if os.path.exists(output):
         os.unlink(output)
     cmd = ["ip", "netns", "exec", netns] + list(argv) + ["-o", output]
     errf = open(stderr_path, "wb")
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errf, stdin=subprocess.DEVNULL)
-    peak = [0, 0]
+    peak = [0, 0, 0]  # sockets, VmRSS then, VmHWM
     stop = threading.Event()
 
     def sampler():
-        # `ip netns exec` execs the program, so p.pid is ppscan-id itself
+        # `ip netns exec` execs the program, so p.pid is ppscan-id itself (once it has exec'd:
+        # before, the socket count is 0 and the memory is the forked Python's, not counted)
         while not stop.is_set():
             s = _sockets(p.pid)
-            if s > peak[0]:
-                peak[0], peak[1] = s, _rss_kib(p.pid)
+            rss, hwm = _mem_kib(p.pid)
+            try:
+                exe = os.readlink(f"/proc/{p.pid}/exe")
+            except OSError:
+                exe = ""
+            if os.path.basename(exe) == os.path.basename(argv[0]):
+                if s > peak[0]:
+                    peak[0], peak[1] = s, rss
+                peak[2] = max(peak[2], hwm)
             time.sleep(0.01)
 
     th = threading.Thread(target=sampler, daemon=True)
-    if sample:
-        th.start()
+    th.start()
     _, status, ru = os.wait4(p.pid, 0)
     p.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - t0
     stop.set()
-    if sample:
-        th.join()
+    th.join()
     errf.close()
     raw = open(output, "rb").read() if os.path.exists(output) else b""
     records = [json.loads(l) for l in raw.decode("utf-8").splitlines() if l.strip()]
     err = open(stderr_path, "rb").read().decode("utf-8", "replace").strip().splitlines()
     return {
         "rc": p.returncode, "wall_s": wall, "cpu_s": ru.ru_utime + ru.ru_stime,
-        "maxrss_kib": ru.ru_maxrss, "peak_conns": peak[0], "rss_at_peak_kib": peak[1],
+        "maxrss_kib": peak[2], "peak_conns": peak[0], "rss_at_peak_kib": peak[1],
         "summary": err[-1] if err else "", "records": records, "raw": raw,
     }
 
 
 def memory_per_connection(netns, binary, blocklist, workdir, levels, ports,
-                          greeting_wait=3, timeout=2):
-    """At each concurrency c of `levels`: c silent endpoints, -c c -r 0, one client-first
-    handshake, so all c connections are in flight together, twice over: first in the
-    greeting window (plaintext state: the slot and the buffers a server has not filled; RSS
-    sampled when the socket count peaks, within the window), then in a TLS handshake (the
-    engine's first client-first handshake on a silent port is TLS: an OpenSSL client state
-    waiting for a ServerHello that never comes; the run's peak RSS). Returns a list of dicts:
-    concurrency, peak_conns, rss_greeting_kib, maxrss_kib, and per connection against the
-    first level (None for it): bytes_per_conn_greeting, bytes_per_conn_tls."""
+                          greeting_wait=3, timeout=2, tag="mem"):
+    """At each concurrency c of `levels`: c silent endpoints on `ports`, -c c -r 0
+    --per-host 0 --max-handshakes 1, so all c connections are in flight together, twice
+    over: first in the greeting window (the slot and the buffers no server has filled; RSS
+    sampled when the socket count peaks, within the window), then in the one client-first
+    handshake, the request sent and no answer coming (the run's peak RSS). Which handshake
+    that is follows from the ports, as the engine orders them: TLS on ports the TLS module
+    lists (4443, 8443, 9443, 10443: an OpenSSL client waiting for a ServerHello), the most
+    likely plaintext module elsewhere. Returns a list of dicts: concurrency, peak_conns,
+    rss_greeting_kib, maxrss_kib, and per connection against the first level (None for it):
+    bytes_per_conn_greeting, bytes_per_conn_handshake."""
     rows = []
     for c in levels:
-        csv = os.path.join(workdir, f"mem{c}.csv")
+        csv = os.path.join(workdir, f"{tag}{c}.csv")
         endpoints_csv(csv, c, ports)
         r = run(netns, [binary, "-b", blocklist, "-q", "-c", str(c), "-r", "0",
                         "--per-host", "0", "--greeting-wait", str(greeting_wait),
                         "-t", str(timeout), "--max-handshakes", "1", csv],
-                os.path.join(workdir, f"mem{c}.json"), os.path.join(workdir, f"mem{c}.err"))
+                os.path.join(workdir, f"{tag}{c}.json"), os.path.join(workdir, f"{tag}{c}.err"))
+        hs = {}
+        for x in r["records"]:
+            for h in x.get("handshakes", []):
+                hs[h.get("name")] = hs.get(h.get("name"), 0) + 1
         rows.append({"concurrency": c, "peak_conns": r["peak_conns"],
                      "rss_greeting_kib": r["rss_at_peak_kib"],
                      "maxrss_kib": r["maxrss_kib"], "rc": r["rc"],
-                     "records": len(r["records"]),
+                     "records": len(r["records"]), "handshakes": hs,
                      "no_service": sum(1 for x in r["records"]
                                        if x.get("protocol") == "no_service"),
                      "cpu_s": r["cpu_s"], "wall_s": r["wall_s"]})
@@ -133,7 +151,7 @@ def memory_per_connection(netns, binary, blocklist, workdir, levels, ports,
     for row in rows:
         dc = row["peak_conns"] - base["peak_conns"]
         for key, col in (("bytes_per_conn_greeting", "rss_greeting_kib"),
-                         ("bytes_per_conn_tls", "maxrss_kib")):
+                         ("bytes_per_conn_handshake", "maxrss_kib")):
             row[key] = (None if row is base or dc <= 0 else
                         (row[col] - base[col]) * 1024 / dc)
     return rows
