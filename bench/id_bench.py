@@ -197,7 +197,7 @@ def top(d):
 
 
 def main(argv):
-    binary, cli, work = argv[1], argv[2], argv[3]
+    binary, cli, work, lab = argv[1], argv[2], argv[3], argv[4]
     blocklist = os.path.join(ROOT, "scripts", "lab-blocklist.conf")
     ports = sorted(SERVICES)
     nmap_hosts = env_int("NMAP_HOSTS", 64)
@@ -239,8 +239,24 @@ def main(argv):
         x["eps_cpu"] = x["named"] / x["cpu_s"] if x["cpu_s"] else 0
         x["hs_cpu"] = x["tls_handshakes"] / x["cpu_s"] if x["cpu_s"] else 0
     log("memory per connection")
-    mem = id_measure.memory_per_connection(cli, binary, blocklist, work, levels,
-                                           [7001, 7002, 7003, 7004])
+    plain_ports, tls_ports = [7001, 7002, 7003, 7004], [4443, 8443, 9443, 10443]
+    mem_plain = id_measure.memory_per_connection(cli, binary, blocklist, work, levels,
+                                                 plain_ports, tag="plain")
+    # TLS goes first on ports the TLS module lists; nginx holds 8443 until now
+    subprocess.run([os.path.join(ROOT, "bench", "id_servers.sh"), "stop",
+                    os.path.join(work, "srv")], check=True)
+    time.sleep(1)
+    subprocess.run([os.path.join(ROOT, "tests", "id", "hostile_lab.sh"), "silent", lab, work]
+                   + [str(p) for p in tls_ports], check=True)
+    mem_tls = id_measure.memory_per_connection(cli, binary, blocklist, work, levels, tls_ports,
+                                               tag="tls")
+    mem = [{"concurrency": p["concurrency"], "peak_conns": p["peak_conns"],
+            "rss_greeting_kib": p["rss_greeting_kib"], "rss_plain_kib": p["maxrss_kib"],
+            "rss_tls_kib": t["maxrss_kib"], "per_conn_greeting": p["bytes_per_conn_greeting"],
+            "per_conn_plain": p["bytes_per_conn_handshake"],
+            "per_conn_tls": t["bytes_per_conn_handshake"], "first_plain": p["handshakes"],
+            "first_tls": t["handshakes"], "tls_peak_conns": t["peak_conns"]}
+           for p, t in zip(mem_plain, mem_tls)]
     load1 = open("/proc/loadavg").read().split()[:3]
 
     nm_eps = nm_named / nm_wall
@@ -300,7 +316,7 @@ def write_markdown(res):
           "", "### Throughput", "",
           "Endpoints identified (a protocol named) per second of wall time, and per CPU-second "
           "of the identifying process (user + system). ppscan-id: median of "
-          f"{len(res['big'])} runs (min – max).", "",
+          f"{len(res['big'])} run{'s' if len(res['big']) > 1 else ''} (min – max).", "",
           "| run | endpoints | named | seconds | endpoints/s | CPU s | endpoints per CPU-s |",
           "|---|---|---|---|---|---|---|",
           f"| nmap -sV | {nm['endpoints']} | {nm['named']} | {nm['wall_s']:.1f} | "
@@ -333,18 +349,23 @@ def write_markdown(res):
           "### Memory per connection in flight", "",
           "c silent endpoints (a listener that accepts and never sends) at `-c c -r 0 "
           "--per-host 0 --max-handshakes 1`: all c connections are open at once, first in the "
-          "greeting window, then in a TLS handshake waiting for a ServerHello. Peak resident "
-          "memory of ppscan-id; per connection = the difference to the c = "
-          f"{res['memory'][0]['concurrency']} run over the difference in connections. Kernel "
-          "socket buffers are not in RSS.", "",
-          "| concurrency | in flight | RSS, greeting window | RSS, TLS handshakes | per connection, greeting | per connection, TLS |",
-          "|---|---|---|---|---|---|"]
+          "greeting window, then in one client-first handshake whose answer never comes: on "
+          "ports 7001-7004 a plaintext one (the engine's most likely module, HTTP: its request "
+          "sent), on 4443, 8443, 9443, 10443 TLS (the ports the TLS module lists: an OpenSSL "
+          "client waiting for a ServerHello). Resident memory of ppscan-id (VmRSS when the "
+          "connections peak in the greeting window, VmHWM for the handshakes); per connection "
+          f"= the difference to the c = {res['memory'][0]['concurrency']} run over the "
+          "difference in connections. Kernel socket buffers are not in RSS.", "",
+          "| concurrency | in flight | RSS: greeting window | plaintext handshake | TLS "
+          "handshake | per connection: greeting | plaintext | TLS |",
+          "|---|---|---|---|---|---|---|---|"]
     for m in res["memory"]:
-        g, t = m["bytes_per_conn_greeting"], m["bytes_per_conn_tls"]
+        def kib(v):
+            return "—" if v is None else f"{v / 1024:.1f} KiB"
         L.append(f"| {m['concurrency']:,} | {m['peak_conns']:,} | "
-                 f"{m['rss_greeting_kib'] / 1024:.1f} MiB | {m['maxrss_kib'] / 1024:.1f} MiB | "
-                 f"{'—' if g is None else f'{g / 1024:.1f} KiB'} | "
-                 f"{'—' if t is None else f'{t / 1024:.1f} KiB'} |")
+                 f"{m['rss_greeting_kib'] / 1024:.1f} MiB | {m['rss_plain_kib'] / 1024:.1f} MiB | "
+                 f"{m['rss_tls_kib'] / 1024:.1f} MiB | {kib(m['per_conn_greeting'])} | "
+                 f"{kib(m['per_conn_plain'])} | {kib(m['per_conn_tls'])} |")
     L += ["", END]
     path = os.path.join(ROOT, "BENCHMARKS.md")
     text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"

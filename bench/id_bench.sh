@@ -23,7 +23,8 @@
 # both nmap and ppscan-id run; bench/id_servers.sh starts the real servers on 0.0.0.0 in the
 # target namespace, so each of 198.18.4.0-198.18.15.255 (no nftables rule there) is one more
 # endpoint of the same five services; tests/id/hostile_lab.sh silent adds silent listeners on
-# 7001-7004 for the memory measurement. Everything stays inside the lab (198.18.0.0/15).
+# 7001-7004 (and, once the servers are stopped, on 4443, 8443, 9443, 10443) for the memory
+# measurement. Everything stays inside the lab (198.18.0.0/15).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -53,4 +54,4 @@ tests/tls/tls_lab.sh client-up "$PPS_LAB"
 ip netns exec "$CLI" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
 bench/id_servers.sh start "$PPS_LAB" "$WORK/srv"
 tests/id/hostile_lab.sh silent "$PPS_LAB" "$WORK" 7001 7002 7003 7004
-/usr/bin/python3 bench/id_bench.py "$BIN" "$CLI" "$WORK"
+/usr/bin/python3 bench/id_bench.py "$BIN" "$CLI" "$WORK" "$PPS_LAB"

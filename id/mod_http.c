@@ -41,7 +41,7 @@ static long header(const uint8_t *d, size_t n, const char *name, const uint8_t *
 		if (!l)
 			l = n - pos;
 		t = id_text_len(s, l);
-		if (t > nl && s[nl] == ':' && id_prefix(s, t, name, 1) == 1) {
+		if (t > nl && s[nl] == ':' && id_prefix(s, t, name, 1) == ID_MATCH) {
 			size_t a = nl + 1;
 
 			while (a < t && (s[a] == ' ' || s[a] == '\t'))
@@ -65,7 +65,7 @@ static json_t *title(const uint8_t *b, size_t n)
 	for (size_t i = 0; i + 7 <= n; i++) {
 		size_t j;
 
-		if (id_prefix(b + i, n - i, "<title", 1) != 1)
+		if (id_prefix(b + i, n - i, "<title", 1) != ID_MATCH)
 			continue;
 		for (j = i + 6; j < n && b[j] != '>'; j++)
 			;

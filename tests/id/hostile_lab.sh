@@ -28,6 +28,10 @@
 #   198.18.0.76:9013  tlschain50       openssl s_server -www sending 50 certificates
 #   198.18.0.77:1-65535 middlebox      nftables DNATs every port to one silent listener
 #                                      (the host that answers SYNs on every port)
+#   198.18.0.78:9014  memcached_offport  a real memcached on an unexpected port: the port
+#                                      hint is useless, higher-weight requests come first and
+#                                      draw its "ERROR" (the engine must then try memcached's
+#                                      own request rather than five others)
 # Only addresses of 198.18.0.0/15 are used.
 set -euo pipefail
 
@@ -141,6 +145,13 @@ table ip $NFT_TABLE {
 	}
 }
 EOF
+	if [[ -x /usr/bin/memcached ]]; then
+		ip netns exec "$tgt" setsid /usr/bin/memcached -u root -l 198.18.0.78 -p 9014 -U 0 \
+			</dev/null >"$D/memcached.log" 2>&1 &
+		echo "$!" >>"$D/pids"
+		echo "memcached_offport,198.18.0.78,9014" >>"$D/endpoints.csv"
+		wait+=("198.18.0.78:9014")
+	fi
 	echo "$lab" >"$D/lab"
 	wait_listen "$tgt" "${wait[@]}"
 }

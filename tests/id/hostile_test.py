@@ -7,7 +7,7 @@ Builds a lab of its own (scripts/netlab.sh, PPS_LAB=ppsidh; tests/tls/tls_lab.sh
 starts tests/id/hostile_lab.sh's servers (a 10 MiB flood, a 10 MiB HTTP body, a one-byte-a-
 second greeting, binary noise, invalid UTF-8 in SSH and HTTP, greetings that never end with
 a newline, an immediate RST, half-closes, silence, a 50-certificate TLS chain, a host that
-answers on every port) and runs ppscan-id on them once. Then, for every endpoint:
+answers on every port, a real memcached on an unexpected port) and runs ppscan-id on them once. Then, for every endpoint:
 
   - exactly one record, the output valid UTF-8 and valid JSON line by line, each record
     valid against schema/service-record.schema.json (when the schema is in the tree);
@@ -75,18 +75,29 @@ def expectations(mods):
     def ssh_product(r):
         return r.get("product") == "OpenSSH" and (r.get("version") or "").startswith("9.2")
 
+    def http_server(want):
+        # the Server header and the title are read (and invalid UTF-8 in them escaped)
+        def f(r):
+            h = r.get("http") or {}
+            return (h.get("server") or "").startswith(want) and (
+                want != "bad" or h.get("title", "").startswith("t"))
+        return f
+
+    def memcached_version(r):
+        return r.get("confidence") == "match" and (r.get("version") or "").startswith("1.")
+
     def chain50(r):
         t = r.get("tls") or {}
         return t.get("chain_length") == 50 and t.get("verify_ok") is True
 
     return {
         "flood": ({"unknown"}, None),
-        "flood_http": (by("http"), None),
+        "flood_http": (by("http"), http_server("floodd/1.0") if "http" in mods else None),
         # 1 byte a second: the greeting window closes on "S": unknown, or ssh if it waits
         "trickle": ({"unknown", "ssh"}, None),
         "noise": ({"unknown"}, None),
         "badutf8_ssh": ({"ssh"}, None),
-        "badutf8_http": (by("http"), None),
+        "badutf8_http": (by("http"), http_server("bad") if "http" in mods else None),
         "nonewline": ({"smtp", "unknown"} if "smtp" in mods else {"unknown"}, None),
         "nonewline_long": ({"unknown"}, None),
         "rst": ({"no_service"}, None),
@@ -94,6 +105,8 @@ def expectations(mods):
         "halfclose_banner": ({"ssh"}, ssh_product),
         "silent": ({"no_service"}, None),
         "tlschain50": (by("http", "tls"), chain50),
+        "memcached_offport": (by("memcached"),
+                              memcached_version if "memcached" in mods else None),
     }
 
 
@@ -199,7 +212,7 @@ def run_checks(binary, blocklist, schema_path, work):
         if extra:
             check(extra(rec), f"{case} {key}: product/version/TLS facts: "
                   f"{rec.get('product')} {rec.get('version')} "
-                  f"{(rec.get('tls') or {}).get('chain_length')}")
+                  f"{(rec.get('tls') or {}).get('chain_length')} {json.dumps(rec.get(rec.get('protocol') or ''))[:200]}")
         print(f"  {case:17} {key[0]}:{key[1]:<5} {rec.get('protocol'):10} "
               f"{rec.get('product')!s:12} {rec.get('version')!s:8} "
               f"{rec.get('confidence')!s:6} {rec.get('total_ms'):8.1f} ms  "
