@@ -28,21 +28,13 @@
 #include <jansson.h>
 
 #include "fingerprint.h"
+#include "fuzz_check.h"
 
 #ifndef PPS_FP_DIR
 #error "PPS_FP_DIR (the data/fingerprints directory) must be defined by the build"
 #endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* a failed invariant names itself on stderr, then traps (libFuzzer keeps the input) */
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			__builtin_trap();                                                          \
-		}                                                                                  \
-	} while (0)
 
 #define MAX_PROTOS 128
 
@@ -88,56 +80,21 @@ static int terminated(const char *s, size_t cap)
 	return memchr(s, 0, cap) != NULL;
 }
 
-/* Text a record can carry: valid UTF-8 (jansson accepts it as a string), no control byte. */
-static int text_ok(const char *s)
-{
-	json_t *j;
-
-	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return 0;
-	j = json_string(s);
-	json_decref(j);
-	return j != NULL;
-}
-
-static int name_ok(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-			return 0;
-	return 1;
-}
-
-/* A field's name: a `field` line's [a-z0-9_] or a PCRE2 group name [A-Za-z0-9_]. */
-static int group_name_ok(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_'))
-			return 0;
-	return 1;
-}
-
 /* The invariants of one match result (see the file comment). */
 static void check_match(const struct pps_fp_match *m, const char *want_protocol)
 {
-	CHECK(terminated(m->protocol, sizeof(m->protocol)) && name_ok(m->protocol));
+	CHECK(terminated(m->protocol, sizeof(m->protocol)) && fuzz_name_ok(m->protocol, 0));
 	if (want_protocol)
 		CHECK(!strcmp(m->protocol, want_protocol));
-	CHECK(terminated(m->product, sizeof(m->product)) && text_ok(m->product));
-	CHECK(terminated(m->version, sizeof(m->version)) && text_ok(m->version));
+	CHECK(terminated(m->product, sizeof(m->product)) && fuzz_text_ok(m->product));
+	CHECK(terminated(m->version, sizeof(m->version)) && fuzz_text_ok(m->version));
 	CHECK(m->n_fields <= PPS_FP_FIELDS_MAX);
 	CHECK(m->line >= 1 && m->file != NULL);
 	for (unsigned i = 0; i < m->n_fields; i++) {
 		CHECK(terminated(m->fields[i].name, sizeof(m->fields[i].name)));
-		CHECK(group_name_ok(m->fields[i].name));
+		CHECK(fuzz_name_ok(m->fields[i].name, 1));
 		CHECK(terminated(m->fields[i].value, sizeof(m->fields[i].value)));
-		CHECK(text_ok(m->fields[i].value));
+		CHECK(fuzz_text_ok(m->fields[i].value));
 	}
 }
 

@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "fingerprint.h"
+#include "fuzz_check.h"
 #include "id_module.h"
 
 #ifndef PPS_FP_DIR
@@ -43,15 +44,6 @@
 #endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* a failed invariant names itself on stderr, then traps (libFuzzer keeps the input) */
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			__builtin_trap();                                                          \
-		}                                                                                  \
-	} while (0)
 
 struct id_conn {
 	const struct id_module *mod;
@@ -172,28 +164,6 @@ int id_fingerprint_as(struct id_conn *c, const char *proto, const uint8_t *b, si
 static const struct id_module *const *mods;
 static size_t n_mods;
 
-static int name_ok(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-			return 0;
-	return 1;
-}
-
-static int text_ok(const char *s)
-{
-	json_t *j;
-
-	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return 0;
-	j = json_string(s);
-	json_decref(j);
-	return j != NULL;
-}
-
 static void init_once(void)
 {
 	char why[512];
@@ -210,7 +180,7 @@ static void init_once(void)
 		const struct id_module *m = mods[i];
 		size_t p = 0;
 
-		CHECK(m->name && name_ok(m->name) && strlen(m->name) < PPS_FP_NAME_MAX);
+		CHECK(m->name && fuzz_name_ok(m->name, 0) && strlen(m->name) < PPS_FP_NAME_MAX);
 		CHECK(m->summary && m->on_readable);
 		CHECK(m->state_size <= ID_STATE_MAX);
 		CHECK(!(m->flags & ID_F_PROBE) || (m->flags & ID_F_TLS) || m->start);
@@ -265,8 +235,8 @@ static void record(struct id_conn *c, void *st)
 
 	if (c->mod->record)
 		c->mod->record(c, st);
-	CHECK(text_ok(c->product) && text_ok(c->version));
-	CHECK(!c->protocol[0] || name_ok(c->protocol));
+	CHECK(fuzz_text_ok(c->product) && fuzz_text_ok(c->version));
+	CHECK(!c->protocol[0] || fuzz_name_ok(c->protocol, 0));
 	if (c->obj) {
 		s = json_dumps(c->obj, JSON_COMPACT);
 		CHECK(s != NULL);
