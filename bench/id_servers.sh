@@ -20,6 +20,23 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true # 20000 here: no CAP_SYS_RESOURCE
 
 die() { echo "id_servers: $*" >&2; exit 1; }
 
+# detached LOG CMD...: CMD in the background, in a session of its own, stdin /dev/null, output
+# to LOG, and without any descriptor above 2 of ours: a daemon must not keep the lab lock
+# (flock /tmp/ppscan-lab.lock ...) its caller holds beyond the caller's life. Its pid (the
+# session's) is appended to $PIDS.
+detached() {
+	local log=$1 fd
+	shift
+	(
+		for fd in /proc/$BASHPID/fd/*; do
+			fd=${fd##*/}
+			((fd > 2)) && { eval "exec $fd>&-" 2>/dev/null || true; }
+		done
+		exec setsid "$@"
+	) </dev/null >"$log" 2>&1 &
+	echo "$!" >>"$PIDS"
+}
+
 PORTS="2222 ssh
 8080 http
 8443 https
@@ -35,6 +52,7 @@ cmd_start() {
 	done
 	mkdir -p "$D" /run/sshd
 	: >"$D/pids"
+	PIDS=$D/pids
 	ip netns exec "$tgt" sysctl -qw net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535
 
 	# sshd: its own host key and config; -D stays in the foreground, -e logs to stderr
@@ -51,9 +69,7 @@ UsePAM no
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 EOF
-	ip netns exec "$tgt" setsid /usr/sbin/sshd -D -e -f "$D/sshd_config" \
-		</dev/null >"$D/sshd.log" 2>&1 &
-	echo "$!" >>"$D/pids"
+	detached "$D/sshd.log" ip netns exec "$tgt" /usr/sbin/sshd -D -e -f "$D/sshd_config"
 
 	# nginx: plain and TLS, two workers, room for every connection a bench run opens
 	[[ -f $D/nginx.key ]] || openssl req -x509 -newkey rsa:2048 -nodes -keyout "$D/nginx.key" \
@@ -79,18 +95,15 @@ http {
 	}
 }
 EOF
-	ip netns exec "$tgt" setsid /usr/sbin/nginx -c "$D/nginx.conf" -e "$D/nginx.err" \
-		</dev/null >"$D/nginx.log" 2>&1 &
-	echo "$!" >>"$D/pids"
+	detached "$D/nginx.log" ip netns exec "$tgt" /usr/sbin/nginx -c "$D/nginx.conf" \
+		-e "$D/nginx.err"
 
-	ip netns exec "$tgt" setsid /usr/bin/redis-server --port 6380 --bind 0.0.0.0 \
-		--protected-mode no --save '' --appendonly no --maxclients 15000 --dir "$D" \
-		--tcp-backlog 65535 </dev/null >"$D/redis.log" 2>&1 &
-	echo "$!" >>"$D/pids"
+	detached "$D/redis.log" ip netns exec "$tgt" /usr/bin/redis-server --port 6380 \
+		--bind 0.0.0.0 --protected-mode no --save '' --appendonly no --maxclients 15000 \
+		--dir "$D" --tcp-backlog 65535
 
-	ip netns exec "$tgt" setsid /usr/bin/memcached -u root -l 0.0.0.0 -p 11212 -U 0 -c 15000 \
-		-b 65535 -t 2 </dev/null >"$D/memcached.log" 2>&1 &
-	echo "$!" >>"$D/pids"
+	detached "$D/memcached.log" ip netns exec "$tgt" /usr/bin/memcached -u root -l 0.0.0.0 \
+		-p 11212 -U 0 -c 15000 -b 65535 -t 2
 
 	local port _
 	while read -r port _; do

@@ -60,6 +60,23 @@ TLS_CASE="tlschain50 198.18.0.76 9013"
 MBOX_IP=198.18.0.77
 MBOX_PORT=9099 # where the middlebox's connections really land
 
+# detached LOG CMD...: CMD in the background, in a session of its own, stdin /dev/null, output
+# to LOG, and without any descriptor above 2 of ours: a daemon must not keep the lab lock
+# (flock /tmp/ppscan-lab.lock ...) its caller holds beyond the caller's life. Its pid (the
+# session's) is appended to $PIDS.
+detached() {
+	local log=$1 fd
+	shift
+	(
+		for fd in /proc/$BASHPID/fd/*; do
+			fd=${fd##*/}
+			((fd > 2)) && { eval "exec $fd>&-" 2>/dev/null || true; }
+		done
+		exec setsid "$@"
+	) </dev/null >"$log" 2>&1 &
+	echo "$!" >>"$PIDS"
+}
+
 # certs DIR: root (self-signed) <- 48 intermediates <- leaf: 50 certificates. The server
 # sends the leaf and DIR/chain50.pem (the other 49, nearest first). EC P-256 keeps it fast.
 cmd_certs() {
@@ -126,14 +143,13 @@ cmd_start() {
 	specs+=("silent@$MBOX_IP:$MBOX_PORT")
 	wait+=("$MBOX_IP:$MBOX_PORT")
 	rm -f "$D/hostile.pid"
-	ip netns exec "$tgt" setsid "$PY" "$HERE/hostile_servers.py" --pidfile "$D/hostile.pid" \
-		"${specs[@]}" </dev/null >"$D/hostile.log" 2>&1 &
-	echo "$!" >>"$D/pids"
+	PIDS=$D/pids
+	detached "$D/hostile.log" ip netns exec "$tgt" "$PY" "$HERE/hostile_servers.py" \
+		--pidfile "$D/hostile.pid" "${specs[@]}"
 	read -r mode ip port <<<"$TLS_CASE"
-	ip netns exec "$tgt" setsid openssl s_server -quiet -www -accept "$ip:$port" \
-		-cert "$D/chain50-leaf.crt" -key "$D/chain50-leaf.key" -cert_chain "$D/chain50.pem" \
-		</dev/null >"$D/tlschain50.log" 2>&1 &
-	echo "$!" >>"$D/pids"
+	detached "$D/tlschain50.log" ip netns exec "$tgt" openssl s_server -quiet -www \
+		-accept "$ip:$port" -cert "$D/chain50-leaf.crt" -key "$D/chain50-leaf.key" \
+		-cert_chain "$D/chain50.pem"
 	echo "$mode,$ip,$port" >>"$D/endpoints.csv"
 	wait+=("$ip:$port")
 	# the middlebox: every TCP port of MBOX_IP lands on the silent listener
@@ -146,9 +162,8 @@ table ip $NFT_TABLE {
 }
 EOF
 	if [[ -x /usr/bin/memcached ]]; then
-		ip netns exec "$tgt" setsid /usr/bin/memcached -u root -l 198.18.0.78 -p 9014 -U 0 \
-			</dev/null >"$D/memcached.log" 2>&1 &
-		echo "$!" >>"$D/pids"
+		detached "$D/memcached.log" ip netns exec "$tgt" /usr/bin/memcached -u root \
+			-l 198.18.0.78 -p 9014 -U 0
 		echo "memcached_offport,198.18.0.78,9014" >>"$D/endpoints.csv"
 		wait+=("198.18.0.78:9014")
 	fi
@@ -166,9 +181,8 @@ cmd_silent() {
 		wait+=("0.0.0.0:$p")
 	done
 	ip netns exec "$tgt" sysctl -qw net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535
-	ip netns exec "$tgt" setsid "$PY" "$HERE/hostile_servers.py" "${specs[@]}" \
-		</dev/null >"$D/silent.log" 2>&1 &
-	echo "$!" >>"$D/pids"
+	PIDS=$D/pids
+	detached "$D/silent.log" ip netns exec "$tgt" "$PY" "$HERE/hostile_servers.py" "${specs[@]}"
 	wait_listen "$tgt" "${wait[@]}"
 }
 
