@@ -35,7 +35,15 @@ launch() {
 	shift
 	while [[ $1 != -- ]]; do WAIT+=("$1"); shift; done
 	shift
-	ip netns exec "$TGT" setsid "$@" </dev/null >"$D/$name.log" 2>&1 &
+	(
+		# no descriptor of ours goes with the server: a lock file held by the caller
+		# (flock /tmp/ppscan-lab.lock ...) must end with the caller, not live in a daemon
+		for fd in /proc/$BASHPID/fd/*; do
+			fd=${fd##*/}
+			((fd > 2)) && eval "exec $fd>&-" 2>/dev/null || true
+		done
+		exec ip netns exec "$TGT" setsid "$@"
+	) </dev/null >"$D/$name.log" 2>&1 &
 	echo "$!" >>"$D/pids"
 }
 
