@@ -183,8 +183,10 @@ int idb_pg_parse(const uint8_t *p, size_t n, struct idb_ident *out)
 
 			if (!e1 || !(e2 = memchr(e1 + 1, 0, bl - (size_t)(e1 + 1 - b))))
 				return count ? IDB_BAD : IDB_NO;
-			if (!params)
+			if (!params) { /* owned by out->fields from the start: no leak on errors */
 				params = json_object();
+				json_object_set_new(out->fields, "parameters", params);
+			}
 			if (nparams++ < PG_MAX_PARAMS) {
 				char key[64];
 
@@ -204,8 +206,6 @@ int idb_pg_parse(const uint8_t *p, size_t n, struct idb_ident *out)
 		count++;
 		o += 1 + len;
 	}
-	if (params)
-		json_object_set_new(out->fields, "parameters", params);
 	if (!done)
 		return IDB_MORE;
 	if (!seen_v)
@@ -227,6 +227,32 @@ static int pg_start(struct id_conn *c, void *st)
 	return idb_send_built(c, idb_pg_sslrequest);
 }
 
+/*
+ * A reply to another module's request: PostgreSQL reads any first 8 bytes as a startup
+ * packet and answers what it cannot accept with an ErrorResponse, e.g. FATAL 0A000
+ * "unsupported frontend protocol 65107.16973" to an SMB2 NEGOTIATE. Only a complete
+ * ErrorResponse with a severity and a five-character SQLSTATE counts.
+ */
+static int pg_react_parse(const uint8_t *p, size_t n, struct idb_ident *out)
+{
+	json_t *err;
+	const char *code, *sev;
+	int r;
+
+	if (n && p[0] != 'E')
+		return IDB_NO;
+	r = idb_pg_parse(p, n, out);
+	if (r != IDB_MATCH)
+		return r == IDB_MORE ? IDB_MORE : IDB_NO;
+	err = json_object_get(out->fields, "error");
+	code = json_string_value(json_object_get(err, "code"));
+	sev = json_string_value(json_object_get(err, "severity"));
+	if (!code || strlen(code) != 5 || !sev || (strcmp(sev, "FATAL") && strcmp(sev, "ERROR")))
+		return IDB_NO;
+	json_object_del(out->fields, "protocol"); /* no startup of ours was answered */
+	return IDB_MATCH;
+}
+
 static int pg_readable(struct id_conn *c, void *stp, const uint8_t *d, size_t n)
 {
 	struct pg_state *st = stp;
@@ -236,6 +262,8 @@ static int pg_readable(struct id_conn *c, void *stp, const uint8_t *d, size_t n)
 		r = idb_judge(c, idb_pg_parse, d, n);
 		return r == ID_NO && id_ended(c) ? ID_MATCH : r; /* the 'N' already proved it */
 	}
+	if (id_phase(c) == ID_PHASE_REACT)
+		return idb_judge(c, pg_react_parse, d, n);
 	if (id_phase(c) != ID_PHASE_PROBE)
 		return ID_NO;
 	r = idb_judge(c, idb_pg_ssl_parse, d, n);
@@ -255,7 +283,7 @@ static const uint16_t pg_ports[] = { 5432, 5433, 0 };
 const struct id_module id_mod_postgresql = {
 	.name = "postgresql",
 	.summary = "PostgreSQL (SSLRequest, StartupMessage 3.2: SSL, auth method, version)",
-	.flags = ID_F_PROBE,
+	.flags = ID_F_PROBE | ID_F_REACT,
 	.weight = 150,
 	.ports = pg_ports,
 	.state_size = sizeof(struct pg_state),

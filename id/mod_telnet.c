@@ -87,10 +87,102 @@ int idb_telnet_parse(const uint8_t *p, size_t n, struct idb_ident *out)
 
 /* ---- module ---------------------------------------------------------------------- */
 
-static int telnet_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
+/*
+ * After the greeting the module declines every option (RFC 854: WONT to a DO, DONT to a
+ * WILL, each option answered once, so no negotiation loops) until the server sends its
+ * login banner; the text up to "login:", "Username:", "Password:" or a shell prompt (or
+ * 4 KiB, or the handshake's end) is the record's banner, named by data/fingerprints/telnet.conf.
+ */
+#define TELNET_BANNER_MAX 4096
+
+struct telnet_state {
+	uint8_t claimed;
+	uint8_t answered[2][32]; /* [0]: DO answered with WONT, [1]: WILL with DONT; bit per option */
+};
+
+/* Declines what @d asks that was not answered yet; the text (IAC sequences taken out) into
+ * @text. Returns the text's length. */
+static size_t telnet_decline(struct id_conn *c, struct telnet_state *st, const uint8_t *d, size_t n,
+			     uint8_t *text, size_t cap)
 {
-	(void)st;
-	return idb_judge(c, idb_telnet_parse, d, n);
+	uint8_t out[96];
+	size_t o = 0, t = 0, i = 0;
+
+	while (i < n) {
+		if (d[i] != T_IAC) {
+			if (t < cap)
+				text[t++] = d[i];
+			i++;
+		} else if (i + 2 < n && (d[i + 1] == T_DO || d[i + 1] == T_WILL)) {
+			int k = d[i + 1] == T_WILL;
+			uint8_t opt = d[i + 2];
+
+			if (!(st->answered[k][opt >> 3] & (1u << (opt & 7))) &&
+			    o + 3 <= sizeof(out)) {
+				st->answered[k][opt >> 3] |= (uint8_t)(1u << (opt & 7));
+				out[o++] = T_IAC;
+				out[o++] = k ? T_DONT : T_WONT;
+				out[o++] = opt;
+			}
+			i += 3;
+		} else if (i + 2 < n && (d[i + 1] == T_DONT || d[i + 1] == T_WONT)) {
+			i += 3;
+		} else if (i + 1 < n && d[i + 1] == T_SB) {
+			const uint8_t *se = memmem(d + i, n - i, "\xff\xf0", 2);
+
+			i = se ? (size_t)(se - d) + 2 : n;
+		} else if (i + 1 < n && d[i + 1] == T_IAC) {
+			if (t < cap)
+				text[t++] = T_IAC;
+			i += 2;
+		} else {
+			i += i + 1 < n ? 2 : 1;
+		}
+	}
+	if (o)
+		id_send(c, out, o);
+	return t;
+}
+
+/* The banner is complete: a login or password prompt, or a shell prompt, ends it. */
+static int telnet_prompt(const uint8_t *t, size_t n)
+{
+	static const char *const prompts[] = { "login:",    "Login:",	 "Username:",
+					       "username:", "Password:", "password:" };
+	size_t e = n;
+
+	for (size_t i = 0; i < sizeof(prompts) / sizeof(prompts[0]); i++)
+		if (memmem(t, n, prompts[i], strlen(prompts[i])))
+			return 1;
+	while (e && t[e - 1] == ' ')
+		e--;
+	return e && e < n && (t[e - 1] == '#' || t[e - 1] == '$' || t[e - 1] == '>');
+}
+
+static int telnet_readable(struct id_conn *c, void *stp, const uint8_t *d, size_t n)
+{
+	struct telnet_state *st = stp;
+	uint8_t text[TELNET_BANNER_MAX];
+	size_t t;
+	int r;
+
+	if (id_phase(c) == ID_PHASE_DIALOGUE && st->claimed) {
+		t = telnet_decline(c, st, d, n, text, sizeof(text));
+		if (!id_ended(c) && n < TELNET_BANNER_MAX && !telnet_prompt(text, t))
+			return ID_MORE;
+		if (t && id_obj(c))
+			json_object_set_new(id_obj(c), "banner", id_json_text(text, t));
+		if (t)
+			id_fingerprint(c, text, t);
+		return ID_MATCH;
+	}
+	r = idb_judge(c, idb_telnet_parse, d, n);
+	if (r != ID_MATCH)
+		return r;
+	/* every byte so far stays in the buffer: the dialogue judges the whole exchange */
+	telnet_decline(c, st, d, n, text, sizeof(text));
+	st->claimed = 1;
+	return ID_CLAIM;
 }
 
 static const uint16_t telnet_ports[] = { 23, 2323, 0 };
@@ -101,5 +193,6 @@ const struct id_module id_mod_telnet = {
 	.flags = ID_F_GREETING | ID_F_REACT,
 	.weight = 100,
 	.ports = telnet_ports,
+	.state_size = sizeof(struct telnet_state),
 	.on_readable = telnet_readable,
 };

