@@ -40,13 +40,14 @@
 #include <unistd.h>
 
 #include "output/pps_output.h"
+#include "pps_clock.h"
 #include "pps_ports.h"
 #include "pps_targets.h"
 #include "tls_record.h"
 
 #define N_VERSIONS 4
 #define JOB_MAIN 0 /* job kinds 1..4: TLS 1.0, 1.1, 1.2, 1.3 */
-#define NS 1000000000ull
+#define NS PPS_NS_PER_S
 #define MAX_EVENTS 256
 #define READ_BATCH 256
 
@@ -161,14 +162,6 @@ struct tls_engine {
 	uint64_t t0;
 	unsigned char rxbuf[16384];
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- per-address table (linear probing, backward-shift deletion: Knuth 6.4 algorithm R) -- */
 
@@ -451,7 +444,7 @@ static void finish(struct tls_engine *e, struct conn *c, int cls, const char *st
 {
 	struct job *j = c->job;
 	struct endpoint *ep = j->ep;
-	uint64_t now = now_ns();
+	uint64_t now = pps_monotonic_ns();
 	struct host *h;
 
 	if (cls == TLS_C_TLS)
@@ -677,7 +670,7 @@ static void on_connected(struct tls_engine *e, struct conn *c)
 {
 	struct job *j = c->job;
 	SSL_CTX *ctx = j->kind == JOB_MAIN ? e->ctx_main : e->ctx_ver[j->kind - 1];
-	uint64_t now = now_ns();
+	uint64_t now = pps_monotonic_ns();
 	char msg[160];
 
 	c->t_connected = now;
@@ -969,7 +962,7 @@ int tls_engine_run(struct tls_engine *e, struct tls_input *in, tls_record_fn rec
 	e->record = record;
 	e->flush = flush;
 	e->ctx = ctx;
-	e->t0 = now_ns();
+	e->t0 = pps_monotonic_ns();
 	e->in_fd = in->fd(in);
 	if (e->in_fd >= 0) {
 		struct epoll_event ee = { .events = EPOLLIN | EPOLLET, .data.ptr = &e->in_tag };
@@ -981,7 +974,7 @@ int tls_engine_run(struct tls_engine *e, struct tls_input *in, tls_record_fn rec
 	}
 
 	for (;;) {
-		uint64_t now = now_ns();
+		uint64_t now = pps_monotonic_ns();
 		struct timespec ts;
 		int n;
 
@@ -993,7 +986,7 @@ int tls_engine_run(struct tls_engine *e, struct tls_input *in, tls_record_fn rec
 		rc = feed(e, now, *stop);
 		if (rc)
 			break;
-		now = now_ns();
+		now = pps_monotonic_ns();
 		start_ready(e, now);
 		if (e->flush && !e->cb_error)
 			e->cb_error = e->flush(e->ctx);
@@ -1019,7 +1012,7 @@ int tls_engine_run(struct tls_engine *e, struct tls_input *in, tls_record_fn rec
 			on_event(e, evs[i].data.ptr, evs[i].events);
 		}
 	}
-	e->st.elapsed_s = (double)(now_ns() - e->t0) / 1e9;
+	e->st.elapsed_s = (double)(pps_monotonic_ns() - e->t0) / 1e9;
 	return rc;
 }
 

@@ -48,9 +48,13 @@
 
 #define MAX_EVENTS 256
 #define READ_BATCH 256
-#define FIRST_BYTES 64 /* bytes of the endpoint's first server data recorded (hex) */
-#define ORDER_MAX 64   /* client-first modules considered per endpoint */
+#define ORDER_MAX 64 /* client-first modules considered per endpoint */
 #define PROTO_MAX 32
+#define N_VERSIONS 4 /* --versions: TLS 1.0, 1.1, 1.2, 1.3 */
+
+static const int version_proto[N_VERSIONS] = { TLS1_VERSION, TLS1_1_VERSION, TLS1_2_VERSION,
+					       TLS1_3_VERSION };
+static const char *const version_name[N_VERSIONS] = { "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3" };
 
 static const char *const outcome_names[ID_O_COUNT] = {
 	"match", "soft", "unknown", "no_service", "refused", "unreachable", "timeout", "error",
@@ -99,13 +103,15 @@ struct endpoint {
 	/* the result so far */
 	char protocol[PROTO_MAX];
 	char product[128], version[128];
-	int confidence; /* 0 none, 1 soft, 2 match */
-	int tls_base;	/* protocol "tls" (match) until an inner protocol is named */
-	json_t *obj;	/* the winner's per-protocol object */
+	int confidence;		/* 0 none, 1 soft, 2 match */
+	int tls_base;		/* protocol "tls" (match) until an inner protocol is named */
+	int ver_next;		/* --versions: the next version probe (0-3) */
+	int8_t ver[N_VERSIONS]; /* 1 accepted, 0 refused, -1 unknown */
+	json_t *obj;		/* the winner's per-protocol object */
 	char obj_name[PROTO_MAX];
 	json_t *tls; /* the TLS object, when TLS was spoken */
 	const char *tls_mode;
-	unsigned char first[FIRST_BYTES];
+	unsigned char *first; /* cfg->banner_bytes: the first bytes the server sent (hex) */
 	unsigned n_first;
 	struct endpoint *next; /* ready queue, an address's wait list, or the free list */
 	int done;
@@ -127,9 +133,10 @@ struct id_conn {
 	uint8_t *tx; /* ID_TX_MAX */
 	size_t tx_n, tx_off;
 
-	const struct id_module *mod; /* the module in charge */
-	int mphase;		     /* enum id_phase of the current call */
-	int probe_refused;	     /* the probing module said no: reacts only */
+	const struct id_module *mod;	/* the module in charge */
+	int mphase;			/* enum id_phase of the current call */
+	int probe_refused;		/* the probing module said no: reacts only */
+	const struct id_module *prober; /* whose request another module's claim answers */
 	unsigned char st[ID_STATE_MAX];
 	unsigned char scratch[ID_STATE_MAX];
 	/* what the current module found (moved to the endpoint on its verdict) */
@@ -143,6 +150,7 @@ struct id_conn {
 	BIO *rbio, *wbio;
 	int in_tls;	  /* established: module bytes travel inside */
 	int tls_starttls; /* this TLS handshake follows a module's STARTTLS */
+	int ver_probe;	  /* 1 + the version index of a --versions probe, 0 = identification */
 	int verify_first;
 	uint64_t t_tls;
 	struct id_conn *next_free;
@@ -168,6 +176,7 @@ struct tlist {
 struct id_engine {
 	const struct tls_config *cfg;
 	SSL_CTX *ctx;
+	SSL_CTX *ctx_ver[N_VERSIONS]; /* --versions: exactly one protocol version each */
 	struct pps_fp_db *fp;
 	int ep;
 	int no_pwait2;
@@ -182,6 +191,7 @@ struct id_engine {
 	unsigned active;
 
 	struct endpoint *eps, *free_eps;
+	unsigned char *firsts;
 	unsigned max_live, live;
 	struct host *hosts;
 	uint32_t host_mask;
@@ -475,7 +485,13 @@ static void hs_entry(struct id_conn *c, const char *name, const char *result, ui
 
 	if (!h)
 		return;
-	json_object_set_new(h, "name", json_string(name));
+	if (c->prober && c->mod && c->prober != c->mod) {
+		/* another module recognised the reply to this handshake's request */
+		json_object_set_new(h, "name", json_string(c->prober->name));
+		json_object_set_new(h, "named_by", json_string(name));
+	} else {
+		json_object_set_new(h, "name", json_string(name));
+	}
 	json_object_set_new(h, "result", json_string(result));
 	json_object_set_new(h, "tls", json_boolean(c->in_tls));
 	json_object_set_new(h, "bytes", json_integer((json_int_t)c->rx_total));
@@ -515,7 +531,7 @@ static void reset_findings(struct id_conn *c)
 static json_t *build_record(struct id_engine *e, struct endpoint *ep)
 {
 	json_t *rec = json_object();
-	char ip[16], hex[2 * FIRST_BYTES + 1], ts[40];
+	char ip[16], hex[2 * TLS_BANNER_MAX + 1], ts[40];
 	uint32_t seen = seen_add(e, ep->t.ip_h, 0);
 	int middlebox;
 
@@ -536,6 +552,15 @@ static json_t *build_record(struct id_engine *e, struct endpoint *ep)
 			    ep->confidence == 2	  ? json_string("match")
 			    : ep->confidence == 1 ? json_string("soft")
 						  : json_null());
+	if (ep->tls && e->cfg->versions) {
+		json_t *v = json_object();
+
+		for (int i = 0; i < N_VERSIONS; i++)
+			json_object_set_new(v, version_name[i],
+					    ep->ver[i] < 0 ? json_null()
+							   : json_boolean(ep->ver[i]));
+		json_object_set_new(ep->tls, "versions", v);
+	}
 	if (ep->tls) {
 		json_object_set_new(rec, "tls", ep->tls);
 		json_object_set_new(rec, "tls_mode", json_string(ep->tls_mode));
@@ -655,6 +680,9 @@ static void conn_close(struct id_engine *e, struct id_conn *c, int more)
 	if (more && !ep->done && ep->n_hs < (int)e->cfg->max_handshakes &&
 	    ep->next_mod < ep->n_order)
 		ready_push(e, ep, 1); /* the next handshake, ahead of new endpoints */
+	else if (e->cfg->versions && ep->tls && ep->ver_next < N_VERSIONS &&
+		 !strcmp(ep->tls_mode, "implicit"))
+		ready_push(e, ep, 1); /* TLS was spoken: one handshake per protocol version */
 	else
 		emit(e, ep);
 }
@@ -823,7 +851,7 @@ static void handshake_failed(struct id_engine *e, struct id_conn *c, uint64_t no
 			  : c->rx_errno == ECONNRESET ? "reset"
 			  : c->eof		      ? "closed"
 						      : "silent";
-	const char *name = c->state == C_GREETING ? "greeting" : c->mod ? c->mod->name : "?";
+	const char *name = c->state == C_GREETING ? "greeting" : c->mod ? c->mod->name : "connect";
 
 	if (c->state == C_GREETING && c->rx_total)
 		why = "unknown";
@@ -897,6 +925,7 @@ static void deliver(struct id_engine *e, struct id_conn *c)
 
 		v = offer(e, c, ID_F_REACT | ID_F_GREETING, ID_PHASE_REACT, prober);
 		if (is_claim(v)) {
+			c->prober = prober;
 			if (v == ID_CLAIM)
 				c->mphase = ID_PHASE_DIALOGUE;
 			apply(e, c, v, now);
@@ -922,10 +951,25 @@ static const char *ssl_reason(char *buf, size_t len)
 	return buf;
 }
 
+/* A --versions probe ended: accepted (1), refused (0) or not known (-1). */
+static void version_done(struct id_engine *e, struct id_conn *c, int result)
+{
+	int v = c->ver_probe - 1;
+
+	c->ep->ver[v] = (int8_t)(result == 1 ? SSL_version(c->ssl) == version_proto[v] : result);
+	conn_close(e, c, 1);
+}
+
 static void tls_established(struct id_engine *e, struct id_conn *c, uint64_t now)
 {
 	struct endpoint *ep = c->ep;
-	json_t *t = json_object();
+	json_t *t;
+
+	if (c->ver_probe) {
+		version_done(e, c, 1);
+		return;
+	}
+	t = json_object();
 
 	e->st.tls_handshakes++;
 	if (t) {
@@ -959,6 +1003,7 @@ static void tls_established(struct id_engine *e, struct id_conn *c, uint64_t now
 	ep->tls_base = 1;
 	ep->obj_name[0] = 0;
 	c->state = C_GREETING;
+	c->ended = 0;
 	c->rx_n = 0;
 	c->rx_total = 0;
 	c->t_hs = now;
@@ -972,6 +1017,11 @@ static void tls_failed(struct id_engine *e, struct id_conn *c, const char *why, 
 	struct endpoint *ep = c->ep;
 	int plaintext = c->rx_total && !tls_looks_like_tls(c->rx, c->rx_n < 3 ? c->rx_n : 3);
 
+	if (c->ver_probe) {
+		/* an alert or a close: refused; a timeout or other bytes: not known */
+		version_done(e, c, (c->rx_total && !plaintext) || c->eof ? 0 : -1);
+		return;
+	}
 	if (c->tls_starttls) {
 		json_t *t = json_object();
 
@@ -1059,7 +1109,7 @@ static void tls_begin(struct id_engine *e, struct id_conn *c, int starttls)
 	if (!starttls)
 		c->rx_total = 0;
 	tlist_set(e, c, L_HANDSHAKE, now);
-	c->ssl = SSL_new(e->ctx);
+	c->ssl = SSL_new(c->ver_probe ? e->ctx_ver[c->ver_probe - 1] : e->ctx);
 	c->rbio = BIO_new(BIO_s_mem());
 	c->wbio = BIO_new(BIO_s_mem());
 	if (!c->ssl || !c->rbio || !c->wbio) {
@@ -1168,7 +1218,7 @@ static void connect_failed(struct id_engine *e, struct id_conn *c, int outcome)
 		conn_done(e, c);
 		return;
 	}
-	hs_entry(c, c->mod ? c->mod->name : "?",
+	hs_entry(c, "connect",
 		 outcome == ID_O_REFUSED   ? "refused"
 		 : outcome == ID_O_TIMEOUT ? "timeout"
 					   : "error",
@@ -1192,6 +1242,12 @@ static void on_connected(struct id_engine *e, struct id_conn *c)
 		return;
 	}
 	set_events(e, c, EPOLLIN);
+	if (ep->done || ep->n_hs >= (int)e->cfg->max_handshakes || ep->next_mod >= ep->n_order) {
+		/* only --versions probes are left */
+		c->ver_probe = 1 + ep->ver_next++;
+		tls_begin(e, c, 0);
+		return;
+	}
 	start_probe(e, c);
 }
 
@@ -1238,8 +1294,8 @@ static void read_socket(struct id_engine *e, struct id_conn *c)
 			if (!c->ssl) {
 				size_t room = ID_RX_MAX - c->rx_n, take = (size_t)n;
 
-				if (ep->n_first < FIRST_BYTES) {
-					size_t f = FIRST_BYTES - ep->n_first;
+				if (ep->n_first < e->cfg->banner_bytes) {
+					size_t f = e->cfg->banner_bytes - ep->n_first;
 
 					f = f < take ? f : take;
 					memcpy(ep->first + ep->n_first, e->iobuf, f);
@@ -1252,8 +1308,8 @@ static void read_socket(struct id_engine *e, struct id_conn *c)
 				memcpy(c->rx + c->rx_n, e->iobuf, take);
 				c->rx_n += take;
 			} else {
-				if (!c->in_tls && ep->n_first < FIRST_BYTES) {
-					size_t f = FIRST_BYTES - ep->n_first;
+				if (!c->in_tls && ep->n_first < e->cfg->banner_bytes) {
+					size_t f = e->cfg->banner_bytes - ep->n_first;
 
 					f = f < (size_t)n ? f : (size_t)n;
 					memcpy(ep->first + ep->n_first, e->iobuf, f);
@@ -1288,7 +1344,7 @@ static void read_socket(struct id_engine *e, struct id_conn *c)
 	}
 	if (c->ssl && c->in_tls)
 		tls_drain(e, c);
-	if (c->rx_n >= ID_RX_MAX)
+	if (c->rx_n >= ID_RX_MAX && c->state != C_TLS)
 		c->ended = 1; /* a full buffer: the modules' last look */
 }
 
@@ -1498,11 +1554,17 @@ static int admit(struct id_engine *e, const struct tls_target *t)
 	ep = e->free_eps;
 	e->free_eps = ep->next;
 	e->live++;
-	memset(ep, 0, sizeof(*ep));
+	{
+		unsigned char *first = ep->first;
+
+		memset(ep, 0, sizeof(*ep));
+		ep->first = first;
+	}
 	ep->t = *t;
 	ep->t_admit = pps_monotonic_ns();
 	ep->connect_ms = -1;
 	ep->status = ID_O_ERROR;
+	memset(ep->ver, -1, sizeof(ep->ver));
 	ep->handshakes = json_array();
 	if (!ep->handshakes)
 		return -ENOMEM;
@@ -1740,16 +1802,20 @@ struct id_engine *id_engine_new(const struct tls_config *cfg, char *why, size_t 
 	e->ctx = tls_client_ctx(cfg, 0, why, whylen);
 	if (!e->ctx)
 		goto fail;
+	for (int v = 0; cfg->versions && v < N_VERSIONS; v++)
+		if (!(e->ctx_ver[v] = tls_client_ctx(cfg, version_proto[v], why, whylen)))
+			goto fail;
 	e->conns = calloc(cfg->concurrency, sizeof(*e->conns));
 	/* reserved, not touched: pages are used only as far as servers fill the buffers */
 	e->bufs = malloc((size_t)cfg->concurrency * (ID_RX_MAX + ID_TX_MAX));
 	e->max_live = cfg->concurrency * 2 + 64;
 	e->eps = calloc(e->max_live, sizeof(*e->eps));
+	e->firsts = malloc((size_t)e->max_live * cfg->banner_bytes);
 	e->host_mask = pow2_at_least((uint64_t)e->max_live * 2) - 1;
 	e->hosts = calloc((size_t)e->host_mask + 1, sizeof(*e->hosts));
 	e->seen_mask = 1023;
 	e->seen = calloc((size_t)e->seen_mask + 1, sizeof(*e->seen));
-	if (!e->conns || !e->bufs || !e->eps || !e->hosts || !e->seen) {
+	if (!e->conns || !e->bufs || !e->eps || !e->firsts || !e->hosts || !e->seen) {
 		snprintf(why, whylen, "out of memory for %u connections", cfg->concurrency);
 		goto fail;
 	}
@@ -1764,6 +1830,7 @@ struct id_engine *id_engine_new(const struct tls_config *cfg, char *why, size_t 
 		e->free_conns = c;
 	}
 	for (unsigned i = e->max_live; i-- > 0;) {
+		e->eps[i].first = e->firsts + (size_t)i * cfg->banner_bytes;
 		e->eps[i].next = e->free_eps;
 		e->free_eps = &e->eps[i];
 	}
@@ -1800,10 +1867,13 @@ void id_engine_free(struct id_engine *e)
 	if (e->ep >= 0)
 		close(e->ep);
 	SSL_CTX_free(e->ctx);
+	for (int v = 0; v < N_VERSIONS; v++)
+		SSL_CTX_free(e->ctx_ver[v]);
 	pps_fp_db_free(e->fp);
 	free(e->conns);
 	free(e->bufs);
 	free(e->eps);
+	free(e->firsts);
 	free(e->hosts);
 	free(e->seen);
 	free(e);

@@ -6,7 +6,8 @@
  * A server's preface is a SETTINGS frame on stream 0 (3.4): that proves HTTP/2. The module then
  * waits (bounded) for the HEADERS frame of stream 1 and decodes it with libnghttp2's HPACK
  * inflater for :status and server. A GOAWAY or SETTINGS frame in answer to another module's
- * request (an h2c-only server sent HTTP/1.1) is recognised too.
+ * request (an h2c-only server sent HTTP/1.1) is recognised too, as a soft result: the
+ * module's own request, tried later, can name the server.
  * Record: "http2": {settings: {name: value}, status, server, goaway_error}; protocol "http2";
  * product/version from http.conf (the Server header).
  */
@@ -174,6 +175,10 @@ static int h2_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
 	}
 	(void)first;
 	json_object_set_new(o, "settings", set);
+	/* a reply to another module's request: HTTP/2 for sure, but our own request (next,
+	 * on its own connection) can tell more: soft, so the search goes on */
+	if (id_phase(c) == ID_PHASE_REACT)
+		return ID_SOFT;
 	if (!done && !id_ended(c) && n < ID_RX_MAX)
 		return ID_MORE;
 	return ID_MATCH;

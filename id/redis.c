@@ -1,8 +1,12 @@
 /*
- * Redis for ppscan-tls (hiredis, synchronous). Key schema of issue 4, shared with ppscan:
+ * Redis for ppscan-tls and ppscan-id. The connection is core's (output/pps_redis_conn.h:
+ * hiredis non-blocking, a deadline on every command); key schema of issue 4, shared with ppscan:
  *   {prefix}:{scan}:results  stream, XADD fields ip, port, status (open|closed), ttl, ts
  *   {prefix}:{scan}:meta     hash, field state (running|done|interrupted)
- *   {prefix}:{scan}:tls      stream written here, fields ip, port, json
+ *   {prefix}:{scan}:tls      stream written by ppscan-tls, fields ip, port, json
+ *   {prefix}:{scan}:services stream written by ppscan-id, fields ip, port, protocol, json
+ * Writes (XADD, XACK) are pipelined: appended, sent and their replies read by
+ * tls_redis_flush(); every synchronous command flushes first, so replies never interleave.
  * Reading: XREADGROUP with a consumer group. A restarted consumer first re-reads its own
  * pending entries (id "0", then after the last one seen) and then new ones (">"); entries are
  * XACKed only after their record is written, so nothing is lost (at least once).
@@ -13,19 +17,24 @@
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "output/pps_redis_conn.h"
 #include "output/pps_redis_url.h"
+#include "pps_clock.h"
 #include "tls_config.h"
 #include "pps_targets.h"
 
 #define KEY_MAX 320
 
+#define CALL_TIMEOUT_S 10.0 /* a command's reply (an XREADGROUP BLOCK: its block time more) */
+
 struct tls_redis {
-	redisContext *c;
+	struct pps_redis_conn k;
 	char results_key[KEY_MAX];
 	char meta_key[KEY_MAX];
 	char tls_key[KEY_MAX];
@@ -43,32 +52,11 @@ struct redis_input {
 	double last_entry_at; /* monotonic seconds of the last entry read (or of the start) */
 };
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void set_timeout(redisContext *c, int ms)
-{
-	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
-
-	redisSetTimeout(c, tv);
-}
-
 struct tls_redis *tls_redis_open(const char *url, const char *prefix, const char *scan,
 				 const char *out, char *why, size_t whylen)
 {
-	struct pps_redis_url u;
-	struct timeval tv = { .tv_sec = 5 };
-	struct tls_redis *r;
-	redisReply *rep;
+	struct tls_redis *r = calloc(1, sizeof(*r));
 
-	if (pps_redis_url_parse(url, &u, why, whylen))
-		return NULL;
-	r = calloc(1, sizeof(*r));
 	if (!r) {
 		snprintf(why, whylen, "out of memory");
 		return NULL;
@@ -76,86 +64,109 @@ struct tls_redis *tls_redis_open(const char *url, const char *prefix, const char
 	snprintf(r->results_key, KEY_MAX, "%s:%s:results", prefix, scan);
 	snprintf(r->meta_key, KEY_MAX, "%s:%s:meta", prefix, scan);
 	snprintf(r->tls_key, KEY_MAX, "%s:%s:%s", prefix, scan, out);
-	r->c = u.is_unix ? redisConnectUnixWithTimeout(u.path, tv)
-			 : redisConnectWithTimeout(u.host, u.port_h, tv);
-	if (!r->c || r->c->err) {
-		snprintf(why, whylen, "cannot connect: %s", r->c ? r->c->errstr : "out of memory");
-		goto fail;
+	if (pps_redis_conn_init(&r->k, url) || pps_redis_conn_connect(&r->k, 5.0)) {
+		snprintf(why, whylen, "%s", r->k.err);
+		pps_redis_conn_close(&r->k);
+		free(r);
+		return NULL;
 	}
-	set_timeout(r->c, 10000);
-	if (u.has_password) {
-		rep = u.user[0] ? redisCommand(r->c, "AUTH %s %s", u.user, u.password)
-				: redisCommand(r->c, "AUTH %s", u.password);
-		if (!rep || rep->type == REDIS_REPLY_ERROR) {
-			snprintf(why, whylen, "AUTH failed: %s", rep ? rep->str : r->c->errstr);
-			freeReplyObject(rep);
-			goto fail;
-		}
-		freeReplyObject(rep);
-	}
-	rep = redisCommand(r->c, "SELECT %u", u.db);
-	if (!rep || rep->type == REDIS_REPLY_ERROR) {
-		snprintf(why, whylen, "SELECT %u failed: %s", u.db, rep ? rep->str : r->c->errstr);
-		freeReplyObject(rep);
-		goto fail;
-	}
-	freeReplyObject(rep);
 	return r;
-fail:
-	if (r->c)
-		redisFree(r->c);
-	free(r);
-	return NULL;
+}
+
+/* Sends what is appended and reads the replies of every queued command (within 10 s). */
+static int drain(struct tls_redis *r)
+{
+	double deadline = pps_monotonic_s() + CALL_TIMEOUT_S;
+	redisContext *c = r->k.c;
+	int done = 0, rc = 0;
+
+	while (!done) {
+		if (redisBufferWrite(c, &done) != REDIS_OK)
+			goto io;
+		if (!done && pps_redis_wait_fd(c->fd, POLLOUT, deadline) <= 0)
+			goto timeout;
+	}
+	while (r->queued) {
+		void *rep = NULL;
+
+		if (redisGetReplyFromReader(c, &rep) != REDIS_OK)
+			goto io;
+		if (rep) {
+			redisReply *x = rep;
+
+			r->queued--;
+			if (x->type == REDIS_REPLY_ERROR && rc == 0) {
+				fprintf(stderr, "%s: Redis: %s\n", tls_prog_name, x->str);
+				rc = -EIO;
+			}
+			freeReplyObject(x);
+			continue;
+		}
+		if (pps_redis_wait_fd(c->fd, POLLIN, deadline) <= 0)
+			goto timeout;
+		if (redisBufferRead(c) != REDIS_OK)
+			goto io;
+	}
+	return rc;
+io:
+	fprintf(stderr, "%s: Redis: %s\n", tls_prog_name, c->errstr[0] ? c->errstr : "I/O error");
+	return -EIO;
+timeout:
+	fprintf(stderr, "%s: Redis: no reply within %.0f s\n", tls_prog_name, CALL_TIMEOUT_S);
+	return -EIO;
+}
+
+/* One synchronous command (a NULL-terminated list), after the queued ones. NULL: r->k.err. */
+static redisReply *call(struct tls_redis *r, double timeout_s, const char *const *args)
+{
+	if (r->queued && drain(r)) {
+		snprintf(r->k.err, sizeof(r->k.err), "a queued command failed");
+		return NULL;
+	}
+	return pps_redis_callv(&r->k, timeout_s, args);
+}
+
+static int append(struct tls_redis *r, const char *const *args)
+{
+	const char *argv[16];
+	size_t lens[16];
+	int n = 0;
+
+	while (args[n] && n < 16) {
+		argv[n] = args[n];
+		lens[n] = strlen(args[n]);
+		n++;
+	}
+	if (redisAppendCommandArgv(r->k.c, n, argv, lens) != REDIS_OK)
+		return -ENOMEM;
+	r->queued++;
+	return 0;
 }
 
 int tls_redis_flush(struct tls_redis *r)
 {
-	int rc = 0;
-
-	while (r->queued) {
-		redisReply *rep = NULL;
-
-		r->queued--;
-		if (redisGetReply(r->c, (void **)&rep) != REDIS_OK) {
-			fprintf(stderr, "%s: Redis: %s\n", tls_prog_name, r->c->errstr);
-			return -EIO;
-		}
-		if (rep->type == REDIS_REPLY_ERROR && rc == 0) {
-			fprintf(stderr, "%s: Redis: %s\n", tls_prog_name, rep->str);
-			rc = -EIO;
-		}
-		freeReplyObject(rep);
-	}
-	return rc;
+	return r->queued ? drain(r) : 0;
 }
 
 int tls_redis_put(struct tls_redis *r, uint32_t ip_h, uint16_t port_h, const char *protocol,
 		  const char *json)
 {
 	char ip[16], port[8];
-	int rc;
+	const char *with[] = { "XADD", r->tls_key, "*",	     "ip",   ip,   "port",
+			       port,   "protocol", protocol, "json", json, NULL };
+	const char *without[] = { "XADD", r->tls_key, "*",    "ip", ip,
+				  "port", port,	      "json", json, NULL };
 
 	pps_format_ipv4(ip_h, ip);
 	snprintf(port, sizeof(port), "%u", port_h);
-	if (protocol)
-		rc = redisAppendCommand(r->c, "XADD %s * ip %s port %s protocol %s json %s",
-					r->tls_key, ip, port, protocol, json);
-	else
-		rc = redisAppendCommand(r->c, "XADD %s * ip %s port %s json %s", r->tls_key, ip,
-					port, json);
-	if (rc != REDIS_OK)
-		return -ENOMEM;
-	r->queued++;
-	return 0;
+	return append(r, protocol ? with : without);
 }
 
 static int ack(struct redis_input *ri, const char *id)
 {
-	if (redisAppendCommand(ri->r->c, "XACK %s %s %s", ri->r->results_key, ri->group, id) !=
-	    REDIS_OK)
-		return -ENOMEM;
-	ri->r->queued++;
-	return 0;
+	const char *args[] = { "XACK", ri->r->results_key, ri->group, id, NULL };
+
+	return append(ri->r, args);
 }
 
 static int redis_done(struct tls_input *in, const struct tls_target *t)
@@ -242,44 +253,49 @@ static int redis_read(struct tls_input *in, struct tls_target *out, int max, int
 	struct tls_redis *r = ri->r;
 	redisReply *state = NULL, *rep = NULL;
 	int n, n_entries, done_before = 0, rc;
+	char count[16], block[16];
 
 	if ((rc = tls_redis_flush(r)))
 		return rc;
 	if (max > 1000)
 		max = 1000;
+	snprintf(count, sizeof(count), "%d", max);
+	snprintf(block, sizeof(block), "%d", block_ms);
 	if (ri->history) {
-		rep = redisCommand(r->c, "XREADGROUP GROUP %s %s COUNT %d STREAMS %s %s", ri->group,
-				   ri->consumer, max, r->results_key, ri->last_id);
+		const char *args[] = { "XREADGROUP", "GROUP", ri->group, ri->consumer,
+				       "COUNT",	     count,   "STREAMS", r->results_key,
+				       ri->last_id,  NULL };
+
+		rep = call(r, CALL_TIMEOUT_S, args);
 		if (!rep || rep->type == REDIS_REPLY_ERROR)
 			goto fail;
 		n = take_entries(ri, rep, out, max, &n_entries);
 		freeReplyObject(rep);
+		rep = NULL;
 		if (n_entries == 0)
 			ri->history = 0; /* this consumer's backlog is done: new entries from now */
 		else
-			ri->last_entry_at = mono_s();
+			ri->last_entry_at = pps_monotonic_s();
 		if (n || n_entries)
 			return n;
 	}
 	/* state first, then the read: "done" seen before an empty read means drained */
-	if (redisAppendCommand(r->c, "HGET %s state", r->meta_key) != REDIS_OK)
-		return -ENOMEM;
-	if (block_ms > 0) {
-		set_timeout(r->c, block_ms + 10000);
-		rc = redisAppendCommand(r->c,
-					"XREADGROUP GROUP %s %s COUNT %d BLOCK %d STREAMS %s >",
-					ri->group, ri->consumer, max, block_ms, r->results_key);
-	} else {
-		rc = redisAppendCommand(r->c, "XREADGROUP GROUP %s %s COUNT %d STREAMS %s >",
-					ri->group, ri->consumer, max, r->results_key);
+	{
+		const char *hget[] = { "HGET", r->meta_key, "state", NULL };
+		const char *blk[] = { "XREADGROUP", "GROUP",	    ri->group, ri->consumer,
+				      "COUNT",	    count,	    "BLOCK",   block,
+				      "STREAMS",    r->results_key, ">",       NULL };
+		const char *now[] = { "XREADGROUP", "GROUP", ri->group, ri->consumer,
+				      "COUNT",	    count,   "STREAMS", r->results_key,
+				      ">",	    NULL };
+
+		state = call(r, CALL_TIMEOUT_S, hget);
+		if (!state || state->type == REDIS_REPLY_ERROR)
+			goto fail;
+		rep = call(r, CALL_TIMEOUT_S + block_ms / 1000.0, block_ms > 0 ? blk : now);
+		if (!rep)
+			goto fail;
 	}
-	if (rc != REDIS_OK)
-		return -ENOMEM;
-	if (redisGetReply(r->c, (void **)&state) != REDIS_OK ||
-	    redisGetReply(r->c, (void **)&rep) != REDIS_OK)
-		goto fail;
-	if (block_ms > 0)
-		set_timeout(r->c, 10000);
 	if (state->type == REDIS_REPLY_STRING &&
 	    (!strcmp(state->str, "done") || !strcmp(state->str, "interrupted")))
 		done_before = 1;
@@ -290,12 +306,13 @@ static int redis_read(struct tls_input *in, struct tls_target *out, int max, int
 	n = take_entries(ri, rep, out, max, &n_entries);
 	freeReplyObject(rep);
 	if (n_entries) {
-		ri->last_entry_at = mono_s();
+		ri->last_entry_at = pps_monotonic_s();
 		return n;
 	}
 	if (done_before)
 		return TLS_INPUT_EOF;
-	if (ri->follow_timeout_s > 0 && mono_s() - ri->last_entry_at >= ri->follow_timeout_s) {
+	if (ri->follow_timeout_s > 0 &&
+	    pps_monotonic_s() - ri->last_entry_at >= ri->follow_timeout_s) {
 		fprintf(stderr, "%s: no new entry in %s for %g s (--follow-timeout); stopping\n",
 			tls_prog_name, r->results_key, ri->follow_timeout_s);
 		return TLS_INPUT_EOF;
@@ -305,7 +322,7 @@ fail:
 	fprintf(stderr, "%s: Redis: reading %s: %s\n", tls_prog_name, r->results_key,
 		rep && rep->type == REDIS_REPLY_ERROR	    ? rep->str
 		: state && state->type == REDIS_REPLY_ERROR ? state->str
-							    : r->c->errstr);
+							    : r->k.err);
 	freeReplyObject(state);
 	freeReplyObject(rep);
 	return -EIO;
@@ -325,11 +342,13 @@ struct tls_input *tls_redis_input(struct tls_redis *r, const char *group, const 
 	struct redis_input *ri;
 	redisReply *rep;
 
+	const char *args[] = { "XGROUP", "CREATE", r->results_key, group, "0", "MKSTREAM", NULL };
+
 	/* from id 0: entries written before this group existed are identified too */
-	rep = redisCommand(r->c, "XGROUP CREATE %s %s 0 MKSTREAM", r->results_key, group);
+	rep = call(r, CALL_TIMEOUT_S, args);
 	if (!rep || (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "BUSYGROUP", 9))) {
 		snprintf(why, whylen, "XGROUP CREATE %s %s: %s", r->results_key, group,
-			 rep ? rep->str : r->c->errstr);
+			 rep ? rep->str : r->k.err);
 		freeReplyObject(rep);
 		return NULL;
 	}
@@ -345,7 +364,7 @@ struct tls_input *tls_redis_input(struct tls_redis *r, const char *group, const 
 	ri->follow_timeout_s = follow_timeout_s;
 	ri->history = 1;
 	strcpy(ri->last_id, "0");
-	ri->last_entry_at = mono_s();
+	ri->last_entry_at = pps_monotonic_s();
 	ri->in.fd = redis_fd;
 	ri->in.read = redis_read;
 	ri->in.done = redis_done;
@@ -358,13 +377,14 @@ void tls_redis_close(struct tls_redis *r)
 	if (!r)
 		return;
 	tls_redis_flush(r);
-	redisFree(r->c);
+	pps_redis_conn_close(&r->k);
 	free(r);
 }
 
 unsigned tls_redis_probed_ports(struct tls_redis *r)
 {
-	redisReply *rep = redisCommand(r->c, "HGET %s ports", r->meta_key);
+	const char *args[] = { "HGET", r->meta_key, "ports", NULL };
+	redisReply *rep = call(r, CALL_TIMEOUT_S, args);
 	unsigned n = 0;
 
 	if (rep && rep->type == REDIS_REPLY_STRING)

@@ -299,6 +299,8 @@ up)
 	((EUID == 0)) || die "must run as root"
 	mkdir -p "$3"
 	PPS_LAB=$2 scripts/netlab.sh up >/dev/null
+	# real servers take ports 22, 80 and 443: the lab's accept-and-close listener (0.0.0.0) goes
+	kill "$(cat "/run/ppscan-lab/$2/listener.pid")" 2>/dev/null || true
 	tests/tls/tls_lab.sh client-up "$2"
 	cmd_servers "$2" "$3"
 	;;
