@@ -218,10 +218,7 @@ TempDir $d/spool/tmp
 ErrorLog $d/log/error_log
 AccessLog $d/log/access_log
 PageLog $d/log/page_log
-User root
-Group lp
 SystemGroup root
-Printcap
 EOF
 	chmod 755 "$d" "$d"/*
 	sd_run cups /usr/sbin/cupsd -f -c "$d/cupsd.conf" -s "$d/cups-files.conf"
@@ -236,7 +233,8 @@ sd_rmi() {
 }
 
 sd_xvfb() {
-	sd_run xvfb Xvfb :0 -listen tcp -ac -nolisten unix -screen 0 1280x1024x24
+	# -nolock: /tmp/.X0-lock is the host's, another X server's display 0 must not matter
+	sd_run xvfb Xvfb :0 -nolock -listen tcp -ac -nolisten unix -screen 0 1280x1024x24
 }
 
 sd_spec() {
@@ -271,6 +269,9 @@ servers_d_start() {
 	((EUID == 0)) || sd_die "must run as root"
 	ip netns list | awk '{print $1}' | grep -qxF "$SD_TGT" || sd_die "lab $lab is not up"
 	mkdir -p "$SD_D"
+	# servers that drop privileges (ngIRCd and Dante as nobody, nnrpd as news, cupsd as lp)
+	# read their files here
+	chmod 755 "$2" "$SD_D"
 	: >"$SD_D/pids"
 	sd_nft
 	sd_rabbitmq
