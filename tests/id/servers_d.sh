@@ -158,6 +158,8 @@ access "lab" {
 }
 EOF
 	chmod 644 "$d/readers.conf"
+	# nnrpd -D writes its pid file into INN's pathrun, which inn2's service creates at start
+	install -d -o news -g news /run/news
 	for port in 119 4119; do
 		sd_run "nnrpd-$port" /usr/lib/news/bin/nnrpd -D -f -b 198.18.13.16 -p "$port" \
 			-c "$d/readers.conf"
