@@ -43,7 +43,10 @@ SD_PY=/usr/bin/python3 # Debian's interpreter (python3-pymodbus lives there)
 
 sd_die() { echo "servers_d: $*" >&2; exit 1; }
 
-# The endpoints and their truth (versions: those of Debian 12's packages).
+# The endpoints and their truth (versions: those of Debian 12's packages). IPP is HTTP: away
+# from 631 the HTTP module, tried first everywhere, names CUPS's answer to its GET as http
+# (product CUPS); only where the port puts IPP first does the POST of Get-Printer-Attributes
+# name it ipp.
 servers_d_expect() {
 	cat <<'EOF'
 198.18.13.10	5672	amqp	RabbitMQ	3.10.8	-	usual
@@ -63,7 +66,7 @@ servers_d_expect() {
 198.18.13.18	502	modbus	Pymodbus	3.0.0	-	usual
 198.18.13.18	4840	modbus	Pymodbus	3.0.0	-	unexpected
 198.18.13.19	631	ipp	CUPS	2.4	-	usual
-198.18.13.19	9100	ipp	CUPS	2.4	-	unexpected
+198.18.13.19	9100	http	CUPS	2.4	-	unexpected
 198.18.13.20	1099	rmi	-	-	-	usual
 198.18.13.20	7000	rmi	-	-	-	unexpected
 198.18.13.21	6000	x11	X.Org	21.1.7	-	usual

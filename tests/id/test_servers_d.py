@@ -117,7 +117,7 @@ def check_details(by):
         m = obj("198.18.13.18", port, "modbus")
         check(m.get("vendor_name") == "Pymodbus" and m.get("product_code") == "PM",
               f"modbus {port}: {m}")
-    for port in (631, 9100):
+    for port in (631,):
         p = obj("198.18.13.19", port, "ipp")
         check(p.get("http_status") == 200 and p.get("server", "").startswith("CUPS/"),
               f"ipp {port}: {p}")
