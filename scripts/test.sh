@@ -18,7 +18,7 @@ export PPS_REDIS_SOCKET=$REDIS_DIR/redis.sock
 cleanup() {
 	redis-cli -s "$PPS_REDIS_SOCKET" shutdown nosave >/dev/null 2>&1 || true
 	rm -rf "$REDIS_DIR"
-	for lab in ppstlab ppst7t ppsr4 ppsp3 ppsp3b ppsid ppsidb; do
+	for lab in ppstlab ppst7t ppsr4 ppsp3 ppsp3b ppsid ppsidb ppsd ppsidh; do
 		tests/tls/tls_lab.sh client-down "$lab" >/dev/null 2>&1 || true
 		PPS_LAB=$lab scripts/netlab.sh down >/dev/null 2>&1 || true
 	done

@@ -43,7 +43,10 @@ SD_PY=/usr/bin/python3 # Debian's interpreter (python3-pymodbus lives there)
 
 sd_die() { echo "servers_d: $*" >&2; exit 1; }
 
-# The endpoints and their truth (versions: those of Debian 12's packages).
+# The endpoints and their truth (versions: those of Debian 12's packages). IPP is HTTP: away
+# from 631 the HTTP module, tried first everywhere, names CUPS's answer to its GET as http
+# (product CUPS); only where the port puts IPP first does the POST of Get-Printer-Attributes
+# name it ipp.
 servers_d_expect() {
 	cat <<'EOF'
 198.18.13.10	5672	amqp	RabbitMQ	3.10.8	-	usual
@@ -63,7 +66,7 @@ servers_d_expect() {
 198.18.13.18	502	modbus	Pymodbus	3.0.0	-	usual
 198.18.13.18	4840	modbus	Pymodbus	3.0.0	-	unexpected
 198.18.13.19	631	ipp	CUPS	2.4	-	usual
-198.18.13.19	9100	ipp	CUPS	2.4	-	unexpected
+198.18.13.19	9100	http	CUPS	2.4	-	unexpected
 198.18.13.20	1099	rmi	-	-	-	usual
 198.18.13.20	7000	rmi	-	-	-	unexpected
 198.18.13.21	6000	x11	X.Org	21.1.7	-	usual
@@ -158,6 +161,8 @@ access "lab" {
 }
 EOF
 	chmod 644 "$d/readers.conf"
+	# nnrpd -D writes its pid file into INN's pathrun, which inn2's service creates at start
+	install -d -o news -g news /run/news
 	for port in 119 4119; do
 		sd_run "nnrpd-$port" /usr/lib/news/bin/nnrpd -D -f -b 198.18.13.16 -p "$port" \
 			-c "$d/readers.conf"
@@ -218,10 +223,7 @@ TempDir $d/spool/tmp
 ErrorLog $d/log/error_log
 AccessLog $d/log/access_log
 PageLog $d/log/page_log
-User root
-Group lp
 SystemGroup root
-Printcap
 EOF
 	chmod 755 "$d" "$d"/*
 	sd_run cups /usr/sbin/cupsd -f -c "$d/cupsd.conf" -s "$d/cups-files.conf"
@@ -236,7 +238,8 @@ sd_rmi() {
 }
 
 sd_xvfb() {
-	sd_run xvfb Xvfb :0 -listen tcp -ac -nolisten unix -screen 0 1280x1024x24
+	# -nolock: /tmp/.X0-lock is the host's, another X server's display 0 must not matter
+	sd_run xvfb Xvfb :0 -nolock -listen tcp -ac -nolisten unix -screen 0 1280x1024x24
 }
 
 sd_spec() {
@@ -271,6 +274,9 @@ servers_d_start() {
 	((EUID == 0)) || sd_die "must run as root"
 	ip netns list | awk '{print $1}' | grep -qxF "$SD_TGT" || sd_die "lab $lab is not up"
 	mkdir -p "$SD_D"
+	# servers that drop privileges (ngIRCd and Dante as nobody, nnrpd as news, cupsd as lp)
+	# read their files here
+	chmod 755 "$2" "$SD_D"
 	: >"$SD_D/pids"
 	sd_nft
 	sd_rabbitmq

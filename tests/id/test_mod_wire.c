@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fingerprint.h"
+#include "id_fingerprints.h"
 #include "mod_wire.h"
 
 /* A reply under construction. */
@@ -664,4 +666,58 @@ Test(mod_wire, x11_failed_and_strangers)
 	cr_assert_eq(id_x11_parse(m.b, m.n, &x), ID_WIRE_BAD);
 	cr_assert_eq(id_x11_parse((const uint8_t *)"\x01\x00\x0c\x00", 4, &x), ID_WIRE_NO, "X12");
 	cr_assert_eq(id_x11_parse((const uint8_t *)"220 ", 4, &x), ID_WIRE_NO);
+}
+
+/* ---- fingerprints of the text subjects (data/fingerprints/{zookeeper,irc,nntp,ipp,x11}.conf) ---- */
+
+static struct pps_fp_db *builtin_db(void)
+{
+	struct pps_fp_db *db = pps_fp_db_new();
+	char why[256] = "";
+
+	cr_assert_not_null(db);
+	for (unsigned long i = 0; i < id_builtin_fingerprints_n; i++)
+		cr_assert_eq(pps_fp_db_load(db, id_builtin_fingerprints[i].name,
+					    id_builtin_fingerprints[i].text,
+					    id_builtin_fingerprints[i].len, why, sizeof(why)),
+			     0, "%s", why);
+	return db;
+}
+
+static void fp(struct pps_fp_db *db, const char *proto, const char *subject, const char *product,
+	       const char *version, int soft)
+{
+	struct pps_fp_match m;
+
+	cr_assert_eq(pps_fp_match(db, proto, (const uint8_t *)subject, strlen(subject), &m), 1,
+		     "%s: no match for \"%s\"", proto, subject);
+	cr_assert_str_eq(m.product, product, "%s", subject);
+	cr_assert_str_eq(m.version, version, "%s", subject);
+	cr_assert_eq(m.soft, soft, "%s", subject);
+}
+
+Test(fingerprints, lab_servers_and_others)
+{
+	struct pps_fp_db *db = builtin_db();
+	struct pps_fp_match m;
+
+	/* the subjects as the lab's servers send them (Debian 12 packages) */
+	fp(db, "zookeeper", "Zookeeper version: 3.8.0-debian--1, built on 2023-03-10 12:00 UTC\n",
+	   "Apache ZooKeeper", "3.8.0", 0);
+	fp(db, "irc", "ngircd-26.1", "ngIRCd", "26.1", 0);
+	fp(db, "nntp", "IMPLEMENTATION INN 2.7.1", "INN", "2.7.1", 0);
+	fp(db, "nntp", "200 vm InterNetNews NNRP server INN 2.7.1 ready (posting ok)", "INN",
+	   "2.7.1", 0);
+	fp(db, "ipp", "CUPS/2.4 IPP/2.1", "CUPS", "2.4", 0);
+	fp(db, "x11", "The X.Org Foundation", "X.Org", "", 0);
+	/* others, from the servers' own version strings */
+	fp(db, "irc", "InspIRCd-3", "InspIRCd", "3", 0);
+	fp(db, "irc", "UnrealIRCd-6.1.2.3", "UnrealIRCd", "6.1.2.3", 0);
+	fp(db, "irc", "solanum-1.0(20211022)", "Solanum", "1.0(20211022)", 0);
+	fp(db, "irc", "weirdircd-0.9", "weirdircd", "0.9", 0);
+	fp(db, "x11", "Some Vendor", "Some Vendor", "", 0);
+	/* not theirs */
+	cr_assert_eq(pps_fp_match(db, "zookeeper", (const uint8_t *)"Zookeeper", 9, &m), 0);
+	cr_assert_eq(pps_fp_match(db, "nntp", (const uint8_t *)"220 mail ESMTP", 14, &m), 0);
+	pps_fp_db_free(db);
 }
