@@ -8,7 +8,7 @@
 #   (default build; ppscan-id from BUILD_DIR/id/ppscan-id; a release build measures best:
 #   meson setup build-rel --buildtype=release)
 # Environment:
-#   PPS_LAB=ppsidb       lab name (netlab.sh), removed at the end
+#   PPS_LAB=ppsidc       lab name (netlab.sh), removed at the end
 #   NMAP_HOSTS=64        addresses nmap -sV and ppscan-id both identify (x 5 ports)
 #   ID_ADDRS=3072        addresses of ppscan-id's throughput runs (x 5 ports: 15,360 endpoints)
 #   ID_CONCURRENCY=5000  ppscan-id -c for the throughput runs
@@ -31,7 +31,7 @@ ROOT=$PWD
 BUILD=${1:-build}
 [[ $BUILD = /* ]] || BUILD=$ROOT/$BUILD
 BIN=$BUILD/id/ppscan-id
-export PPS_LAB=${PPS_LAB:-ppsidb}
+export PPS_LAB=${PPS_LAB:-ppsidc}
 CLI=$PPS_LAB-cli
 
 ((EUID == 0)) || { echo "id_bench: must run as root" >&2; exit 1; }

@@ -23,9 +23,11 @@ Then memory per connection in flight, measured (tests/id/id_measure.py): c silen
 at concurrency c = 100, 1000, 10000 (thousands of lab addresses x 4 ports, one silent
 listener per port), each run holding all c connections at once, on ports where a plaintext
 handshake goes first and on ports where TLS does. Asserted bounds: every endpoint recorded
-as no_service, all c in flight together, and per extra connection at most 24 KiB in the
-greeting window (the slot and its ID_RX_MAX + ID_TX_MAX buffers), 32 KiB in a plaintext
-handshake and 96 KiB with an OpenSSL handshake in flight. The numbers are printed.
+as no_service, all c in flight together, and per extra connection at most 28 KiB in the
+greeting window (the slot, its endpoint and its ID_RX_MAX + ID_TX_MAX buffers even if all
+were touched, as they are under meson's MALLOC_PERTURB_, which the measurement leaves out),
+32 KiB in a plaintext handshake and 96 KiB with an OpenSSL handshake in flight. The numbers
+are printed.
 
 Exit 0 when every check passed, 1 otherwise, 77 (skip) without root.
 """
@@ -249,8 +251,8 @@ def run_checks(binary, blocklist, schema_path, work):
         check(t["handshakes"].get("tls", 0) == t["concurrency"],
               f"c={t['concurrency']}: TLS first on the TLS ports: {t['handshakes']}")
         if g is not None:
-            check(g <= 24 * 1024, f"c={p['concurrency']}: {g:.0f} B per connection in the "
-                  "greeting window <= 24 KiB")
+            check(g <= 28 * 1024, f"c={p['concurrency']}: {g:.0f} B per connection in the "
+                  "greeting window <= 28 KiB")
             check(h <= 32 * 1024, f"c={p['concurrency']}: {h:.0f} B per connection in a "
                   "plaintext handshake <= 32 KiB")
             check(k <= 96 * 1024, f"c={t['concurrency']}: {k:.0f} B per connection in a TLS "
