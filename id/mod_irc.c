@@ -90,7 +90,7 @@ static int irc_is(const struct irc_msg *m, const char *cmd)
 /* The @k-th space-separated parameter (0-based; a ':' trailing one is the rest). */
 static json_t *irc_param(const struct irc_msg *m, unsigned k, const uint8_t **p, size_t *pn)
 {
-	const uint8_t *s = m->params, *end = m->params + m->params_n;
+	const uint8_t *s = m->params, *end = s ? s + m->params_n : NULL; /* NULL + 0 is UB */
 
 	while (s && s < end) {
 		const uint8_t *sp = *s == ':' ? NULL : memchr(s, ' ', (size_t)(end - s));
