@@ -224,7 +224,7 @@ ErrorLog $d/log/error_log
 AccessLog $d/log/access_log
 PageLog $d/log/page_log
 SystemGroup root
-Printcap
+Printcap $d/printcap
 EOF
 	chmod 755 "$d" "$d"/*
 	sd_run cups /usr/sbin/cupsd -f -c "$d/cupsd.conf" -s "$d/cups-files.conf"
