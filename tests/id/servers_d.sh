@@ -224,6 +224,7 @@ ErrorLog $d/log/error_log
 AccessLog $d/log/access_log
 PageLog $d/log/page_log
 SystemGroup root
+Printcap $d/printcap
 EOF
 	chmod 755 "$d" "$d"/*
 	sd_run cups /usr/sbin/cupsd -f -c "$d/cupsd.conf" -s "$d/cups-files.conf"
@@ -296,7 +297,8 @@ servers_d_start() {
 			ip netns exec "$SD_TGT" ss -Hltn "sport = :$port" | grep -q . && continue 2
 			sleep 0.1
 		done
-		sd_die "no $proto listener on $ip:$port after 60 s (see $SD_D/*.log)"
+		tail -n 5 "$SD_D"/*.log "$SD_D"/cups/log/error_log >&2 2>/dev/null || true
+		sd_die "no $proto listener on $ip:$port after 60 s (logs: $SD_D)"
 	done < <(servers_d_expect)
 }
 

@@ -154,6 +154,7 @@ def main():
     env = dict(os.environ, PPS_LAB=LAB)
     netlab = os.path.join(ROOT, "scripts/netlab.sh")
     tls_lab = os.path.join(ROOT, "tests/tls/tls_lab.sh")
+    ok = False
     try:
         subprocess.run([netlab, "up"], env=env, check=True, stdout=subprocess.DEVNULL)
         subprocess.run([tls_lab, "client-up", LAB], check=True)
@@ -187,12 +188,13 @@ def main():
                   for i, (ip, _port, proto, *rest) in enumerate(rows)]
         by = run_id(binary, hidden, ["-t", "2", "--max-handshakes", "64"], "no port hint")
         check_names(by, hidden, "no port hint")
+        ok = not lab.failures
     finally:
         subprocess.run([SERVERS, "stop", d])
         subprocess.run([tls_lab, "client-down", LAB])
         subprocess.run([netlab, "down"], env=env, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
-        if not lab.failures:
+        if ok:
             shutil.rmtree(d, ignore_errors=True)
     print(f"{lab.passed} checks passed, {len(lab.failures)} failed" +
           ("" if not lab.failures else f" (records and logs kept in {d})"))
