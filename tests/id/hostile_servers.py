@@ -15,7 +15,7 @@ that for thousands of endpoints). Modes (what a server does with each connection
   flood_http   answers the first request with an HTTP/1.1 200 status line and headers,
                then a 10 MiB body without Content-Length: a real protocol whose reply
                never ends
-  trickle      "SSH-2.0-OpenSSH_9.2p1 Debian-2\\r\\n" one byte a second (a 33 s greeting)
+  trickle      "SSH-2.0-OpenSSH_9.2p1 Debian-2\\r\\n" one byte a second (a 32 s greeting)
   noise        64 KiB of binary noise (a fixed seed, so every run sends the same bytes),
                then silence; the connection stays open
   badutf8_ssh  an SSH identification line whose software field is invalid UTF-8
