@@ -803,8 +803,14 @@ def report(a):
 
     L += ["## Chart", "", "![probes per second and recall against rate](bench/results/chart.png)",
           ""]
-    with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
-        f.write("\n".join(L))
+    # sections other benchmarks write (bench/id_bench.sh: between "<!-- NAME: begin -->" and
+    # "<!-- NAME: end -->") are kept as they are
+    path = os.path.join(ROOT, "BENCHMARKS.md")
+    old = open(path).read() if os.path.exists(path) else ""
+    blocks = [m.group(0) for m in re.finditer(r"<!-- (\w+): begin -->.*?<!-- \1: end -->",
+                                                old, flags=re.S)]
+    with open(path, "w") as f:
+        f.write("\n".join(L + [b + "\n" for b in blocks]))
     chart(chart_tools, chart_pps, ac)
 
 

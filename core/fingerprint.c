@@ -184,6 +184,14 @@ static int copy_tpl(char *dst, const char *src, char *why, size_t whylen)
 		snprintf(why, whylen, "template longer than %d bytes", TPL_MAX - 1);
 		return -1;
 	}
+	/* values reach the record as JSON strings, cut at PPS_FP_VALUE_MAX - 1 bytes: ASCII only,
+	 * so neither a byte of the file nor a cut can make one invalid UTF-8 */
+	for (size_t i = 0; i < l; i++)
+		if ((unsigned char)src[i] < 0x20 || (unsigned char)src[i] > 0x7e) {
+			snprintf(why, whylen, "template byte 0x%02x is not printable ASCII",
+				 (unsigned char)src[i]);
+			return -1;
+		}
 	memcpy(dst, src, l);
 	dst[l] = 0;
 	return 0;

@@ -807,6 +807,25 @@ static int offer(struct id_engine *e, struct id_conn *c, unsigned flags, int pha
 
 static void start_probe(struct id_engine *e, struct id_conn *c);
 
+/*
+ * A soft result another module's request brought (the module recognised a reply to someone
+ * else's request, REACT): its own handshake is the one that can confirm it, so it goes next
+ * instead of waiting behind modules of higher weight (memcached's "ERROR" to an HTTP request
+ * on an unexpected port was never followed by memcached's own "version").
+ */
+static void promote(struct id_engine *e, struct endpoint *ep, const struct id_module *m)
+{
+	for (int i = ep->next_mod; i < ep->n_order; i++)
+		if (e->mods[ep->order[i]] == m) {
+			uint8_t t = ep->order[i];
+
+			memmove(ep->order + ep->next_mod + 1, ep->order + ep->next_mod,
+				(size_t)(i - ep->next_mod));
+			ep->order[ep->next_mod] = t;
+			return;
+		}
+}
+
 /* Acts on a claim verdict @v of c->mod. */
 static void apply(struct id_engine *e, struct id_conn *c, int v, uint64_t now)
 {
@@ -838,10 +857,13 @@ static void apply(struct id_engine *e, struct id_conn *c, int v, uint64_t now)
 		v = ID_SOFT;
 	hs_entry(c, name, v == ID_SOFT ? "soft" : "match", now);
 	take_result(c, v == ID_SOFT ? 1 : 2);
-	if (v == ID_MATCH || c->mphase == ID_PHASE_GREETING || c->in_tls)
+	if (v == ID_MATCH || c->mphase == ID_PHASE_GREETING || c->in_tls) {
 		conn_done(e, c);
-	else
+	} else {
+		if (c->prober && c->prober != c->mod)
+			promote(e, c->ep, c->mod);
 		conn_close(e, c, 1); /* a soft result: try the next handshakes for a match */
+	}
 }
 
 /* The outcome of a handshake without a claim: records it, moves on. */

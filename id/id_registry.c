@@ -22,7 +22,18 @@
 	M(mysql) M(vnc) M(telnet) M(rsync) \
 	M(rdp) M(smb) M(dns) M(postgresql) M(mqtt) M(ldap) M(redis) M(mongodb) M(memcached) \
 	M(rtsp) M(sip) M(xmpp) \
-	/* i12d */
+	/* i12d */ \
+	M(amqp) \
+	M(kafka) \
+	M(zookeeper) \
+	M(cql) \
+	M(nntp) \
+	M(irc) \
+	M(socks) \
+	M(modbus) \
+	M(ipp) \
+	M(rmi) \
+	M(x11)
 /* clang-format on */
 
 #define ID_DECLARE(x) extern const struct id_module id_mod_##x;

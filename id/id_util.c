@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "id_module.h"
+#include "mod_wire.h"
 
 #define LIST_MAX 64
 #define REPLY_WAIT_MAX 8192
@@ -212,3 +213,26 @@ json_t *id_json_text(const uint8_t *b, size_t n)
 	}
 	return json_stringn(buf, o);
 }
+
+/* ---- i12d: the binary modules' verdicts (mod_wire.h) ---- */
+
+int id_wire_verdict(const struct id_conn *c, int wire)
+{
+	switch (wire) {
+	case ID_WIRE_MATCH: return ID_MATCH;
+	case ID_WIRE_MORE: return id_ended(c) ? ID_NO : ID_MORE;
+	default: return ID_NO;
+	}
+}
+
+json_t *id_json_csv(const char *list)
+{
+	return id_json_list((const uint8_t *)list, strlen(list), ',');
+}
+
+void id_json_set_text(json_t *o, const char *key, const char *v)
+{
+	if (v[0])
+		json_object_set_new(o, key, json_string(v));
+}
+/* ---- end i12d ---- */

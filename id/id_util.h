@@ -67,4 +67,22 @@ int id_text_reply(const uint8_t *d, size_t n, int *code, size_t *len);
  */
 json_t *id_reply_lines(const uint8_t *d, size_t len);
 
+/* ---- i12d: the binary modules' verdicts (mod_wire.h) ---- */
+
+struct id_conn;
+
+/**
+ * id_wire_verdict - the engine's verdict (enum id_verdict) for a mod_wire.h parser's result
+ * @wire: ID_WIRE_MATCH -> ID_MATCH; ID_WIRE_MORE -> ID_MORE, or ID_NO once the connection
+ * has ended (id_ended); ID_WIRE_NO and ID_WIRE_BAD (a malformed reply) -> ID_NO.
+ */
+int id_wire_verdict(const struct id_conn *c, int wire);
+
+/** id_json_csv - a NUL-terminated comma-separated list as a JSON array (id_json_list). */
+json_t *id_json_csv(const char *list);
+
+/** id_json_set_text - sets @o[@key] to the string @v unless @v is empty (nothing to say). */
+void id_json_set_text(json_t *o, const char *key, const char *v);
+/* ---- end i12d ---- */
+
 #endif /* PPS_ID_UTIL_H */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # install-deps.sh - install the Debian 12 packages ppscan needs to build, test and demo.
-# Usage: scripts/install-deps.sh [--bench]   (--bench adds zmap, masscan, hyperfine, nginx, matplotlib)
+# Usage: scripts/install-deps.sh [--bench]   (--bench adds zmap, masscan, hyperfine, nginx,
+# matplotlib, nmap and the servers bench/id_bench.sh measures)
 # Idempotent: runs apt-get only when something is missing.
 set -euo pipefail
 
@@ -25,8 +26,16 @@ ID_B_PKGS=(inetutils-telnetd unbound memcached mosquitto postgresql mariadb-serv
 	python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good python3-bson
 	python3-jsonschema jq)
 PKGS+=("${ID_B_PKGS[@]}")
+# ppscan-id's benchmark (bench/id_bench.sh): Debian's nmap -sV beside it, and the servers
+ID_C_BENCH_PKGS=(nmap nginx openssh-server redis-server memcached)
+# ppscan-id lab servers of the AMQP, ZooKeeper, IRC, NNTP, SOCKS, Modbus, IPP, RMI and X11
+# modules (tests/id/servers_d.sh; pymodbus imports python3-serial and python3-serial-asyncio)
+ID_D_PKGS=(rabbitmq-server zookeeper default-jre-headless ngircd inn2 dante-server python3-pymodbus
+	python3-serial python3-serial-asyncio cups-daemon xvfb)
+PKGS+=("${ID_D_PKGS[@]}")
 if [[ ${1:-} == --bench ]]; then
 	PKGS+=(zmap masscan hyperfine valgrind nginx time python3-matplotlib)
+	PKGS+=("${ID_C_BENCH_PKGS[@]}")
 fi
 
 ((EUID == 0)) || { echo "install-deps: must run as root" >&2; exit 1; }
@@ -50,5 +59,11 @@ if [[ ! -e /usr/sbin/policy-rc.d ]]; then
 	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+apt-get install -y -q --no-install-recommends "${missing[@]}" || {
+	# inn2's postinst stops when the host name does not resolve to a domain: give INN one
+	# (the lab's servers never use it) and finish the configuration
+	[[ -f /etc/news/inn.conf ]] && ! grep -q '^domain:' /etc/news/inn.conf || exit 1
+	sed -i 's/^#\?domain:.*/domain:                      lab.test/' /etc/news/inn.conf
+	dpkg --configure -a
+}
 [[ -z $policy ]] || rm -f /usr/sbin/policy-rc.d
