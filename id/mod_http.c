@@ -41,7 +41,7 @@ static long header(const uint8_t *d, size_t n, const char *name, const uint8_t *
 		if (!l)
 			l = n - pos;
 		t = id_text_len(s, l);
-		if (t > nl && s[nl] == ':' && id_prefix(s, t, name, 1) == 1) {
+		if (t > nl && s[nl] == ':' && id_prefix(s, t, name, 1) == ID_MATCH) {
 			size_t a = nl + 1;
 
 			while (a < t && (s[a] == ' ' || s[a] == '\t'))
@@ -65,7 +65,7 @@ static json_t *title(const uint8_t *b, size_t n)
 	for (size_t i = 0; i + 7 <= n; i++) {
 		size_t j;
 
-		if (id_prefix(b + i, n - i, "<title", 1) != 1)
+		if (id_prefix(b + i, n - i, "<title", 1) != ID_MATCH)
 			continue;
 		for (j = i + 6; j < n && b[j] != '>'; j++)
 			;
@@ -159,6 +159,10 @@ static int http_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n
 		if (t)
 			json_object_set_new(o, "title", t);
 	}
+	/* "400 Bad Request" to a plain GET: an HTTP server, or the plaintext face of a TLS port
+	 * (nginx: "The plain HTTP request was sent to HTTPS port"): soft, the search goes on */
+	if (d[9] == '4' && d[10] == '0' && d[11] == '0')
+		return ID_SOFT;
 	return ID_MATCH;
 }
 
