@@ -42,6 +42,8 @@ enum {
 	OPT_PROBE_ARGS,
 	OPT_LIST_PROBE_MODULES,
 	OPT_LIST_OUTPUT_FIELDS,
+	OPT_LIST_OPTIONS,
+	OPT_NO_CONFIG,
 };
 
 struct pps_parse;
@@ -64,7 +66,8 @@ struct pps_opt {
 	int file_key;	   /* 1: may be a key of a -C/--resume file */
 	size_t size;	   /* set_uint: bytes of the field */
 	double dmin, dmax; /* set_double's bounds */
-	const char *expect; /* set_double: what the message says is expected */
+	const char *expect;	   /* set_double: what the message says is expected */
+	const char *const *values; /* set_choice: the words, NULL-terminated (index = value) */
 };
 
 extern const struct pps_opt pps_opts[];

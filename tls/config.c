@@ -15,8 +15,8 @@
 #include "output/pps_redis_url.h"
 #include "pps_cidrfile.h"
 #include "pps_config.h"
-#include "pps_config.h"
 #include "pps_data.h"
+#include "pps_optdoc.h"
 #include "pps_ports.h"
 #include "pps_targets.h"
 
@@ -36,6 +36,7 @@ enum {
 	OPT_GROUP,
 	OPT_CONSUMER,
 	OPT_FOLLOW_TIMEOUT,
+	OPT_LIST_OPTIONS,
 };
 
 struct opt_desc {
@@ -86,29 +87,39 @@ static const struct opt_desc opts[] = {
 	{ { "quiet", no_argument, NULL, 'q' }, NULL, "no summary on stderr" },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "this help" },
 	{ { "version", no_argument, NULL, 'V' }, NULL, "print the version" },
+	{ { "list-options", no_argument, NULL, OPT_LIST_OPTIONS }, NULL,
+	  "print every option as JSON (what the man page and completion are made from) and exit" },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
-void tls_config_usage(FILE *out)
-{
-	fprintf(out,
-		"Usage: " PROG " [options] [FILE]\n"
+static const struct pps_optdoc_prog prog_doc = {
+	.prog = PROG,
+	.version = PPS_VERSION,
+	.summary = "TLS identification of the open ports a ppscan scan found",
+	.usage = { "[options] [FILE]", "--redis URL --scan-id ID [options]" },
+	.description =
 		"TLS handshakes with the open ports of a ppscan result: FILE or stdin (\"-\"), CSV with a\n"
 		"header (saddr,sport[,classification]) or NDJSON, or with --redis the scan's stream.\n"
-		"One NDJSON record per endpoint.\n\nOptions:\n");
-	for (size_t i = 0; i < N_OPTS; i++) {
-		char left[64];
-		const struct option *lo = &opts[i].lo;
+		"One NDJSON record per endpoint.",
+};
 
-		if (lo->val < 256)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s", lo->val, lo->name,
-				 opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
-		else
-			snprintf(left, sizeof(left), "    --%s%s%s", lo->name, opts[i].arg ? " " : "",
-				 opts[i].arg ? opts[i].arg : "");
-		fprintf(out, "  %-28s %s\n", left, opts[i].help);
-	}
+/* The table as documentation (pps_optdoc.h), in table order; the count. */
+static size_t opt_docs(struct pps_optdoc *o)
+{
+	for (size_t i = 0; i < N_OPTS; i++)
+		o[i] = (struct pps_optdoc){ .name = opts[i].lo.name,
+					    .letter = opts[i].lo.val < 256 ? opts[i].lo.val : 0,
+					    .arg = opts[i].arg,
+					    .help = opts[i].help };
+	return N_OPTS;
+}
+
+void tls_config_usage(FILE *out)
+{
+	struct pps_optdoc o[N_OPTS];
+
+	pps_optdoc_usage(out, &prog_doc, o, opt_docs(o));
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned *out)
@@ -328,6 +339,13 @@ int tls_config_parse(struct tls_config *cfg, int argc, char **argv, FILE *err)
 		case 'V':
 			printf(PROG " %s\n", PPS_VERSION);
 			return TLS_PARSE_EXIT;
+		case OPT_LIST_OPTIONS: {
+			struct pps_optdoc o[N_OPTS];
+
+			if (pps_optdoc_json(stdout, &prog_doc, o, opt_docs(o)))
+				BAD("cannot write the option list");
+			return TLS_PARSE_EXIT;
+		}
 		case ':':
 			BAD("option '%s' needs a value", argv[optind - 1]);
 		default:
