@@ -10,6 +10,7 @@ PKGS=(
 	redis-server nftables iproute2 ethtool socat tcpdump procps
 	python3 python3-scapy
 	libssl-dev openssl ca-certificates
+	dpkg-dev debhelper fakeroot lintian man-db groff-base bash-completion
 )
 if [[ ${1:-} == --bench ]]; then
 	PKGS+=(zmap masscan hyperfine valgrind nginx time python3-matplotlib)
