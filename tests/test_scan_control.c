@@ -668,7 +668,7 @@ Test(scan_control, default_config_file_precedence, .init = mk_tmp, .fini = rm_tm
 	cr_assert_null(pps_config_default_file(), "meson test sets PPSCAN_CONFIG empty");
 	unsetenv("PPSCAN_CONFIG");
 	cr_assert_str_eq(pps_config_default_file(), PPS_DEFAULT_CONFIG);
-	cr_assert_str_eq(PPS_DEFAULT_CONFIG + strlen(PPS_DEFAULT_CONFIG) - 19,
+	cr_assert_str_eq(&PPS_DEFAULT_CONFIG[strlen(PPS_DEFAULT_CONFIG) - 19],
 			 "/ppscan/ppscan.conf");
 	setenv("PPSCAN_CONFIG", d, 1);
 
