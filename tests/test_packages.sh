@@ -53,12 +53,13 @@ ok "dependencies from shlibs: librte-eal, libpcap, libssl"
 
 version=$(dpkg-parsechangelog -S Version)
 for b in ppscan ppscan-pcap ppscan-tls; do
-	[[ $(command -v $b) == /usr/bin/$b ]] || fail "$b is not /usr/bin/$b: $(command -v $b)"
+	[[ -x /usr/bin/$b ]] || fail "no /usr/bin/$b"
 	got=$(/usr/bin/$b --version)
 	[[ $got == "$b $version" ]] || fail "/usr/bin/$b --version: '$got'"
-	page=$(man -w $b)
-	[[ $page == /usr/share/man/man1/$b.1.gz ]] || fail "man -w $b: '$page'"
-	MANWIDTH=100 man $b 2>/dev/null | grep -q -- "--list-options" || fail "man $b shows no options"
+	# -a: a copy under /usr/local (meson install) may come first in the search order
+	man -aw $b | grep -qx "/usr/share/man/man1/$b.1.gz" || fail "man -w $b: '$(man -aw $b)'"
+	MANWIDTH=100 man -l /usr/share/man/man1/$b.1.gz 2>/dev/null | grep -q -- "--list-options" ||
+		fail "man $b shows no options"
 	# bash-completion loads the completion on demand, by the command's name
 	bash -c "source /usr/share/bash-completion/bash_completion; _completion_loader $b;
 		complete -p $b" | grep -q "_${b//-/_} $b" || fail "no bash completion for $b"
