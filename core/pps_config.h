@@ -23,7 +23,7 @@ struct pps_probe_ops;
 #endif
 /** The config file read when no -C is given (PPSCAN_CONFIG in the environment replaces it). */
 #define PPS_DEFAULT_CONFIG PPS_SYSCONFDIR "/ppscan/ppscan.conf"
-#define PPS_MAX_OPTS 64	   /* entries in the option table */
+#define PPS_MAX_OPTS 96	   /* entries in the option table */
 #define PPS_MAX_SENDERS 64 /* -T limit: sender threads or TX lcores */
 
 /** Which binary is parsing: some options exist for one backend only. */
