@@ -31,6 +31,7 @@
 #include "pps_config_opts.h"
 #include "pps_data.h"
 #include "pps_dedup.h"
+#include "pps_optdoc.h"
 #include "probe/pps_probe.h"
 
 /* The parser's state: what handlers store besides the config, and the error message. */
@@ -169,15 +170,34 @@ static int set_none(struct pps_parse *p, const struct pps_opt *o, const char *v)
 	return 0;
 }
 
-/* One of @n names (@names[k] stores k into an int field). */
-static int set_choice(struct pps_parse *p, const struct pps_opt *o, const char *v,
-		      const char *const *names, int n, const char *expected)
+/* The words of the options with a fixed set of values (index = the enum's value). */
+static const char *const tcpopt_names[] = { [PPS_TCPOPT_SMALLEST] = "smallest",
+					    [PPS_TCPOPT_WINDOWS] = "windows",
+					    [PPS_TCPOPT_LINUX] = "linux",
+					    [PPS_TCPOPT_BSD] = "bsd",
+					    NULL };
+static const char *const format_names[] = { [PPS_OUT_CSV] = "csv", [PPS_OUT_JSON] = "json", NULL };
+static const char *const send_method_names[] = {
+	[PPS_SEND_RING] = "ring", [PPS_SEND_MMSG] = "mmsg", [PPS_SEND_INJECT] = "inject", NULL
+};
+
+/* One of the table's words (o->values[k] stores k into an int field). */
+static int set_choice(struct pps_parse *p, const struct pps_opt *o, const char *v)
 {
-	for (int k = 0; k < n; k++)
-		if (!strcmp(v, names[k])) {
+	char expected[128] = "";
+	int k;
+
+	for (k = 0; o->values[k]; k++)
+		if (!strcmp(v, o->values[k])) {
 			*FIELD(p, o, int) = k;
 			return 0;
 		}
+	for (int i = 0; i < k; i++)
+		snprintf(expected + strlen(expected), sizeof(expected) - strlen(expected), "%s%s",
+			 i == 0	      ? ""
+			 : i == k - 1 ? " or "
+				      : ", ",
+			 o->values[i]);
 	return pps_parse_bad(p, "invalid %s '%s' (from %s): expected %s", o->what, v, p->label,
 			     expected);
 }
@@ -468,32 +488,6 @@ static int set_pcap_buffer(struct pps_parse *p, const struct pps_opt *o, const c
 	return 0;
 }
 
-static int set_send_method(struct pps_parse *p, const struct pps_opt *o, const char *v)
-{
-	static const char *const names[] = {
-		[PPS_SEND_RING] = "ring", [PPS_SEND_MMSG] = "mmsg", [PPS_SEND_INJECT] = "inject"
-	};
-
-	return set_choice(p, o, v, names, 3, "ring, mmsg or inject");
-}
-
-static int set_tcp_options(struct pps_parse *p, const struct pps_opt *o, const char *v)
-{
-	static const char *const names[] = { [PPS_TCPOPT_SMALLEST] = "smallest",
-					     [PPS_TCPOPT_WINDOWS] = "windows",
-					     [PPS_TCPOPT_LINUX] = "linux",
-					     [PPS_TCPOPT_BSD] = "bsd" };
-
-	return set_choice(p, o, v, names, 4, "smallest, windows, linux or bsd");
-}
-
-static int set_output_module(struct pps_parse *p, const struct pps_opt *o, const char *v)
-{
-	static const char *const names[] = { [PPS_OUT_CSV] = "csv", [PPS_OUT_JSON] = "json" };
-
-	return set_choice(p, o, v, names, 2, "csv or json");
-}
-
 static int set_output_fields(struct pps_parse *p, const struct pps_opt *o, const char *v)
 {
 	(void)o;
@@ -611,6 +605,15 @@ static int set_help(struct pps_parse *p, const struct pps_opt *o, const char *v)
 	return PPS_PARSE_EXIT;
 }
 
+static int set_list_options(struct pps_parse *p, const struct pps_opt *o, const char *v)
+{
+	(void)o;
+	(void)v;
+	if (pps_config_list_options(p->cfg->backend, stdout) < 0)
+		return pps_parse_bad(p, "cannot write the option list: %s", strerror(EIO));
+	return PPS_PARSE_EXIT;
+}
+
 static int set_version(struct pps_parse *p, const struct pps_opt *o, const char *v)
 {
 	(void)o;
@@ -631,6 +634,7 @@ static int set_version(struct pps_parse *p, const struct pps_opt *o, const char 
 #define UINT(field, min, max, what)                                                                \
 	OFF(field), min, max, what, 1, sizeof(((struct pps_config *)0)->field)
 #define DOUBLE(field, lo, hi, what, expect) OFF(field), 0, 0, what, 1, 0, lo, hi, expect
+#define CHOICE(field, what, names) OFF(field), 0, 0, what, 1, .values = names
 #define FILEKEY 0, 0, 0, NULL, 1
 #define NOFILE 0, 0, 0, NULL, 0
 
@@ -684,8 +688,8 @@ const struct pps_opt pps_opts[] = {
 	    "kernel receive buffer for responses (default 64 MiB; 64 KiB to 1 GiB)",
 	    set_pcap_buffer, FILEKEY),
 	OPT("send-method", REQ, OPT_SEND_METHOD, PPS_BACKEND_PCAP, "METHOD",
-	    "ring (PACKET_TX_RING, default), mmsg (sendmmsg) or inject (pcap_inject)",
-	    set_send_method, OFF(send_method), 0, 0, "send method", 1),
+	    "ring (PACKET_TX_RING, default), mmsg (sendmmsg) or inject (pcap_inject)", set_choice,
+	    CHOICE(send_method, "send method", send_method_names)),
 	OPT("probe-module", REQ, 'M', BOTH, "NAME",
 	    "what to send: tcp_synscan (default) or udp (--list-probe-modules lists them)",
 	    set_probe_module, FILEKEY),
@@ -699,8 +703,8 @@ const struct pps_opt pps_opts[] = {
 	OPT("probe-ttl", REQ, OPT_PROBE_TTL, BOTH, "TTL", "IP TTL of probes, 1-255 (default 64)",
 	    set_uint, UINT(ttl, 1, 255, "TTL")),
 	OPT("tcp-options", REQ, OPT_TCP_OPTIONS, BOTH, "PRESET",
-	    "SYN options: smallest|windows|linux|bsd (default windows)", set_tcp_options,
-	    OFF(tcpopt), 0, 0, "TCP option preset", 1),
+	    "SYN options: smallest|windows|linux|bsd (default windows)", set_choice,
+	    CHOICE(tcpopt, "TCP option preset", tcpopt_names)),
 	OPT("seed", REQ, 'e', BOTH, "N",
 	    "64-bit seed for the probe order and SYN cookies (default: random, reported)", set_seed,
 	    FILEKEY),
@@ -720,7 +724,7 @@ const struct pps_opt pps_opts[] = {
 	    "write results to FILE (default: stdout; appends)", set_file, OFF(output_file), 0, 0,
 	    NULL, 1),
 	OPT("output-module", REQ, 'O', BOTH, "FORMAT", "csv or json (one JSON object a line)",
-	    set_output_module, OFF(output_format), 0, 0, "output format", 1),
+	    set_choice, CHOICE(output_format, "output format", format_names)),
 	OPT("output-fields", REQ, 'f', BOTH, "FIELDS",
 	    "comma-separated fields (default saddr,sport,classification; '*': all of them)",
 	    set_output_fields, FILEKEY),
@@ -767,6 +771,8 @@ const struct pps_opt pps_opts[] = {
 	OPT("config", REQ, 'C', BOTH, "FILE",
 	    "read options from FILE (key = value, keys are the long option names)", set_none,
 	    NOFILE),
+	OPT("no-config", NO, OPT_NO_CONFIG, BOTH, NULL,
+	    "do not read the default config file (" PPS_DEFAULT_CONFIG ")", set_none, NOFILE),
 	OPT("dump-config", NO, OPT_DUMP_CONFIG, BOTH, NULL,
 	    "print the effective configuration as a file -C reads, and exit", set_flag,
 	    OFF(dump_config), 0, 0, NULL, 0),
@@ -783,6 +789,9 @@ const struct pps_opt pps_opts[] = {
 	    1),
 	OPT("help", NO, 'h', BOTH, NULL, "this help", set_help, NOFILE),
 	OPT("version", NO, 'V', BOTH, NULL, "print the version", set_version, NOFILE),
+	OPT("list-options", NO, OPT_LIST_OPTIONS, BOTH, NULL,
+	    "print every option as JSON (what the man page and completion are made from) and exit",
+	    set_list_options, NOFILE),
 };
 
 const size_t pps_n_opts = sizeof(pps_opts) / sizeof(pps_opts[0]);
@@ -796,27 +805,70 @@ const struct pps_opt *pps_opt_find(int val)
 	return NULL;
 }
 
-void pps_config_usage(enum pps_backend backend, const char *prog, FILE *out)
+/* The program around the table, per backend (--help, --list-options, the man page). */
+static void prog_doc(enum pps_backend backend, struct pps_optdoc_prog *pg)
 {
-	if (backend == PPS_BACKEND_DPDK)
-		fprintf(out, "usage: %s [EAL options] -- [options] TARGET...\n", prog);
-	else
-		fprintf(out, "usage: %s -i IFACE [options] TARGET...\n", prog);
-	fprintf(out, "TARGET: an IPv4 address or CIDR block (a.b.c.d/len)\n\noptions:\n");
+	memset(pg, 0, sizeof(*pg));
+	pg->version = PPS_VERSION;
+	pg->description = "TARGET: an IPv4 address or CIDR block (a.b.c.d/len).\n"
+			  "Options also come from -C FILE, or without it from the default config\n"
+			  "file " PPS_DEFAULT_CONFIG
+			  " ($PPSCAN_CONFIG names another one, --no-config\n"
+			  "skips it); the command line wins.";
+	if (backend == PPS_BACKEND_DPDK) {
+		pg->prog = "ppscan";
+		pg->summary = "stateless TCP SYN port scanner on a DPDK port";
+		pg->usage[0] = "[EAL options] -- [options] TARGET...";
+	} else {
+		pg->prog = "ppscan-pcap";
+		pg->summary = "stateless TCP SYN port scanner on the kernel's network stack";
+		pg->usage[0] = "-i IFACE [options] TARGET...";
+	}
+	pg->usage[1] = "--resume FILE";
+}
+
+/* The documented options of @backend in table order, into @o (PPS_MAX_OPTS); the count. */
+static size_t opt_docs(enum pps_backend backend, struct pps_optdoc *o)
+{
+	static const char *probe_names[PPS_PROBE_COUNT + 1];
+	size_t n = 0;
+
+	for (unsigned k = 0; k < PPS_PROBE_COUNT; k++)
+		probe_names[k] = pps_probe_by_id(k)->name;
 	for (size_t i = 0; i < pps_n_opts; i++) {
 		const struct pps_opt *d = &pps_opts[i];
-		char left[64];
 
 		if (!(d->backends & backend) || !d->help)
 			continue;
-		if (d->lo.val < 256)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s", d->lo.val, d->lo.name,
-				 d->arg ? " " : "", d->arg ? d->arg : "");
-		else
-			snprintf(left, sizeof(left), "    --%s%s%s", d->lo.name, d->arg ? " " : "",
-				 d->arg ? d->arg : "");
-		fprintf(out, "  %-32s %s\n", left, d->help);
+		o[n++] =
+			(struct pps_optdoc){ .name = d->lo.name,
+					     .letter = d->lo.val < 256 ? d->lo.val : 0,
+					     .arg = d->arg,
+					     .help = d->help,
+					     .values = d->lo.val == 'M' ? probe_names : d->values };
 	}
+	return n;
+}
+
+void pps_config_usage(enum pps_backend backend, const char *prog, FILE *out)
+{
+	struct pps_optdoc o[PPS_MAX_OPTS];
+	struct pps_optdoc_prog pg;
+	size_t n = opt_docs(backend, o);
+
+	prog_doc(backend, &pg);
+	pg.prog = prog;
+	pps_optdoc_usage(out, &pg, o, n);
+}
+
+int pps_config_list_options(enum pps_backend backend, FILE *out)
+{
+	struct pps_optdoc o[PPS_MAX_OPTS];
+	struct pps_optdoc_prog pg;
+	size_t n = opt_docs(backend, o);
+
+	prog_doc(backend, &pg);
+	return pps_optdoc_json(out, &pg, o, n);
 }
 
 void pps_config_sources_text(const struct pps_config *cfg, char *buf, size_t len)

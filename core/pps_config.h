@@ -17,7 +17,13 @@
 struct pps_probe_ops;
 
 #define PPS_VERSION "0.1.0"
-#define PPS_MAX_OPTS 64	   /* entries in the option table */
+
+#ifndef PPS_SYSCONFDIR
+#define PPS_SYSCONFDIR "/etc" /* meson passes prefix/sysconfdir */
+#endif
+/** The config file read when no -C is given (PPSCAN_CONFIG in the environment replaces it). */
+#define PPS_DEFAULT_CONFIG PPS_SYSCONFDIR "/ppscan/ppscan.conf"
+#define PPS_MAX_OPTS 96	   /* entries in the option table */
 #define PPS_MAX_SENDERS 64 /* -T limit: sender threads or TX lcores */
 
 /** Which binary is parsing: some options exist for one backend only. */
@@ -171,6 +177,19 @@ void pps_config_free(struct pps_config *cfg);
 
 /** pps_config_usage - prints the option summary for @backend to @out. */
 void pps_config_usage(enum pps_backend backend, const char *prog, FILE *out);
+
+/**
+ * pps_config_list_options - --list-options: the documented options of @backend and the
+ * program's summary and synopsis as one JSON object on @out (pps_optdoc_json()); the man
+ * page and the bash completion are generated from it. Returns 0 or -errno.
+ */
+int pps_config_list_options(enum pps_backend backend, FILE *out);
+
+/**
+ * pps_config_default_file - the default config file: $PPSCAN_CONFIG when set (empty: none),
+ * else PPS_DEFAULT_CONFIG. NULL when there is none to read.
+ */
+const char *pps_config_default_file(void);
 
 /**
  * pps_config_dump - writes @cfg as a config file ("key = value" lines, keys = long option

@@ -70,21 +70,32 @@ static int parse_bool(const char *v)
 	return -1;
 }
 
-/* The option a file key names, if a file may hold it, else NULL. */
-static const struct pps_opt *file_key(const struct pps_config *cfg, const char *k)
+/*
+ * The option a file key names, if a file may hold it, else NULL. @other: set to 1 when the
+ * key is one of the other backend's (the default file serves both binaries).
+ */
+static const struct pps_opt *file_key(const struct pps_config *cfg, const char *k, int *other)
 {
 	const struct pps_opt *d = NULL;
 
+	*other = 0;
 	for (size_t i = 0; i < pps_n_opts; i++)
-		if (!strcmp(pps_opts[i].lo.name, k) && (pps_opts[i].backends & cfg->backend))
-			d = &pps_opts[i];
-	return d && d->file_key ? d : NULL;
+		if (!strcmp(pps_opts[i].lo.name, k) && pps_opts[i].file_key) {
+			if (pps_opts[i].backends & cfg->backend)
+				d = &pps_opts[i];
+			else
+				*other = 1;
+		}
+	if (d)
+		*other = 0;
+	return d;
 }
 
 /*
- * Reads a config file (@kind "config" or "resume") into arguments: "key = value" ->
- * "--key=value"; boolean keys take true/false; "targets" lists positional targets. Errors
- * name FILE:LINE.
+ * Reads a config file (@kind "config", "default config" or "resume") into arguments:
+ * "key = value" -> "--key=value"; boolean keys take true/false; "targets" lists positional
+ * targets. The default config file serves ppscan and ppscan-pcap: a key of the other
+ * backend (interface, eal) is skipped there. Errors name FILE:LINE.
  */
 static int expand_file(struct pps_config *cfg, const char *kind, const char *path,
 		       struct argvec *targets, struct argvec *out, FILE *err)
@@ -106,6 +117,7 @@ static int expand_file(struct pps_config *cfg, const char *kind, const char *pat
 	while (getline(&line, &cap, f) >= 0) {
 		char *k = line, *v, *e, *hash;
 		const struct pps_opt *d;
+		int other;
 
 		ln++;
 		if (strlen(line) != strcspn(line, "\n") + (strchr(line, '\n') ? 1 : 0)) {
@@ -144,7 +156,9 @@ static int expand_file(struct pps_config *cfg, const char *kind, const char *pat
 					goto nomem;
 			continue;
 		}
-		d = file_key(cfg, k);
+		d = file_key(cfg, k, &other);
+		if (!d && other && !strcmp(kind, "default config"))
+			continue;
 		if (!d) {
 			fprintf(err, "%s: %s: unknown key '%s'\n", cfg->prog, where, k);
 			goto fail;
@@ -234,11 +248,47 @@ static const char *find_file_opt(int argc, char **argv, const char *lng, char sh
 	return NULL;
 }
 
+const char *pps_config_default_file(void)
+{
+	const char *env = getenv("PPSCAN_CONFIG");
+
+	if (env)
+		return *env ? env : NULL;
+	return PPS_DEFAULT_CONFIG;
+}
+
+/*
+ * 1 if the default config file applies: no -C or --resume (they replace it), no
+ * --no-config, and no --help, --version or --list-options (they work whatever the file
+ * holds, and the man page made from --list-options does not depend on the build host).
+ */
+static int default_applies(int argc, char **argv)
+{
+	static const char *const skip[] = { "--no-config", "--help",   "-h",
+					    "--version",   "-V",       "--list-options",
+					    "--resume",	   "--config", NULL };
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--"))
+			break;
+		if (!strncmp(a, "-C", 2) || !strncmp(a, "--config=", 9) ||
+		    !strncmp(a, "--resume=", 9))
+			return 0;
+		for (int k = 0; skip[k]; k++)
+			if (!strcmp(a, skip[k]))
+				return 0;
+	}
+	return 1;
+}
+
 int pps_config_expand(struct pps_config *cfg, int argc, char **argv, int *argc_out, FILE *err)
 {
 	struct argvec av = { 0 }, tv = { 0 };
-	const char *resfile, *cfgfile;
+	const char *resfile, *cfgfile, *deffile;
 	int at = -1, width = 0, rc = -1;
+	struct stat st;
 
 	if (argvec_push(&av, argc > 0 ? argv[0] : cfg->prog, NULL))
 		goto nomem;
@@ -262,6 +312,12 @@ int pps_config_expand(struct pps_config *cfg, int argc, char **argv, int *argc_o
 			goto out;
 		}
 		if (expand_file(cfg, "config", cfgfile, &tv, &av, err))
+			goto out;
+	} else if (!resfile && default_applies(argc, argv) &&
+		   (deffile = pps_config_default_file())) {
+		/* absent is normal; present but unreadable is named, as any config file */
+		if ((stat(deffile, &st) == 0 || errno != ENOENT) &&
+		    expand_file(cfg, "default config", deffile, &tv, &av, err))
 			goto out;
 	}
 	for (int i = 1; i < argc; i++)

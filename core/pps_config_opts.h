@@ -45,6 +45,8 @@ enum {
 	OPT_DEDUP_MEMORY,
 	OPT_REDIS_KEEP,
 	OPT_RESUME_COMPLETE,
+	OPT_LIST_OPTIONS,
+	OPT_NO_CONFIG,
 };
 
 struct pps_parse;
@@ -67,7 +69,8 @@ struct pps_opt {
 	int file_key;	   /* 1: may be a key of a -C/--resume file */
 	size_t size;	   /* set_uint: bytes of the field */
 	double dmin, dmax; /* set_double's bounds */
-	const char *expect; /* set_double: what the message says is expected */
+	const char *expect;	   /* set_double: what the message says is expected */
+	const char *const *values; /* set_choice: the words, NULL-terminated (index = value) */
 };
 
 extern const struct pps_opt pps_opts[];

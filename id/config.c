@@ -15,8 +15,8 @@
 #include "output/pps_redis_url.h"
 #include "pps_cidrfile.h"
 #include "pps_config.h"
-#include "pps_config.h"
 #include "pps_data.h"
+#include "pps_optdoc.h"
 #include "pps_ports.h"
 #include "pps_targets.h"
 
@@ -39,6 +39,7 @@ enum {
 	OPT_FINGERPRINTS,
 	OPT_MIDDLEBOX_PORTS,
 	OPT_LIST_MODULES,
+	OPT_LIST_OPTIONS, /* both again */
 };
 
 static const char *prog = "ppscan-tls";
@@ -128,41 +129,59 @@ static const struct opt_desc opts[] = {
 	{ { "quiet", no_argument, NULL, 'q' }, NULL, "no summary on stderr" },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "this help" },
 	{ { "version", no_argument, NULL, 'V' }, NULL, "print the version" },
+	{ { "list-options", no_argument, NULL, OPT_LIST_OPTIONS },
+	  NULL,
+	  "print every option as JSON (what the man page and completion are made from) and exit" },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
+/* --help and --list-options of the binary's name: ppscan-id, or ppscan-tls (its TLS-only alias). */
+static const struct pps_optdoc_prog id_prog_doc = {
+	.prog = "ppscan-id",
+	.version = PPS_VERSION,
+	.summary = "service identification of the open ports a ppscan scan found",
+	.usage = { "[options] [FILE]", "--redis URL --scan-id ID [options]" },
+	.description =
+		"Names the protocol, product and version behind the open ports of a ppscan result:\n"
+		"FILE or stdin (\"-\"), CSV with a header (saddr,sport[,classification]) or NDJSON,\n"
+		"or with --redis the scan's stream. One NDJSON record per endpoint.",
+};
+static const struct pps_optdoc_prog tls_prog_doc = {
+	.prog = "ppscan-tls",
+	.version = PPS_VERSION,
+	.summary = "TLS identification of the open ports a ppscan scan found",
+	.usage = { "[options] [FILE]", "--redis URL --scan-id ID [options]" },
+	.description =
+		"TLS handshakes with the open ports of a ppscan result: FILE or stdin (\"-\"), CSV with a\n"
+		"header (saddr,sport[,classification]) or NDJSON, or with --redis the scan's stream.\n"
+		"One NDJSON record per endpoint.",
+};
+
+/* The table as documentation (pps_optdoc.h), in table order, without ppscan-id's own options
+ * under the ppscan-tls name; the count. */
+static size_t opt_docs(struct pps_optdoc *o)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < N_OPTS; i++) {
+		int v = opts[i].lo.val;
+
+		if (!id_mode && v >= OPT_GREETING_WAIT && v <= OPT_LIST_MODULES)
+			continue;
+		o[n++] = (struct pps_optdoc){ .name = opts[i].lo.name,
+					      .letter = v < 256 ? v : 0,
+					      .arg = opts[i].arg,
+					      .help = opts[i].help };
+	}
+	return n;
+}
+
 void tls_config_usage(FILE *out)
 {
-	if (id_mode)
-		fprintf(out,
-			"Usage: %s [options] [FILE]\n"
-			"Names the protocol, product and version behind the open ports of a ppscan result:\n"
-			"FILE or stdin (\"-\"), CSV with a header (saddr,sport[,classification]) or NDJSON,\n"
-			"or with --redis the scan's stream. One NDJSON record per endpoint.\n\nOptions:\n",
-			prog);
-	else
-		fprintf(out,
-			"Usage: %s [options] [FILE]\n"
-			"TLS handshakes with the open ports of a ppscan result: FILE or stdin (\"-\"), CSV with a\n"
-			"header (saddr,sport[,classification]) or NDJSON, or with --redis the scan's stream.\n"
-			"One NDJSON record per endpoint.\n\nOptions:\n",
-			prog);
-	for (size_t i = 0; i < N_OPTS; i++) {
-		char left[64];
-		const struct option *lo = &opts[i].lo;
+	struct pps_optdoc o[N_OPTS];
 
-		if (!id_mode && lo->val >= OPT_GREETING_WAIT && lo->val < 'A')
-			continue;
-
-		if (lo->val < 256)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s", lo->val, lo->name,
-				 opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
-		else
-			snprintf(left, sizeof(left), "    --%s%s%s", lo->name,
-				 opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
-		fprintf(out, "  %-28s %s\n", left, opts[i].help);
-	}
+	pps_optdoc_usage(out, id_mode ? &id_prog_doc : &tls_prog_doc, o, opt_docs(o));
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned *out)
@@ -396,6 +415,14 @@ int tls_config_parse(struct tls_config *cfg, int argc, char **argv, FILE *err)
 		case 'q': cfg->quiet = 1; break;
 		case 'h': tls_config_usage(stdout); return TLS_PARSE_EXIT;
 		case 'V': printf("%s %s\n", prog, PPS_VERSION); return TLS_PARSE_EXIT;
+		case OPT_LIST_OPTIONS: {
+			struct pps_optdoc o[N_OPTS];
+
+			if (pps_optdoc_json(stdout, id_mode ? &id_prog_doc : &tls_prog_doc, o,
+					    opt_docs(o)))
+				BAD("cannot write the option list");
+			return TLS_PARSE_EXIT;
+		}
 		case ':': BAD("option '%s' needs a value", argv[optind - 1]);
 		default: BAD("unknown option '%s' (see --help)", argv[optind - 1]);
 		}

@@ -14,6 +14,7 @@ PKGS=(
 	# UDP servers for the lab (tests/lab/udp_lab.sh; their daemons are never started on the host)
 	dnsmasq-base chrony snmpd memcached coturn tftpd-hpa rpcbind kamailio libcoap3-bin
 	openbsd-inetd
+	dpkg-dev debhelper fakeroot lintian man-db groff-base bash-completion
 )
 # ppscan-id (issue 12): PCRE2 for fingerprints, nghttp2 for HTTP/2 frames, jsonschema for the
 # record schema in tests, and the real servers its lab identifies

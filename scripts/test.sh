@@ -2,7 +2,8 @@
 # test.sh - every test suite on a fresh Debian 12 machine, as root: installs packages, starts
 # Redis (unix socket in a temp dir), reserves hugepages, builds, and runs `meson test`
 # (unit suites, then the lab end-to-end suites, which build their own network namespaces),
-# then the unit suites under sanitizers, the fuzzer, and warning-free builds (gcc, clang).
+# then the Debian packages (built once, installed, used, removed: tests/test_packages.sh),
+# the unit suites under sanitizers, the fuzzer, and warning-free builds (gcc, clang).
 # Ends with the line "N passed, N failed"; exits non-zero if any test failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ cleanup() {
 	redis-cli -s "$PPS_REDIS_SOCKET" shutdown nosave >/dev/null 2>&1 || true
 	rm -rf "$REDIS_DIR"
 	tests/lab/udp_lab.sh ppsu1 down >/dev/null 2>&1 || true
-	for lab in ppstlab ppst7t ppsr4 ppsp3 ppsp3b ppsu1 ppsid ppsidb ppsd ppsidh; do
+	for lab in ppstlab ppst7t ppsr4 ppsp3 ppsp3b ppsu1 ppsid ppsidb ppsd ppsidh ppsdeb; do
 		tests/tls/tls_lab.sh client-down "$lab" >/dev/null 2>&1 || true
 		PPS_LAB=$lab scripts/netlab.sh down >/dev/null 2>&1 || true
 	done
@@ -39,6 +40,12 @@ scripts/build.sh
 set +e
 meson test -C "$BUILD" --num-processes 1 --print-errorlogs -v
 rc=$?
+# The Debian packages as a user installs them: dpkg-buildpackage -b (once per source tree),
+# lintian, apt install ./*.deb, the installed binaries, man pages, config file and a lab scan,
+# then apt-get purge.
+pkg_rc=0
+PPS_LAB=ppsdeb tests/test_packages.sh || pkg_rc=1
+((pkg_rc == 0)) || rc=1
 # The unit suites again under AddressSanitizer + UndefinedBehaviorSanitizer + LeakSanitizer
 # (UB aborts), then the libFuzzer
 # targets (the receive path, core/fingerprint, every ppscan-id module) for a bounded time each
@@ -64,7 +71,7 @@ for cc in gcc clang; do
 	if ninja -C "$dir" >"$dir/werror.log" 2>&1; then werror_rc+=0; else werror_rc+=1; rc=1; cat "$dir/werror.log"; fi
 done
 set -e
-FUZZ_RC=$fuzz_rc WERROR_RC=$werror_rc python3 - "$BUILD/meson-logs/testlog.json" "$ASAN_BUILD/meson-logs/testlog.json" <<'PY'
+PKG_RC=$pkg_rc FUZZ_RC=$fuzz_rc WERROR_RC=$werror_rc python3 - "$BUILD/meson-logs/testlog.json" "$ASAN_BUILD/meson-logs/testlog.json" <<'PY'
 import json, os, sys
 ok = fail = skip = 0
 for line in (l for path in sys.argv[1:] if os.path.exists(path) for l in open(path)):
@@ -72,7 +79,7 @@ for line in (l for path in sys.argv[1:] if os.path.exists(path) for l in open(pa
     if r["result"] in ("OK", "EXPECTEDFAIL"): ok += 1
     elif r["result"] == "SKIP": skip += 1
     else: fail += 1
-for code in os.environ["FUZZ_RC"] + os.environ["WERROR_RC"]:  # fuzzing, werror gcc, clang
+for code in os.environ["PKG_RC"] + os.environ["FUZZ_RC"] + os.environ["WERROR_RC"]:  # packages, fuzzing, werror gcc, clang
     if code == "0": ok += 1
     else: fail += 1
 print(f"meson: {ok} passed, {fail} failed" + (f", {skip} skipped" if skip else ""))

@@ -769,3 +769,99 @@ Test(scan_control, config_and_resume_files_are_strict, .init = mk_tmp, .fini = r
 	pps_scan_fini(&sc);
 	pps_config_free(&cfg);
 }
+
+/*
+ * The default config file (PPSCAN_CONFIG here, /etc/ppscan/ppscan.conf when unset): read
+ * when present, the command line wins, -C FILE replaces it, --no-config and --resume skip
+ * it, the other backend's keys are skipped, its errors name FILE:LINE, --help and
+ * --list-options never read it, and an absent file is no error.
+ */
+Test(scan_control, default_config_file_precedence, .init = mk_tmp, .fini = rm_tmp)
+{
+	static const char def[] = "rate = 123\nprobe-ttl = 7\ninterface = eth9\n"
+				  "eal = --no-pci\ntarget-ports = 22\n";
+	static const char mine[] = "probe-ttl = 9\n";
+	static const char broken[] = "rate = 1\nrate = fast\n";
+	struct pps_config c;
+	char needle[300], path[256], *err;
+	const char *d = write_file("default.conf", def, sizeof(def) - 1);
+	const char *m = write_file("mine.conf", mine, sizeof(mine) - 1);
+	const char *b = write_file("broken.conf", broken, sizeof(broken) - 1);
+	FILE *f;
+
+	cr_assert_null(pps_config_default_file(), "meson test sets PPSCAN_CONFIG empty");
+	unsetenv("PPSCAN_CONFIG");
+	cr_assert_str_eq(pps_config_default_file(), PPS_DEFAULT_CONFIG);
+	cr_assert_str_eq(&PPS_DEFAULT_CONFIG[strlen(PPS_DEFAULT_CONFIG) - 19],
+			 "/ppscan/ppscan.conf");
+	setenv("PPSCAN_CONFIG", d, 1);
+
+	/* read when present; the command line wins key by key */
+	parse_ok(&c, ARGV(DRY_NOBL, "198.18.0.1"));
+	cr_assert_float_eq(c.rate_pps, 123, 1e-9);
+	cr_assert_eq(c.ttl, 7);
+	cr_assert_eq(c.ports->n, 1);
+	cr_assert_str_eq(c.eal_args, "--no-pci", "ppscan takes eal");
+	cr_assert_null(c.iface, "interface is ppscan-pcap's");
+	pps_config_free(&c);
+	parse_ok(&c, ARGV(DRY_NOBL, "-r", "50", "--probe-ttl=8", "198.18.0.1"));
+	cr_assert_float_eq(c.rate_pps, 50, 1e-9);
+	cr_assert_eq(c.ttl, 8);
+	cr_assert_eq(c.ports->n, 1, "a key the command line leaves alone stays");
+	pps_config_free(&c);
+	/* the same file for ppscan-pcap: interface taken, eal skipped */
+	cr_assert_eq(ut_parse_args(&c, PPS_BACKEND_PCAP, ARGV(DRY_NOBL, "198.18.0.1"), &err),
+		     PPS_PARSE_OK, "%s", err);
+	free(err);
+	cr_assert_str_eq(c.iface, "eth9");
+	cr_assert_null(c.eal_args);
+	cr_assert_float_eq(c.rate_pps, 123, 1e-9);
+	pps_config_free(&c);
+
+	/* -C replaces it; --no-config skips it */
+	parse_ok(&c, ARGV(DRY_NOBL, "-C", (char *)m, "198.18.0.1"));
+	cr_assert_eq(c.ttl, 9);
+	cr_assert_float_eq(c.rate_pps, 10000, 1e-9, "the default file is not read with -C");
+	cr_assert_eq(c.ports->n, 1000);
+	pps_config_free(&c);
+	parse_ok(&c, ARGV(DRY_NOBL, "--no-config", "198.18.0.1"));
+	cr_assert_eq(c.ttl, 64);
+	cr_assert_float_eq(c.rate_pps, 10000, 1e-9);
+	pps_config_free(&c);
+
+	/* the dump holds what the file gave, and a resume reads only its own file */
+	parse_ok(&c, ARGV(DRY_NOBL, "-r", "77", "198.18.0.1"));
+	snprintf(path, sizeof(path), "%s/paused.conf", tmpdir);
+	cr_assert_eq(pps_config_write_resume(&c, path, NULL, (uint64_t[]){ 0 }, 1), 0);
+	pps_config_free(&c);
+	setenv("PPSCAN_CONFIG", m, 1); /* would set ttl 9 if it were read */
+	parse_ok(&c, ARGV("--resume", path, "--dryrun"));
+	cr_assert_float_eq(c.rate_pps, 77, 1e-9);
+	cr_assert_eq(c.ttl, 7, "from the first run's default file, through the resume file");
+	cr_assert_eq(c.ports->n, 1);
+	pps_config_free(&c);
+
+	/* errors name the file and line; --help and --list-options never read it */
+	setenv("PPSCAN_CONFIG", b, 1);
+	snprintf(needle, sizeof(needle), "%s:2: 'rate' given twice", b);
+	parse_bad(ARGV(DRY_NOBL, "198.18.0.1"), needle);
+	f = freopen("/dev/null", "w", stdout);
+	cr_assert_not_null(f);
+	cr_assert_eq(ut_parse_args(&c, PPS_BACKEND_DPDK, ARGV("--help"), &err), PPS_PARSE_EXIT);
+	free(err);
+	cr_assert_eq(ut_parse_args(&c, PPS_BACKEND_DPDK, ARGV("--list-options"), &err),
+		     PPS_PARSE_EXIT);
+	free(err);
+
+	/* absent: no error; set but empty: none */
+	snprintf(path, sizeof(path), "%s/none.conf", tmpdir);
+	setenv("PPSCAN_CONFIG", path, 1);
+	parse_ok(&c, ARGV(DRY_NOBL, "198.18.0.1"));
+	cr_assert_eq(c.ttl, 64);
+	pps_config_free(&c);
+	setenv("PPSCAN_CONFIG", "", 1);
+	cr_assert_null(pps_config_default_file());
+	/* unreadable (a directory): named */
+	setenv("PPSCAN_CONFIG", tmpdir, 1);
+	parse_bad(ARGV(DRY_NOBL, "198.18.0.1"), "cannot read default config file");
+}
