@@ -166,13 +166,26 @@ static size_t opt_docs(struct pps_optdoc *o)
 
 	for (size_t i = 0; i < N_OPTS; i++) {
 		int v = opts[i].lo.val;
+		const char *help = opts[i].help;
 
 		if (!id_mode && v >= OPT_GREETING_WAIT && v <= OPT_LIST_MODULES)
 			continue;
+		if (id_mode && v == OPT_REDIS)
+			help = "redis://[[user]:password@]host[:port][/db] or unix:///path: follow the "
+			       "scan's results stream (unless FILE is given), write records to "
+			       "{prefix}:{scan}:services";
+		if (id_mode && v == OPT_GROUP)
+			help = "consumer group on the results stream (default ppscan-id)";
+		if (id_mode && v == OPT_BANNER_BYTES)
+			help = "bytes of the server's first data recorded (first_bytes), 1-1024 "
+			       "(default 64)";
+		if (id_mode && v == 't')
+			help = "handshake timeout, from connect (or the request) to the verdict "
+			       "(default 5)";
 		o[n++] = (struct pps_optdoc){ .name = opts[i].lo.name,
 					      .letter = v < 256 ? v : 0,
 					      .arg = opts[i].arg,
-					      .help = opts[i].help };
+					      .help = help };
 	}
 	return n;
 }
