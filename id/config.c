@@ -152,8 +152,22 @@ void tls_config_usage(FILE *out)
 		char left[64];
 		const struct option *lo = &opts[i].lo;
 
-		if (!id_mode && lo->val >= OPT_GREETING_WAIT && lo->val < 'A')
+		const char *help = opts[i].help;
+
+		if (!id_mode && lo->val >= OPT_GREETING_WAIT && lo->val <= OPT_LIST_MODULES)
 			continue;
+		if (id_mode && lo->val == OPT_REDIS)
+			help = "redis://[[user]:password@]host[:port][/db] or unix:///path: follow the "
+			       "scan's results stream (unless FILE is given), write records to "
+			       "{prefix}:{scan}:services";
+		if (id_mode && lo->val == OPT_GROUP)
+			help = "consumer group on the results stream (default ppscan-id)";
+		if (id_mode && lo->val == OPT_BANNER_BYTES)
+			help = "bytes of the server's first data recorded (first_bytes), 1-1024 "
+			       "(default 64)";
+		if (id_mode && lo->val == 't')
+			help = "handshake timeout, from connect (or the request) to the verdict "
+			       "(default 5)";
 
 		if (lo->val < 256)
 			snprintf(left, sizeof(left), "-%c, --%s%s%s", lo->val, lo->name,
@@ -161,7 +175,7 @@ void tls_config_usage(FILE *out)
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", lo->name,
 				 opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
-		fprintf(out, "  %-28s %s\n", left, opts[i].help);
+		fprintf(out, "  %-28s %s\n", left, help);
 	}
 }
 

@@ -908,6 +908,7 @@ static void deliver(struct id_engine *e, struct id_conn *c)
 			return;
 		if (!c->rx_total && c->ended && !c->eof) {
 			/* the window passed in silence: the first client-first handshake here */
+			hs_entry(c, "greeting", "silent", now);
 			c->ended = 0;
 			if (!c->in_tls)
 				c->ep->silent_greeting = 1;
@@ -1031,6 +1032,10 @@ static void tls_established(struct id_engine *e, struct id_conn *c, uint64_t now
 	c->t_hs = now;
 	c->probe_refused = 0;
 	tlist_set(e, c, L_GREETING, now);
+	/* ALPN named the protocol inside: h2 (whose preface, a SETTINGS frame, comes unasked) or
+	 * http/1.1 are client-first, there is no greeting to wait for */
+	if (id_alpn(c) && (!strcmp(id_alpn(c), "h2") || !strcmp(id_alpn(c), "http/1.1")))
+		start_probe(e, c);
 }
 
 /* The TLS handshake failed: an alert (TLS spoken) or plaintext (offered to the modules). */
@@ -1192,6 +1197,7 @@ static void start_probe(struct id_engine *e, struct id_conn *c)
 			conn_done(e, c);
 			return;
 		}
+		e->st.handshakes++;
 		if (flush_out(e, c) < 0)
 			c->eof = 1;
 		return;
@@ -1204,6 +1210,7 @@ static void start_probe(struct id_engine *e, struct id_conn *c)
 		memset(c->st, 0, m->state_size);
 		if (m->flags & ID_F_TLS) {
 			ep->n_hs++;
+			e->st.handshakes++;
 			tls_begin(e, c, 0);
 			return;
 		}
@@ -1212,6 +1219,7 @@ static void start_probe(struct id_engine *e, struct id_conn *c)
 			continue; /* this module cannot probe here: not counted */
 		}
 		ep->n_hs++;
+		e->st.handshakes++;
 		if (flush_out(e, c) < 0)
 			c->eof = 1;
 		return;
@@ -1899,4 +1907,53 @@ void id_engine_free(struct id_engine *e)
 	free(e->hosts);
 	free(e->seen);
 	free(e);
+}
+
+int id_judge(const struct id_module *m, int phase, uint16_t port, struct pps_fp_db *fp,
+	     const uint8_t *d, size_t n, int ended, json_t **obj, char *product, char *version)
+{
+	static struct tls_config cfg;
+	struct id_engine *e = calloc(1, sizeof(*e));
+	struct endpoint *ep = calloc(1, sizeof(*ep));
+	struct id_conn *c = calloc(1, sizeof(*c));
+	int v = -ENOMEM;
+
+	if (obj)
+		*obj = NULL;
+	if (!e || !ep || !c)
+		goto out;
+	e->cfg = &cfg;
+	e->fp = fp;
+	ep->t.ip_h = 0xc6120001u; /* 198.18.0.1 */
+	ep->t.port_h = port;
+	c->e = e;
+	c->ep = ep;
+	c->fd = -1;
+	c->mod = m;
+	c->mphase = phase;
+	c->ended = ended;
+	c->rx = malloc(ID_RX_MAX + ID_TX_MAX);
+	if (!c->rx)
+		goto out;
+	c->tx = c->rx + ID_RX_MAX;
+	c->rx_n = n < ID_RX_MAX ? n : ID_RX_MAX;
+	memcpy(c->rx, d, c->rx_n);
+	v = m->on_readable(c, c->st, c->rx, c->rx_n);
+	if (is_claim(v) && m->record)
+		m->record(c, c->st);
+	if (obj) {
+		*obj = c->obj;
+		c->obj = NULL;
+	}
+	if (product)
+		snprintf(product, 128, "%s", c->product);
+	if (version)
+		snprintf(version, 128, "%s", c->version);
+	json_decref(c->obj);
+	free(c->rx);
+out:
+	free(c);
+	free(ep);
+	free(e);
+	return v;
 }

@@ -68,6 +68,21 @@ int id_engine_run(struct id_engine *e, struct tls_input *in, tls_record_fn recor
 /** id_engine_stats - totals so far. */
 void id_engine_stats(const struct id_engine *e, struct id_stats *out);
 
+struct id_module;
+struct pps_fp_db;
+
+/**
+ * id_judge - module @m's on_readable() once, on @n bytes (at most ID_RX_MAX are used) as if
+ * they had arrived in @phase (enum id_phase) on a connection to 198.18.0.1:@port, with
+ * id_ended() = @ended, without a socket (what the module queues is discarded; id_in_tls() is
+ * 0) and with the fingerprints of @fp (NULL: none). On a claim its record() runs too.
+ * Returns the verdict (enum id_verdict) or -ENOMEM; *@obj (when @obj is not NULL) gets the
+ * module's per-protocol object (a new reference, or NULL), @product and @version (128 bytes
+ * each, when not NULL) what it set. For unit tests and fuzz targets of the module parsers.
+ */
+int id_judge(const struct id_module *m, int phase, uint16_t port, struct pps_fp_db *fp,
+	     const uint8_t *d, size_t n, int ended, json_t **obj, char *product, char *version);
+
 /** id_engine_free - closes everything; NULL is fine. */
 void id_engine_free(struct id_engine *e);
 

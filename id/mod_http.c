@@ -159,6 +159,10 @@ static int http_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n
 		if (t)
 			json_object_set_new(o, "title", t);
 	}
+	/* "400 Bad Request" to a plain GET: an HTTP server, or the plaintext face of a TLS port
+	 * (nginx: "The plain HTTP request was sent to HTTPS port"): soft, the search goes on */
+	if (d[9] == '4' && d[10] == '0' && d[11] == '0')
+		return ID_SOFT;
 	return ID_MATCH;
 }
 

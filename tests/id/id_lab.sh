@@ -143,7 +143,9 @@ srv_postfix() {
 compatibility_level = 3.6
 queue_directory = $pf/queue
 data_directory = $pf/data
-inet_interfaces = 198.18.0.23
+# all: Postfix checks that a listed address is on an interface (the lab's AnyIP route is
+# not); master.cf binds each smtpd to 198.18.0.23 itself
+inet_interfaces = all
 inet_protocols = ipv4
 myhostname = mail.lab.test
 mydestination =
@@ -152,7 +154,7 @@ smtpd_banner = \$myhostname ESMTP \$mail_name (Debian/GNU)
 smtpd_tls_cert_file = $D/svc.crt
 smtpd_tls_key_file = $D/svc.key
 smtpd_tls_security_level = may
-maillog_file = $D/postfix-mail.log
+maillog_file = /dev/stdout
 EOF
 	cat >"$pf/etc/master.cf" <<EOF
 198.18.0.23:25 inet n - n - - smtpd
@@ -199,16 +201,28 @@ userdb {
 	args = uid=nobody gid=nogroup home=/nonexistent
 }
 service imap-login {
-	inet_listener imap { port = 143 }
-	inet_listener imap_alt { port = 8143 }
-	inet_listener imaps { port = 993
-		ssl = yes }
+	inet_listener imap {
+		port = 143
+	}
+	inet_listener imap_alt {
+		port = 8143
+	}
+	inet_listener imaps {
+		port = 993
+		ssl = yes
+	}
 }
 service pop3-login {
-	inet_listener pop3 { port = 110 }
-	inet_listener pop3_alt { port = 8110 }
-	inet_listener pop3s { port = 995
-		ssl = yes }
+	inet_listener pop3 {
+		port = 110
+	}
+	inet_listener pop3_alt {
+		port = 8110
+	}
+	inet_listener pop3s {
+		port = 995
+		ssl = yes
+	}
 }
 EOF
 	launch dovecot 198.18.0.24:143 198.18.0.24:8143 198.18.0.24:993 198.18.0.24:110 \
@@ -235,6 +249,7 @@ cmd_servers() {
 	TGT=$lab-tgt
 	WAIT=()
 	: >"$D/pids"
+	chmod 755 "$D" # servers drop privileges (postfix, dovecot, nginx workers) and must get in
 	cert
 	srv_sshd
 	srv_nginx
@@ -248,7 +263,7 @@ cmd_servers() {
 		(source "$f" && start "$lab" "$D") || die "$f: start failed"
 	done
 	for w in "${WAIT[@]}"; do
-		for _ in $(seq 200); do
+		for _ in $(seq 400); do
 			ip netns exec "$TGT" ss -Hltn "src $w" | grep -q . && continue 2
 			sleep 0.05
 		done
@@ -308,7 +323,11 @@ up)
 	mkdir -p "$3"
 	PPS_LAB=$2 scripts/netlab.sh up >/dev/null
 	# real servers take ports 22, 80 and 443: the lab's accept-and-close listener (0.0.0.0) goes
-	kill "$(cat "/run/ppscan-lab/$2/listener.pid")" 2>/dev/null || true
+	lpid=$(cat "/run/ppscan-lab/$2/listener.pid" 2>/dev/null || true)
+	if [[ -n $lpid ]]; then
+		kill "$lpid" 2>/dev/null || true
+		for _ in $(seq 100); do kill -0 "$lpid" 2>/dev/null || break; sleep 0.05; done
+	fi
 	tests/tls/tls_lab.sh client-up "$2"
 	cmd_servers "$2" "$3"
 	;;

@@ -144,6 +144,7 @@ def main():
     own_redis = None
     sock = os.environ.get("PPS_REDIS_SOCKET")
     lab = os.path.join(ROOT, "tests/id/id_lab.sh")
+    ok = False
     try:
         sh(lab, "up", LAB, d)
         if not sock or not os.path.exists(sock):
@@ -296,11 +297,12 @@ def main():
             check_expected(prec, want, "pipeline")
             ents = stream_records(sock, f"ppscan:{scan}:services")
             check(len(ents) == len(prec), f"pipeline: {len(ents)} stream entries, {len(prec)} records")
+        ok = True
     finally:
         subprocess.run([lab, "down", LAB, d], capture_output=True)
         if own_redis:
             subprocess.run(["redis-cli", "-s", own_redis, "shutdown", "nosave"], capture_output=True)
-        if not failures and not os.environ.get("PPS_KEEP"):
+        if ok and not failures and not os.environ.get("PPS_KEEP"):
             shutil.rmtree(d, ignore_errors=True)
         else:
             print(f"files kept in {d}")

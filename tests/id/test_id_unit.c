@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fingerprint.h"
+#include "id_engine.h"
 #include "id_fingerprints.h"
 #include "id_module.h"
 #include "id_util.h"
@@ -249,4 +250,154 @@ Test(options, ppscan_id_options_and_their_errors)
 	cr_assert_eq(parse_args("ppscan-tls", "--max-handshakes", "3", err, sizeof(err)),
 		     TLS_PARSE_ERROR);
 	cr_assert_str_eq(err, "ppscan-tls: unknown option '--max-handshakes' (see --help)\n");
+}
+
+/* ---- the modules' parsers on what the lab's real servers sent (id_judge) ---- */
+
+static struct pps_fp_db *builtin_db(void)
+{
+	struct pps_fp_db *db = pps_fp_db_new();
+	char why[512];
+
+	for (unsigned long i = 0; i < id_builtin_fingerprints_n; i++)
+		cr_assert_eq(pps_fp_db_load(db, id_builtin_fingerprints[i].name,
+					    id_builtin_fingerprints[i].text,
+					    id_builtin_fingerprints[i].len, why, sizeof(why)),
+			     0, "%s", why);
+	return db;
+}
+
+struct judged {
+	int v;
+	json_t *obj;
+	char product[128], version[128];
+};
+
+static struct judged judge(const char *mod, int phase, const char *bytes, size_t n, int ended)
+{
+	static struct pps_fp_db *db;
+	struct judged j;
+	const struct id_module *m = id_module_find(mod);
+
+	if (!db)
+		db = builtin_db();
+	cr_assert_not_null(m, "no module %s", mod);
+	j.v = id_judge(m, phase, 1, db, (const uint8_t *)bytes, n, ended, &j.obj, j.product,
+		       j.version);
+	return j;
+}
+
+#define JUDGE(mod, phase, lit, ended) judge(mod, phase, lit, sizeof(lit) - 1, ended)
+
+static const char *str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+Test(modules, ssh_greeting_of_openssh)
+{
+	struct judged j =
+		JUDGE("ssh", ID_PHASE_GREETING, "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n", 0);
+
+	cr_assert_eq(j.v, ID_CLAIM);
+	cr_assert_str_eq(j.product, "OpenSSH");
+	cr_assert_str_eq(j.version, "9.2p1");
+	cr_assert_str_eq(str(j.obj, "software"), "OpenSSH_9.2p1");
+	cr_assert_str_eq(str(j.obj, "comments"), "Debian-2+deb12u3");
+	cr_assert_str_eq(str(j.obj, "os"), "Debian");
+	json_decref(j.obj);
+	cr_assert_eq(JUDGE("ssh", ID_PHASE_GREETING, "SSH-2.0-Open", 0).v, ID_MORE);
+	cr_assert_eq(JUDGE("ssh", ID_PHASE_GREETING, "SSH-2.0-Open", 1).v, ID_NO);
+	cr_assert_eq(JUDGE("ssh", ID_PHASE_GREETING, "220 (vsFTPd 3.0.3)\r\n", 0).v, ID_MORE);
+	cr_assert_eq(JUDGE("ssh", ID_PHASE_REACT, "HTTP/1.1 400 Bad\r\n", 0).v, ID_NO);
+	cr_assert_eq(JUDGE("ssh", ID_PHASE_GREETING, "SSH-x.y-z\r\n", 0).v, ID_NO);
+}
+
+Test(modules, ftp_smtp_pop3_imap_greetings)
+{
+	struct judged j = JUDGE("ftp", ID_PHASE_GREETING, "220 (vsFTPd 3.0.3)\r\n", 0);
+
+	cr_assert_eq(j.v, ID_CLAIM);
+	cr_assert_str_eq(j.product, "vsftpd");
+	cr_assert_str_eq(j.version, "3.0.3");
+	json_decref(j.obj);
+	j = JUDGE("smtp", ID_PHASE_GREETING, "220 mail.lab.test ESMTP Postfix (Debian/GNU)\r\n", 0);
+	cr_assert_eq(j.v, ID_CLAIM);
+	cr_assert_str_eq(j.product, "Postfix");
+	cr_assert_str_eq(str(j.obj, "hostname"), "mail.lab.test");
+	json_decref(j.obj);
+	/* a mail server's greeting is not FTP's, an FTP greeting not SMTP's */
+	cr_assert_eq(JUDGE("ftp", ID_PHASE_GREETING,
+			   "220 mail.lab.test ESMTP Postfix (Debian/GNU)\r\n", 0)
+			     .v,
+		     ID_NO);
+	cr_assert_eq(JUDGE("smtp", ID_PHASE_GREETING, "220 (vsFTPd 3.0.3)\r\n", 0).v, ID_NO);
+	j = JUDGE("pop3", ID_PHASE_GREETING, "+OK Dovecot (Debian) ready.\r\n", 0);
+	cr_assert_eq(j.v, ID_CLAIM);
+	cr_assert_str_eq(j.product, "Dovecot pop3d");
+	json_decref(j.obj);
+	j = JUDGE("imap", ID_PHASE_GREETING,
+		  "* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE LITERAL+ "
+		  "STARTTLS AUTH=PLAIN] Dovecot (Debian) ready.\r\n",
+		  0);
+	cr_assert_eq(j.v, ID_CLAIM);
+	cr_assert_str_eq(j.product, "Dovecot imapd");
+	cr_assert_eq(json_is_true(json_object_get(j.obj, "starttls")), 1);
+	json_decref(j.obj);
+}
+
+Test(modules, http_replies)
+{
+	struct judged j =
+		JUDGE("http", ID_PHASE_PROBE,
+		      "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Type: text/html\r\n"
+		      "Content-Length: 47\r\n\r\n"
+		      "<html><head><title> ppscan  lab </title></head>",
+		      0);
+
+	cr_assert_eq(j.v, ID_MATCH);
+	cr_assert_str_eq(j.product, "nginx");
+	cr_assert_str_eq(j.version, "1.22.1");
+	cr_assert_str_eq(str(j.obj, "title"), "ppscan lab");
+	cr_assert_eq(json_integer_value(json_object_get(j.obj, "status")), 200);
+	json_decref(j.obj);
+	/* the body has not come yet: wait */
+	cr_assert_eq(
+		JUDGE("http", ID_PHASE_PROBE, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", 0).v,
+		ID_MORE);
+	j = JUDGE("http", ID_PHASE_REACT, "HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n\r\n", 1);
+	cr_assert_eq(j.v, ID_SOFT);
+	json_decref(j.obj);
+	cr_assert_eq(JUDGE("http", ID_PHASE_PROBE, "SSH-2.0-x\r\n", 0).v, ID_NO);
+	cr_assert_eq(JUDGE("http", ID_PHASE_PROBE, "HTTP/1.1 999 x\r\n\r\n", 0).v, ID_NO);
+}
+
+Test(modules, http2_and_tls_frames)
+{
+	/* nginx's server preface: SETTINGS (max_concurrent_streams 128, initial_window_size
+	 * 65536, max_frame_size 16777215) */
+	static const char settings[] = "\x00\x00\x12\x04\x00\x00\x00\x00\x00"
+				       "\x00\x03\x00\x00\x00\x80"
+				       "\x00\x04\x00\x01\x00\x00"
+				       "\x00\x05\x00\xff\xff\xff";
+	static const char alert[] = "\x15\x03\x01\x00\x02\x02\x46";
+	struct judged j = judge("http2", ID_PHASE_PROBE, settings, sizeof(settings) - 1, 0);
+
+	cr_assert_eq(j.v, ID_MORE); /* waits for the HEADERS of its request */
+	json_decref(j.obj);
+	j = judge("http2", ID_PHASE_PROBE, settings, sizeof(settings) - 1, 1);
+	cr_assert_eq(j.v, ID_MATCH);
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(j.obj, "settings"),
+							"max_concurrent_streams")),
+		     128);
+	json_decref(j.obj);
+	j = judge("http2", ID_PHASE_REACT, settings, sizeof(settings) - 1, 0);
+	cr_assert_eq(j.v, ID_SOFT);
+	json_decref(j.obj);
+	cr_assert_eq(JUDGE("http2", ID_PHASE_PROBE, "HTTP/1.1 400 Bad Request\r\n", 0).v, ID_NO);
+	j = judge("tls", ID_PHASE_REACT, alert, sizeof(alert) - 1, 0);
+	cr_assert_eq(j.v, ID_SOFT);
+	cr_assert_eq(json_integer_value(json_object_get(j.obj, "alert_description")), 70);
+	json_decref(j.obj);
+	cr_assert_eq(JUDGE("tls", ID_PHASE_REACT, "HTTP/1.1 400", 0).v, ID_NO);
 }
