@@ -135,6 +135,8 @@ size_t idb_ldap_request(uint8_t *buf, size_t cap);
 size_t idb_mongo_request(uint8_t *buf, size_t cap);
 /** SMB2 NEGOTIATE over Direct TCP (MS-SMB2 2.2.3, [MS-SMB2] 2.1), dialects 2.0.2 - 3.1.1. */
 size_t idb_smb_request(uint8_t *buf, size_t cap);
+/** SMB2 SESSION_SETUP with SPNEGO / NTLMSSP NEGOTIATE (MS-SMB2 2.2.5, MS-NLMP 2.2.1.1). */
+size_t idb_smb_session_setup(uint8_t *buf, size_t cap);
 /** RDP X.224 Connection Request with RDP_NEG_REQ (MS-RDPBCGR 2.2.1.1), @protocols flags. */
 size_t idb_rdp_request(uint8_t *buf, size_t cap, uint32_t protocols);
 /** RFB client ProtocolVersion "RFB 003.008\n" (RFC 6143 7.1.1). */
@@ -164,6 +166,8 @@ int idb_mongo_parse(const uint8_t *p, size_t n, struct idb_ident *out);
 int idb_mongo_parse_partial(const uint8_t *p, size_t n, struct idb_ident *out);
 /** SMB2 NEGOTIATE response (MS-SMB2 2.2.4) or an SMB1 negotiate response. */
 int idb_smb_parse(const uint8_t *p, size_t n, struct idb_ident *out);
+/** SMB2 SESSION_SETUP response: the NTLMSSP CHALLENGE's names and OS version (MS-NLMP). */
+int idb_smb_ntlm_parse(const uint8_t *p, size_t n, struct idb_ident *out);
 /** RDP X.224 Connection Confirm with RDP_NEG_RSP / RDP_NEG_FAILURE (MS-RDPBCGR 2.2.1.2). */
 int idb_rdp_parse(const uint8_t *p, size_t n, struct idb_ident *out);
 /** RFB ProtocolVersion greeting (RFC 6143 7.1.1), then the security types (7.1.2). */
