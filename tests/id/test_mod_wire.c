@@ -1,8 +1,10 @@
 /*
- * The wire side of the AMQP, Kafka, CQL, SOCKS, Modbus/TCP, IPP, Java RMI and X11 modules
- * without the network (suite unit): each parser on a reply built here byte by byte from its
- * specification, on every prefix of it (ID_WIRE_MORE, never a match before the end), and on
- * replies that break the rules (ID_WIRE_BAD) or belong to another protocol (ID_WIRE_NO).
+ * The AMQP, Kafka, ZooKeeper, CQL, IRC, NNTP, SOCKS, Modbus/TCP, IPP, Java RMI and X11
+ * modules without the network (suite unit): each wire parser on a reply built here byte by
+ * byte from its specification, on every prefix of it (ID_WIRE_MORE, never a match before the
+ * end), and on replies that break the rules (ID_WIRE_BAD) or belong to another protocol
+ * (ID_WIRE_NO); the fingerprints of the text subjects; and each module as the engine runs it
+ * (id_judge), on what the lab's servers send.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -10,7 +12,9 @@
 #include <string.h>
 
 #include "fingerprint.h"
+#include "id_engine.h"
 #include "id_fingerprints.h"
+#include "id_module.h"
 #include "mod_wire.h"
 
 /* A reply under construction. */
@@ -720,4 +724,215 @@ Test(fingerprints, lab_servers_and_others)
 	cr_assert_eq(pps_fp_match(db, "zookeeper", (const uint8_t *)"Zookeeper", 9, &m), 0);
 	cr_assert_eq(pps_fp_match(db, "nntp", (const uint8_t *)"220 mail ESMTP", 14, &m), 0);
 	pps_fp_db_free(db);
+}
+
+/* ---- the modules as the engine runs them (id_judge) ---- */
+
+struct judged {
+	int v;
+	json_t *obj;
+	char product[128], version[128];
+};
+
+static struct judged judge(const char *mod, int phase, const void *bytes, size_t n, int ended)
+{
+	static struct pps_fp_db *db;
+	const struct id_module *m = id_module_find(mod);
+	struct judged j;
+
+	cr_assert_not_null(m, "module %s", mod);
+	if (!db)
+		db = builtin_db();
+	j.v = id_judge(m, phase, 1, db, bytes, n, ended, &j.obj, j.product, j.version);
+	return j;
+}
+
+#define JUDGE(mod, phase, lit, ended) judge(mod, phase, lit, sizeof(lit) - 1, ended)
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v ? v : "(absent)";
+}
+
+static json_int_t num(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+Test(modules, amqp_start_soft_header_and_echo)
+{
+	struct judged j = judge("amqp", ID_PHASE_PROBE, rabbitmq_start, rabbitmq_start_len, 0);
+
+	cr_assert_eq(j.v, ID_MATCH);
+	cr_assert_str_eq(j.product, "RabbitMQ");
+	cr_assert_str_eq(j.version, "3.10.8");
+	cr_assert_str_eq(str(j.obj, "protocol_version"), "0-9");
+	cr_assert_str_eq(str(j.obj, "cluster_name"), "rabbit@lab");
+	json_decref(j.obj);
+	/* RabbitMQ's answer to bytes it cannot read, e.g. an HTTP request */
+	j = JUDGE("amqp", ID_PHASE_REACT, "AMQP\x00\x00\x09\x01", 1);
+	cr_assert_eq(j.v, ID_SOFT);
+	json_decref(j.obj);
+	j = JUDGE("amqp", ID_PHASE_PROBE, "AMQP\x00\x00\x09\x01", 1);
+	cr_assert_eq(j.v, ID_NO, "our own header echoed");
+	j = JUDGE("amqp", ID_PHASE_PROBE, "AMQP\x03\x01\x00\x00", 1);
+	cr_assert_eq(j.v, ID_MATCH, "an AMQP 1.0 broker (SASL layer)");
+	cr_assert_str_eq(str(j.obj, "protocol_version"), "1.0.0");
+	json_decref(j.obj);
+	j = JUDGE("amqp", ID_PHASE_PROBE, "\x01\x00\x00", 1);
+	cr_assert_eq(j.v, ID_NO, "a prefix at the connection's end");
+}
+
+Test(modules, zookeeper_srvr)
+{
+	static const char srvr[] =
+		"Zookeeper version: 3.8.0-debian--1, built on 2023-03-10 12:00 UTC\n"
+		"Latency min/avg/max: 0/0.0/0\nReceived: 1\nSent: 0\nConnections: 1\n"
+		"Outstanding: 0\nZxid: 0x0\nMode: standalone\nNode count: 5\n";
+	struct judged j = JUDGE("zookeeper", ID_PHASE_PROBE, srvr, 1);
+
+	cr_assert_eq(j.v, ID_MATCH);
+	cr_assert_str_eq(j.product, "Apache ZooKeeper");
+	cr_assert_str_eq(j.version, "3.8.0");
+	cr_assert_str_eq(str(j.obj, "mode"), "standalone");
+	cr_assert_str_eq(str(j.obj, "node_count"), "5");
+	cr_assert_str_eq(str(j.obj, "zxid"), "0x0");
+	json_decref(j.obj);
+	j = judge("zookeeper", ID_PHASE_PROBE, srvr, 40, 0);
+	cr_assert_eq(j.v, ID_MORE, "the reply ends with Node count or the close");
+	j = JUDGE("zookeeper", ID_PHASE_PROBE,
+		  "srvr is not executed because it is not in the whitelist.", 1);
+	cr_assert_eq(j.v, ID_MATCH);
+	cr_assert_eq(json_object_get(j.obj, "whitelisted"), json_false());
+	json_decref(j.obj);
+	j = JUDGE("zookeeper", ID_PHASE_PROBE, "HTTP/1.1 400 Bad Request\r\n\r\n", 1);
+	cr_assert_eq(j.v, ID_NO);
+}
+
+Test(modules, irc_registration_greeting_and_reaction)
+{
+	static const char reg[] =
+		":irc.lab.test 001 ppscanid :Welcome to the Internet Relay Network ppscanid\r\n"
+		":irc.lab.test 002 ppscanid :Your host is irc.lab.test, running version ngircd-26.1\r\n"
+		":irc.lab.test 003 ppscanid :This server has been started Wed Dec 02 2026\r\n"
+		":irc.lab.test 004 ppscanid irc.lab.test ngircd-26.1 abBcCFiIoqrRswx abehiIklmMnoOPqQrRstvVz\r\n"
+		":irc.lab.test 005 ppscanid NETWORK=LabNet CASEMAPPING=ascii :are supported on this server\r\n";
+	struct judged j = JUDGE("irc", ID_PHASE_PROBE, reg, 0);
+
+	cr_assert_eq(j.v, ID_MATCH);
+	cr_assert_str_eq(j.product, "ngIRCd");
+	cr_assert_str_eq(j.version, "26.1");
+	cr_assert_str_eq(str(j.obj, "server"), "irc.lab.test");
+	cr_assert_str_eq(str(j.obj, "software"), "ngircd-26.1");
+	cr_assert_str_eq(str(j.obj, "network"), "LabNet");
+	cr_assert_str_eq(str(j.obj, "first_numeric"), "001");
+	cr_assert_str_eq(str(j.obj, "channel_modes"), "abehiIklmMnoOPqQrRstvVz");
+	json_decref(j.obj);
+	j = judge("irc", ID_PHASE_PROBE, reg, 100, 0);
+	cr_assert_eq(j.v, ID_MORE, "waits for 004");
+	j = JUDGE("irc", ID_PHASE_GREETING,
+		  ":irc.lab.test NOTICE * :*** Looking up your hostname...\r\n", 0);
+	cr_assert_eq(j.v, ID_CLAIM, "a NOTICE greeting: register");
+	json_decref(j.obj);
+	j = JUDGE("irc", ID_PHASE_REACT, ":irc.lab.test 451 * :Connection not registered\r\n", 0);
+	cr_assert_eq(j.v, ID_SOFT);
+	json_decref(j.obj);
+	j = JUDGE("irc", ID_PHASE_GREETING, "220 mail.lab.test ESMTP Postfix\r\n", 0);
+	cr_assert_eq(j.v, ID_NO, "a bare numeric is not from an IRC server");
+	j = JUDGE("irc", ID_PHASE_PROBE, "NICK ppscanid\r\nUSER ppscanid 0 * :ppscan-id\r\n", 1);
+	cr_assert_eq(j.v, ID_NO, "our registration echoed");
+	j = JUDGE("irc", ID_PHASE_GREETING, "* OK [CAPABILITY IMAP4rev1] Dovecot ready.\r\n", 0);
+	cr_assert_eq(j.v, ID_NO);
+}
+
+Test(modules, nntp_greetings)
+{
+	struct judged j = JUDGE("nntp", ID_PHASE_GREETING,
+				"200 vm InterNetNews NNRP server INN 2.7.1 ready (posting ok)\r\n",
+				0);
+
+	cr_assert_eq(j.v, ID_CLAIM, "then CAPABILITIES");
+	cr_assert_str_eq(j.product, "INN");
+	cr_assert_str_eq(j.version, "2.7.1");
+	cr_assert_eq(num(j.obj, "greeting_code"), 200);
+	cr_assert_eq(json_object_get(j.obj, "posting"), json_true());
+	json_decref(j.obj);
+	j = JUDGE("nntp", ID_PHASE_GREETING, "502 You have no permission to talk.  Goodbye.\r\n",
+		  1);
+	cr_assert_eq(j.v, ID_NO, "a bare refusal does not say news");
+	j = JUDGE("nntp", ID_PHASE_GREETING, "400 news.lab.test: NNTP service unavailable\r\n", 1);
+	cr_assert_eq(j.v, ID_SOFT);
+	json_decref(j.obj);
+	j = JUDGE("nntp", ID_PHASE_GREETING, "220 ftp.lab.test FTP server ready\r\n", 0);
+	cr_assert_eq(j.v, ID_NO);
+}
+
+Test(modules, binary_modules_name_their_servers)
+{
+	struct msg m = { .n = 0 };
+	struct judged j;
+
+	x11_success(&m);
+	j = judge("x11", ID_PHASE_PROBE, m.b, m.n, 0);
+	cr_assert_eq(j.v, ID_MATCH);
+	cr_assert_str_eq(j.product, "X.Org");
+	cr_assert_str_eq(j.version, "21.1.7");
+	cr_assert_str_eq(str(j.obj, "status"), "success");
+	cr_assert_eq(num(j.obj, "width"), 1280);
+	json_decref(j.obj);
+
+	m.n = 0;
+	modbus_ident(&m);
+	j = judge("modbus", ID_PHASE_PROBE, m.b, m.n, 0);
+	cr_assert_eq(j.v, ID_MATCH);
+	cr_assert_str_eq(j.product, "Pymodbus");
+	cr_assert_str_eq(j.version, "3.0.0");
+	json_decref(j.obj);
+
+	j = JUDGE("socks", ID_PHASE_PROBE, "\x05\x00", 0);
+	cr_assert_eq(j.v, ID_MATCH);
+	cr_assert_str_eq(str(j.obj, "method"), "none");
+	json_decref(j.obj);
+
+	j = JUDGE("rmi", ID_PHASE_PROBE,
+		  "\x4e\x00\x0a"
+		  "198.19.1.2"
+		  "\x00\x00\x9e\x4a",
+		  0);
+	cr_assert_eq(j.v, ID_MATCH);
+	cr_assert_str_eq(str(j.obj, "endpoint_host"), "198.19.1.2");
+	cr_assert_eq(num(j.obj, "endpoint_port"), 40522);
+	json_decref(j.obj);
+	j = JUDGE("rmi", ID_PHASE_PROBE, "\x4f", 0);
+	cr_assert_eq(j.v, ID_MORE, "a lone ProtocolNotSupported waits for the close");
+
+	m.n = 0;
+	kafka_reply(&m, 0, 20);
+	j = judge("kafka", ID_PHASE_PROBE, m.b, m.n, 0);
+	cr_assert_eq(j.v, ID_MATCH);
+	cr_assert_eq(num(j.obj, "api_keys"), 20);
+	cr_assert_eq(num(j.obj, "api_versions_max_version"), 3);
+	json_decref(j.obj);
+
+	m.n = 0;
+	cql_supported(&m, true);
+	j = judge("cql", ID_PHASE_PROBE, m.b, m.n, 0);
+	cr_assert_eq(j.v, ID_MATCH);
+	cr_assert_str_eq(j.product, "ScyllaDB");
+	cr_assert_eq(num(j.obj, "protocol_version"), 4);
+	json_decref(j.obj);
+	/* Cassandra's answer to an HTTP request: an ERROR frame of its own version */
+	m.n = 0;
+	u8(&m, 0x84);
+	u8(&m, 0);
+	be16(&m, 0);
+	u8(&m, 0);
+	be32(&m, 4 + 2 + 20);
+	be32(&m, 0x0A);
+	str16(&m, "Invalid version (71)");
+	j = judge("cql", ID_PHASE_REACT, m.b, m.n, 0);
+	cr_assert_eq(j.v, ID_SOFT);
+	json_decref(j.obj);
 }
