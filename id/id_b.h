@@ -10,6 +10,13 @@
  * parser never reads outside [@p, @p + @n) and never trusts a length field: lengths are
  * checked against @n and against a per-protocol maximum, and a message over that maximum
  * or otherwise impossible is IDB_BAD (the engine counts it as a hostile or broken server).
+ *
+ * The client-first modules' weights (the order on a port that hints at nothing) stay below
+ * the HTTP family's (HTTP 1000, TLS 900, HTTP/2 100) and follow how common each service is
+ * on the Internet: RDP 95, SMB 90, DNS 85, PostgreSQL 80, MQTT 75, LDAP 70, Redis 65,
+ * MongoDB 60, memcached 55, RTSP 50, SIP 45, XMPP 40. Several are also named from their
+ * answers to earlier requests (ID_F_REACT: PostgreSQL's ErrorResponse, Redis's "-ERR",
+ * memcached's "ERROR", RTSP and SIP status lines, XMPP stream errors, RDP's X.224).
  */
 #ifndef PPS_ID_B_H
 #define PPS_ID_B_H

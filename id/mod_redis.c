@@ -62,21 +62,9 @@ static int redis_error(struct id_conn *c, const uint8_t *d, size_t l, int claim)
 	return ID_SOFT;
 }
 
-static int redis_readable(struct id_conn *c, void *st, const uint8_t *d, size_t n)
+/* The answer to our INFO (@l: the length of its first line, 0 if incomplete). */
+static int redis_readable_reply(struct id_conn *c, const uint8_t *d, size_t n, size_t l)
 {
-	size_t l = id_line_len(d, n);
-	int phase = id_phase(c);
-
-	(void)st;
-	if (n == 0)
-		return ID_MORE;
-	if (phase == ID_PHASE_REACT || phase == ID_PHASE_GREETING) {
-		if (d[0] != '-')
-			return ID_NO;
-		if (!l)
-			return n < 512 && !id_ended(c) ? ID_MORE : ID_NO;
-		return redis_error(c, d, id_text_len(d, l), 0);
-	}
 	if (!strchr("+-:$*", d[0]))
 		return ID_NO;
 	if (!l)
@@ -103,6 +91,48 @@ static int redis_readable(struct id_conn *c, void *st, const uint8_t *d, size_t 
 	return ID_SOFT; /* +, : or * answering INFO: RESP, but not what Redis says */
 }
 
+struct redis_state {
+	uint8_t asked; /* named from an error to another request; our INFO is out */
+};
+
+static int redis_readable(struct id_conn *c, void *stp, const uint8_t *d, size_t n)
+{
+	struct redis_state *st = stp;
+	size_t l = id_line_len(d, n);
+	int phase = id_phase(c), v;
+
+	if (phase == ID_PHASE_DIALOGUE && st->asked) {
+		/* the rest of the other request may still draw errors: skip them, then INFO */
+		for (int k = 0; k < 8 && n && d[0] == '-' && l; k++) {
+			d += l;
+			n -= l;
+			l = id_line_len(d, n);
+		}
+		if (n == 0 || d[0] == '-')
+			return id_ended(c) ? ID_MATCH : ID_MORE;
+		v = redis_readable_reply(c, d, n, l);
+		return v == ID_MORE ? ID_MORE : ID_MATCH; /* the error already named Redis */
+	}
+	if (n == 0)
+		return ID_MORE;
+	if (phase == ID_PHASE_REACT || phase == ID_PHASE_GREETING) {
+		if (d[0] != '-')
+			return ID_NO;
+		if (!l)
+			return n < 512 && !id_ended(c) ? ID_MORE : ID_NO;
+		v = redis_error(c, d, id_text_len(d, l), 0);
+		/* Redis in its own words: ask for its INFO on the same connection */
+		if (v == ID_MATCH && phase == ID_PHASE_REACT && !id_ended(c) &&
+		    !id_send(c, redis_info, sizeof(redis_info) - 1)) {
+			id_consume(c, n);
+			st->asked = 1;
+			return ID_CLAIM;
+		}
+		return v;
+	}
+	return redis_readable_reply(c, d, n, l);
+}
+
 static int redis_start(struct id_conn *c, void *st)
 {
 	(void)st;
@@ -115,8 +145,9 @@ const struct id_module id_mod_redis = {
 	.name = "redis",
 	.summary = "Redis (RESP: INFO server, protected mode, authentication)",
 	.flags = ID_F_PROBE | ID_F_REACT | ID_F_INNER,
-	.weight = 125,
+	.weight = 65,
 	.ports = redis_ports,
+	.state_size = sizeof(struct redis_state),
 	.start = redis_start,
 	.on_readable = redis_readable,
 };

@@ -58,6 +58,9 @@ def check_dns(r, usual):
 
 def check_redis(r, usual):
     o = facts_of(r, "redis")
+    # elsewhere Redis may answer an earlier request (HTTP/2's preface) in its own words
+    if not usual and "with args beginning with" in o.get("error", ""):
+        return []
     return expect(o.get("redis_mode") == "standalone", f"redis: mode {o}")
 
 
@@ -218,7 +221,11 @@ def main():
                         errs.append(f"confidence {r.get('confidence')}")
                     if product and r.get("product") != product:
                         errs.append(f"product {r.get('product')!r}, want {product!r}")
-                    if version and r.get("version") != version:
+                    # named from its answer to another module's request ("named_by"): the
+                    # version only where that answer holds it (Redis's "-ERR ..." does not)
+                    reacted = any(h.get("named_by") == proto for h in r["handshakes"])
+                    if version and r.get("version") != version and \
+                            not (reacted and proto == "redis"):
                         errs.append(f"version {r.get('version')!r}, want {version!r}")
                     # on its usual port the module is tried first: one handshake after the
                     # greeting window (recorded as "greeting" when the server stayed silent)
