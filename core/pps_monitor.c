@@ -15,6 +15,9 @@
 #include <unistd.h>
 
 #include "probe/pps_probe.h"
+#if PPS_HAVE_HIREDIS
+#include "output/out_redis.h"
+#endif
 
 const char *pps_stop_reason_name(enum pps_stop_reason r)
 {
@@ -189,11 +192,55 @@ void pps_monitor_loop(struct pps_monitor *m)
 					pps_status_format(line, sizeof(line), &now, &prev, &ctx));
 			write_status_files(m, &now, &prev, &ctx, 0);
 			sinks_progress(m, &now, t, 0);
+			if (m->second)
+				m->second(m->second_arg, &now, t - last_status);
 			prev = now;
 			m->last = now;
 			m->last_status_t = t;
 			last_status = t;
 		}
+		usleep(1000);
+	}
+}
+
+/* Results the sinks hold unconfirmed (the Redis sink's pending; other sinks hold none). */
+static uint64_t sinks_pending(const struct pps_monitor *m)
+{
+	uint64_t n = 0;
+
+#if PPS_HAVE_HIREDIS
+	for (int s = 0; s < m->n_sinks; s++)
+		if (m->sinks[s]->ops == &pps_output_redis) {
+			struct pps_redis_stats st;
+
+			pps_output_redis_stats(m->sinks[s], &st);
+			n += st.pending;
+		}
+#else
+	(void)m;
+#endif
+	return n;
+}
+
+uint64_t pps_monitor_settle(struct pps_monitor *m, double timeout_s)
+{
+	double end = pps_monotonic_s() + timeout_s;
+	uint64_t left;
+
+	for (;;) {
+		double t = pps_monotonic_s();
+
+		drain(m);
+		for (int s = 0; s < m->n_sinks; s++) {
+			int rc = pps_output_flush(m->sinks[s]);
+
+			if (rc >= 0)
+				rc = pps_output_poll(m->sinks[s], t);
+			if (rc < 0 && !m->write_error)
+				m->write_error = rc;
+		}
+		if (!(left = sinks_pending(m)) || t >= end)
+			return left;
 		usleep(1000);
 	}
 }
