@@ -757,36 +757,14 @@ _Static_assert(sizeof(pps_opts) / sizeof(pps_opts[0]) <= PPS_MAX_OPTS, "raise PP
 int pps_opt_plan_owned(const struct pps_opt *o)
 {
 	/* this machine's own: device, addresses, threads, outputs, the Redis connection */
+	/* clang-format off */
 	static const int local[] = {
-		'S',
-		's',
-		'G',
-		OPT_GATEWAY_IP,
-		OPT_SOURCE_MAC,
-		'T',
-		'i',
-		OPT_PCAP_BUFFER,
-		OPT_SEND_METHOD,
-		'q',
-		'o',
-		'O',
-		'f',
-		'u',
-		OPT_STATUS_JSON,
-		'm',
-		OPT_REDIS,
-		OPT_REDIS_PREFIX,
-		OPT_SCAN_ID,
-		OPT_REDIS_MAXLEN,
-		OPT_REDIS_JOURNAL,
-		OPT_REDIS_BUFFER,
-		OPT_RESUME_FILE,
-		OPT_EAL,
-		OPT_METRICS,
-		OPT_WORKER,
-		OPT_NO_RST,
-		OPT_LEASE,
+		'S', 's', 'G', OPT_GATEWAY_IP, OPT_SOURCE_MAC, 'T', 'i', OPT_PCAP_BUFFER,
+		OPT_SEND_METHOD, 'q', 'o', 'O', 'f', 'u', OPT_STATUS_JSON, 'm', OPT_REDIS,
+		OPT_REDIS_PREFIX, OPT_SCAN_ID, OPT_REDIS_MAXLEN, OPT_REDIS_JOURNAL, OPT_REDIS_BUFFER,
+		OPT_RESUME_FILE, OPT_EAL, OPT_METRICS, OPT_WORKER, OPT_NO_RST, OPT_LEASE,
 	};
+	/* clang-format on */
 
 	if (!o->file_key)
 		return 0;

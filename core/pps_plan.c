@@ -317,7 +317,7 @@ static const char *argv_value(int argc, char **argv, const char *name, int *flag
 
 int pps_plan_fetch(const char *prog, int argc, char **argv, char **text, FILE *err)
 {
-	int join = 0, rc;
+	int join = 0, other = 0, rc;
 	const char *url, *id, *prefix;
 	char k_plan[PPS_PLAN_KEY_MAX];
 	struct pps_redis_conn k = { 0 };
@@ -325,10 +325,12 @@ int pps_plan_fetch(const char *prog, int argc, char **argv, char **text, FILE *e
 
 	*text = NULL;
 	argv_value(argc, argv, "join", &join);
+	argv_value(argc, argv, "plan", &other);
+	argv_value(argc, argv, "status", &other);
 	url = argv_value(argc, argv, "redis", NULL);
 	id = argv_value(argc, argv, "scan-id", NULL);
 	prefix = argv_value(argc, argv, "redis-prefix", NULL);
-	if (!join || !url || !id)
+	if (!join || other || !url || !id)
 		return 0; /* the option parser says what is missing */
 	if (keyf(k_plan, prefix ? prefix : "ppscan", id, "plan") || pps_redis_conn_init(&k, url))
 		return 0; /* and what is wrong with them */
@@ -375,12 +377,10 @@ static redisReply *jcall(struct pps_join *j, double timeout_s, const char *const
 
 static int jcall0(struct pps_join *j, double timeout_s, const char *const *args)
 {
-	redisReply *r = jcall(j, timeout_s, args);
-
-	if (!r)
+	if (!j->k.c && pps_redis_conn_connect(&j->k, timeout_s) < 0)
 		return -1;
-	freeReplyObject(r);
-	return 0;
+	j->commands++;
+	return call0(&j->k, timeout_s, args);
 }
 
 int pps_join_open(struct pps_join *j, const struct pps_config *cfg, FILE *err)

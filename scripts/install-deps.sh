@@ -10,6 +10,7 @@ PKGS=(
 	redis-server nftables iproute2 ethtool socat tcpdump procps
 	python3 python3-scapy
 	libssl-dev openssl ca-certificates
+	prometheus
 )
 if [[ ${1:-} == --bench ]]; then
 	PKGS+=(zmap masscan hyperfine valgrind nginx time python3-matplotlib)
@@ -29,3 +30,7 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
+# the tests start their own prometheus in a lab namespace: none on the host
+if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+	systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+fi
