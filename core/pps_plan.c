@@ -603,17 +603,21 @@ void pps_join_beat(struct pps_join *j, uint64_t checkpoint, uint64_t sent, doubl
 
 	if (!j->k.c && pps_redis_conn_connect(&j->k, BEAT_TIMEOUT_S) < 0)
 		return;
+	/* a failed command closes the connection: the rest of the beat is skipped, so a Redis
+	 * that went away costs the monitor one timeout a second, not six */
 	if (j->entry[0] && still_ours(j)) {
 		jcall0(j, BEAT_TIMEOUT_S, claim);
 		if (checkpoint > j->last_ckpt && write_ckpt(j, checkpoint, BEAT_TIMEOUT_S) == 0)
 			j->last_ckpt = checkpoint;
 	}
+	if (!j->k.c)
+		return;
 	if ((r = jcall(j, BEAT_TIMEOUT_S, pe))) {
 		running = r->type == REDIS_REPLY_ARRAY && r->elements ? reply_ll(r->element[0])
 								      : -1;
 		freeReplyObject(r);
 	}
-	if ((r = jcall(j, BEAT_TIMEOUT_S, done))) {
+	if (j->k.c && (r = jcall(j, BEAT_TIMEOUT_S, done))) {
 		n_done = reply_ll(r);
 		freeReplyObject(r);
 	}
