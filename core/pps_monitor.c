@@ -272,7 +272,9 @@ int pps_monitor_finish(struct pps_monitor *m)
 		write_status_files(m, &t, &m->last, &ctx, 1);
 	}
 	pps_summary_print(stderr, m->cfg->prog, &t, m->elapsed_s, m->cfg->seed, m->cfg->no_rst);
-	if (m->stop_reason == PPS_STOP_INTERRUPTED || m->stop_reason == PPS_STOP_MAX_RUNTIME)
+	/* a joined worker's interrupted shard resumes from its checkpoint in Redis instead */
+	if (!m->cfg->join &&
+	    (m->stop_reason == PPS_STOP_INTERRUPTED || m->stop_reason == PPS_STOP_MAX_RUNTIME))
 		resume_path = pps_resume_save(m, &t, &other);
 	else if (m->stop_reason == PPS_STOP_MAX_RESULTS) {
 		fprintf(stderr, "%s: stopped after %" PRIu64 " results (-N/--max-results)\n",
