@@ -132,19 +132,20 @@ Test(lab, three_workers_one_killed_every_target_once, .init = setup, .fini = tea
 
 	cr_assert_eq(rt_redis_start(&rd, NULL), 0);
 	snprintf(pcap, sizeof(pcap), "%s/probes.pcap", dir);
-	/* 6 shards of ~2,731 probes at 600 pps a shard: ~4.6 s each, two per worker */
+	/* 6 shards of ~2,731 probes at 300 pps a shard: ~9.1 s each, two per worker */
 	cr_assert_eq(lab_sh(PPSCAN_PCAP_BIN " --redis %s --scan-id j3 --plan --shards 6 --lease 3 "
-					    "-r 600 " PLAN_OPTS " 2>%s/plan.err",
+					    "-r 300 " PLAN_OPTS " 2>%s/plan.err",
 			    rd.url, dir),
 		     0, "--plan failed");
 	cap = lab_capture_start(NS_TGT, IF_TGT, pcap,
 				"tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn");
 	for (int i = 0; i < 3; i++)
 		w[i] = worker(rd.url, "j3", 2 + i, NULL);
-	/* the first worker, 40% into its first shard (~1.8 s of ~4.6 s) */
+	/* the first worker, 40% into its first shard (~3.6 s of ~9.1 s: its checkpoints of
+	 * 1 s and 2 s in are written by then) */
 	snprintf(err, sizeof(err), "%s/w2.err", dir);
 	cr_assert_eq(wait_for(err, "join: shard", 20), 0, "worker w2 never claimed a shard");
-	usleep(1800000);
+	usleep(3600000);
 	kill(w[0], SIGKILL);
 	/* ip netns exec replaced sh, and exec'ed the scanner: the pid is the scanner's */
 	waitpid(w[0], NULL, 0);
