@@ -49,7 +49,7 @@ struct pps_metrics *pps_metrics_start(const char *addr, const struct pps_metric 
 /** pps_metrics_publish - the next snapshot: @values[i] for defs[i] (copied; any thread). */
 void pps_metrics_publish(struct pps_metrics *m, const double *values);
 
-/** pps_metrics_port - the port it listens on, host order (useful with port 0 in tests). */
+/** pps_metrics_port - the port it listens on, host order. */
 unsigned pps_metrics_port(const struct pps_metrics *m);
 
 /** pps_metrics_stop - stops the thread, closes the socket, frees @m (NULL is fine). */
