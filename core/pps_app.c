@@ -35,6 +35,17 @@ static int is_source(const struct pps_config *cfg, uint32_t ip_h)
 	       (cfg->sources && pps_targets_index_of(cfg->sources, ip_h) >= 0);
 }
 
+void pps_app_host_source_note(uint32_t ip_h, char *note, size_t len)
+{
+	char ip[16];
+
+	pps_format_ipv4(ip_h, ip);
+	snprintf(
+		note, len,
+		"%s is this host's address, so its TCP stack also answers SYN-ACKs with a RST where it has a route back; ppscan (net_af_packet) sees those RSTs leave and counts them as not ours (see README: the kernel's RST)",
+		ip);
+}
+
 int pps_app_resolve_gateway(struct pps_app *a, double timeout_s)
 {
 	static const uint8_t zero[6];
@@ -71,10 +82,10 @@ int pps_app_resolve_gateway(struct pps_app *a, double timeout_s)
 static void banner(struct pps_app *a)
 {
 	const struct pps_config *cfg = &a->cfg;
-	char ip[16], mac[18], dev[96], threads[96], note[512] = "";
+	char ip[96], mac[18], dev[96], threads[96], note[512] = "";
 
 	pps_io_describe(a, dev, sizeof(dev), threads, sizeof(threads), note, sizeof(note));
-	pps_format_ipv4(cfg->src_ip_h, ip);
+	pps_config_sources_text(cfg, ip, sizeof(ip));
 	pps_format_mac(a->gw_mac, mac);
 	fprintf(stderr,
 		"%s: %s, source %s%s, gateway MAC %s, %" PRIu64 " addresses x %u ports = %" PRIu64
@@ -86,6 +97,14 @@ static void banner(struct pps_app *a)
 		cfg->seed_given ? "" : " (random)", threads);
 	if (note[0])
 		fprintf(stderr, "%s: note: %s\n", cfg->prog, note);
+	if (!pps_dedup_is_exact(a->scan.dedup))
+		fprintf(stderr,
+			"%s: note: exact dedup of %" PRIu64 " targets needs %" PRIu64
+			" MiB, more than --dedup-memory (%" PRIu64 " MiB): a window of %" PRIu64
+			" results instead, so a target answering again much later may be reported twice\n",
+			cfg->prog, a->scan.n,
+			(pps_dedup_bitmap_bytes(a->scan.n) + (1 << 20) - 1) >> 20,
+			cfg->dedup_memory >> 20, pps_dedup_window_results(a->scan.dedup));
 }
 
 /* ---- metrics (--metrics): the scanner's series, in snapshot order ---- */
@@ -308,6 +327,9 @@ static int run_shard(struct pps_app *a, int first)
 	if (first) {
 		if ((rc = pps_io_start(a)) != 0)
 			return rc;
+		/* the output files are created only now: a failed start leaves none behind */
+		if (pps_outputs_start(&a->mon, &a->cfg, stderr) < 0)
+			return 1;
 		banner(a);
 		pps_run_catch_signals(&a->run);
 		a->hz = pps_io_hz();
@@ -453,9 +475,10 @@ int pps_app_main(enum pps_backend backend, int argc, char **argv)
 			goto out_cfg;
 		}
 	}
-	/* the sinks before the device: a bad path or URL is bad input (exit 2) */
+	/* the sinks checked before the device: a bad path or URL is bad input (exit 2); the
+	 * files are created only once the scan starts, so a failed start leaves none behind */
 	a->mon.cfg = &a->cfg;
-	if (pps_outputs_open(&a->mon, &a->cfg, stderr) < 0) {
+	if (pps_outputs_check(&a->mon, &a->cfg, stderr) < 0) {
 		exit_code = 2;
 		goto out_cfg;
 	}
@@ -466,9 +489,14 @@ int pps_app_main(enum pps_backend backend, int argc, char **argv)
 		memcpy(a->gw_mac, a->cfg.gw_mac, 6);
 	} else if (a->gw_resolve && pps_app_resolve_gateway(a, PPS_ARP_TIMEOUT_S) < 0) {
 		pps_format_ipv4(a->gw_ip_h, ip);
-		fprintf(stderr,
-			"%s: no ARP reply from gateway %s (from %s) within %.0f s; give -G/--gateway-mac or check the link\n",
-			a->cfg.prog, ip, a->gw_origin, PPS_ARP_TIMEOUT_S);
+		if (a->gw_is_target)
+			fprintf(stderr,
+				"%s: no ARP reply from the target %s itself on '%s' within %.0f s (it is on-link: %s has no gateway for it); check that it is up, or give -G/--gateway-mac\n",
+				a->cfg.prog, ip, a->link_name, PPS_ARP_TIMEOUT_S, a->gw_origin);
+		else
+			fprintf(stderr,
+				"%s: no ARP reply from gateway %s (from %s) on '%s' within %.0f s; give -G/--gateway-mac or check the link\n",
+				a->cfg.prog, ip, a->gw_origin, a->link_name, PPS_ARP_TIMEOUT_S);
 		exit_code = 1;
 		goto out;
 	}

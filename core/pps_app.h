@@ -51,6 +51,8 @@ struct pps_app {
 	int gw_resolve;		    /* ask gw_ip_h's MAC with ARP before the scan */
 	uint32_t gw_ip_h;	    /* the next hop, when gw_resolve */
 	const char *gw_origin;	    /* where gw_ip_h came from, for the error message */
+	int gw_is_target;	    /* gw_ip_h is the one target itself (on-link, no gateway) */
+	char link_name[64];	    /* the interface, for messages ("eth0", "port 0") */
 	const char *eal_args;	    /* ppscan: the EAL arguments, kept in a resume file */
 	uint64_t tx_coalesce_ticks; /* > 0: a sender waits for a whole burst to be due unless
 				       it is due within this long (a system call a burst) */
@@ -117,6 +119,14 @@ static inline uint64_t pps_app_now_ns(const struct pps_app *a, uint64_t ticks)
 {
 	return a->start_ns + (uint64_t)((double)(ticks - a->start_ticks) * 1e9 / (double)a->hz);
 }
+
+/**
+ * pps_app_host_source_note - the banner's note when -S address @ip_h is one of this host's
+ * own: its TCP stack sees the SYN-ACKs too and answers them with RSTs of its own (harmless;
+ * a receive path that sees outgoing frames, ppscan's net_af_packet, counts those as not
+ * ours). Writes it into @note (@len bytes).
+ */
+void pps_app_host_source_note(uint32_t ip_h, char *note, size_t len);
 
 /**
  * pps_app_resolve_gateway - asks @a->gw_ip_h's MAC with ARP requests from our first source

@@ -55,17 +55,22 @@ uint64_t pps_csum_partial(const void *data, size_t len, uint64_t sum)
 	return sum + (uint64_t)(b[0] << 8 | b[1]);
 }
 
-int pps_csum_ipv4_tcp_ok(const uint8_t *ip, size_t ihl, size_t tcp_len)
+/*
+ * Both checksums of an IPv4 packet carrying protocol @proto (@l4_len bytes after the @ihl
+ * header bytes, its checksum field at @csum_off): the header's, then the segment's with the
+ * pseudo header (RFC 793 3.1, RFC 768).
+ */
+static int ipv4_l4_ok(const uint8_t *ip, size_t ihl, uint8_t proto, size_t l4_len, size_t csum_off)
 {
-	/* pseudo header: the two addresses (in the packet already), zero, protocol, TCP length */
-	const uint8_t proto_len[4] = { 0, 6, (uint8_t)(tcp_len >> 8), (uint8_t)tcp_len };
+	/* pseudo header: the two addresses (in the packet already), zero, protocol, length */
+	const uint8_t proto_len[4] = { 0, proto, (uint8_t)(l4_len >> 8), (uint8_t)l4_len };
 	uint64_t pseudo;
 	uint16_t field;
 
 	if (pps_csum_fold(sum_native(ip, ihl, 0)) != 0) /* folds to all ones: right */
 		return 0;
 	pseudo = sum_native(proto_len, 4, sum_native(ip + 12, 8, 0));
-	if (pps_csum_fold(sum_native(ip + ihl, tcp_len, pseudo)) == 0)
+	if (pps_csum_fold(sum_native(ip + ihl, l4_len, pseudo)) == 0)
 		return 1;
 	/*
 	 * Checksum offload on a local path (veth, loopback: CHECKSUM_PARTIAL): the sender left
@@ -74,8 +79,26 @@ int pps_csum_ipv4_tcp_ok(const uint8_t *ip, size_t ihl, size_t tcp_len)
 	 * exact value is taken as "not computed" (1 in 65,536 for a corrupted field). Both
 	 * sides in the CPU's byte order.
 	 */
-	memcpy(&field, ip + ihl + 16, 2);
+	memcpy(&field, ip + ihl + csum_off, 2);
 	return field == folded_native(pseudo);
+}
+
+int pps_csum_ipv4_tcp_ok(const uint8_t *ip, size_t ihl, size_t tcp_len)
+{
+	return ipv4_l4_ok(ip, ihl, 6, tcp_len, 16);
+}
+
+int pps_csum_ipv4_udp_ok(const uint8_t *ip, size_t ihl, size_t udp_len)
+{
+	if (udp_len >= 8 && ip[ihl + 6] == 0 && ip[ihl + 7] == 0) /* RFC 768: no checksum */
+		return pps_csum_fold(sum_native(ip, ihl, 0)) == 0;
+	return ipv4_l4_ok(ip, ihl, 17, udp_len, 6);
+}
+
+int pps_csum_ipv4_icmp_ok(const uint8_t *ip, size_t ihl, size_t icmp_len)
+{
+	return pps_csum_fold(sum_native(ip, ihl, 0)) == 0 &&
+	       pps_csum_fold(sum_native(ip + ihl, icmp_len, 0)) == 0;
 }
 
 uint16_t pps_csum_ipv4_header(const uint8_t *hdr, size_t ihl_bytes)

@@ -49,6 +49,20 @@ static inline uint16_t pps_csum_fold32(uint32_t sum)
 int pps_csum_ipv4_tcp_ok(const uint8_t *ip, size_t ihl, size_t tcp_len);
 
 /**
+ * pps_csum_ipv4_udp_ok - pps_csum_ipv4_tcp_ok() for UDP (RFC 768): 1 if the header's
+ * checksum and the datagram's (@udp_len bytes after the @ihl header bytes at @ip, pseudo
+ * header included) are right; a zero UDP checksum field means "none" (allowed over IPv4)
+ * and only the header's is checked. The same rule for a local path's offloaded sum.
+ */
+int pps_csum_ipv4_udp_ok(const uint8_t *ip, size_t ihl, size_t udp_len);
+
+/**
+ * pps_csum_ipv4_icmp_ok - 1 if the IPv4 header's checksum and the ICMP message's (@icmp_len
+ * bytes after the @ihl header bytes at @ip, no pseudo header: RFC 792) are right.
+ */
+int pps_csum_ipv4_icmp_ok(const uint8_t *ip, size_t ihl, size_t icmp_len);
+
+/**
  * pps_csum_ipv4_header - full checksum of an IPv4 header of @ihl_bytes at @hdr, computed
  * with the checksum field taken as zero. Host-order result. Used by tests and the ARP/reply
  * paths, not per probe.

@@ -28,6 +28,11 @@ int pps_cidr_parse_buf(struct pps_targets *t, const char *buf, size_t len, const
 
 		line++;
 		pos += l + (nl ? 1 : 0);
+		if (memchr(s, '\0', l)) {
+			snprintf(err, errlen, "%s:%lu: NUL byte in the file (not a text list?)",
+				 name, line);
+			return -EINVAL;
+		}
 		/* cut the comment, then trim blanks and a CR */
 		const char *hash = memchr(s, '#', l);
 		if (hash)

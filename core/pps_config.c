@@ -31,6 +31,7 @@
 #include "pps_config_opts.h"
 #include "pps_data.h"
 #include "pps_metrics.h"
+#include "pps_dedup.h"
 #include "probe/pps_probe.h"
 
 /* The parser's state: what handlers store besides the config, and the error message. */
@@ -111,8 +112,33 @@ static int set_uint(struct pps_parse *p, const struct pps_opt *o, const char *v)
 }
 
 /* A string kept as given (a path checked when it is opened, a module's arguments). */
+/* A file name with a newline would break the line formats that record it (--dump-config,
+ * resume files, -m): refused, the newline shown as \n. Returns 0 or -1 (message set). */
+static int check_path(struct pps_parse *p, const char *v)
+{
+	char shown[200];
+	size_t n = 0;
+
+	if (!strchr(v, '\n') && !strchr(v, '\r'))
+		return 0;
+	for (const char *c = v; *c && n + 3 < sizeof(shown); c++) {
+		if (*c == '\n' || *c == '\r') {
+			shown[n++] = '\\';
+			shown[n++] = *c == '\n' ? 'n' : 'r';
+		} else {
+			shown[n++] = *c;
+		}
+	}
+	shown[n] = '\0';
+	return pps_parse_bad(
+		p, "invalid file name '%s' (from %s): a newline in a file name is not supported",
+		shown, p->label);
+}
+
 static int set_str(struct pps_parse *p, const struct pps_opt *o, const char *v)
 {
+	if (o->arg && !strcmp(o->arg, "FILE") && check_path(p, v))
+		return -1;
 	*FIELD(p, o, const char *) = v;
 	return 0;
 }
@@ -122,6 +148,8 @@ static int set_file(struct pps_parse *p, const struct pps_opt *o, const char *v)
 {
 	if (!*v)
 		return pps_parse_bad(p, "empty file name (from %s)", p->label);
+	if (check_path(p, v))
+		return -1;
 	*FIELD(p, o, const char *) = v;
 	return 0;
 }
@@ -215,6 +243,34 @@ bad:
 	return pps_parse_bad(
 		p,
 		"invalid bandwidth '%s' (from %s): expected bits per second with an optional K, M or G suffix",
+		v, p->label);
+}
+
+/* --dedup-memory: bytes with an optional binary K, M, G or T suffix ("512M", "1G"). */
+static int set_dedup_memory(struct pps_parse *p, const struct pps_opt *o, const char *v)
+{
+	static const char suffixes[] = "KMGT";
+	char buf[32];
+	size_t n = strlen(v);
+	const char *sfx;
+	uint64_t u, shift = 0;
+
+	(void)o;
+	if (n == 0 || n >= sizeof(buf))
+		goto bad;
+	memcpy(buf, v, n + 1);
+	if ((buf[n - 1] & ~0x20) && (sfx = strchr(suffixes, buf[n - 1] & ~0x20))) {
+		shift = 10 * (uint64_t)(sfx - suffixes + 1);
+		buf[n - 1] = '\0';
+	}
+	if (pps_parse_u64(buf, (1ULL << 40) >> shift, &u) || (u << shift) < PPS_DEDUP_MEMORY_MIN)
+		goto bad;
+	p->cfg->dedup_memory = u << shift;
+	return 0;
+bad:
+	return pps_parse_bad(
+		p,
+		"invalid dedup memory '%s' (from %s): expected bytes with an optional K, M, G or T suffix, 64K to 1T",
 		v, p->label);
 }
 
@@ -352,10 +408,27 @@ bad:
 /* A MAC into the table's field; the int after it (have_gw_mac, have_src_mac) is set. */
 static int set_mac(struct pps_parse *p, const struct pps_opt *o, const char *v)
 {
-	if (pps_parse_mac(v, FIELD(p, o, uint8_t)))
+	static const uint8_t zero[6], bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint8_t *mac = FIELD(p, o, uint8_t);
+	uint32_t ip;
+
+	if (pps_parse_mac(v, mac)) {
+		if (o->lo.val == 'G' && !pps_parse_ipv4(v, &ip))
+			return pps_parse_bad(
+				p,
+				"invalid MAC address '%s' (from %s): that is an IPv4 address; give the next hop's address as --gateway-ip %s",
+				v, p->label, v);
 		return pps_parse_bad(
 			p, "invalid MAC address '%s' (from %s): expected aa:bb:cc:dd:ee:ff", v,
 			p->label);
+	}
+	if (!memcmp(mac, bcast, 6) || !memcmp(mac, zero, 6) || (mac[0] & 1))
+		return pps_parse_bad(
+			p, "invalid MAC address '%s' (from %s): %s, not the address of one station",
+			v, p->label,
+			!memcmp(mac, bcast, 6)	? "broadcast"
+			: !memcmp(mac, zero, 6) ? "all zero"
+						: "multicast (the first byte is odd)");
 	if (o->lo.val == 'G')
 		p->cfg->have_gw_mac = 1;
 	else
@@ -616,6 +689,9 @@ const struct pps_opt pps_opts[] = {
 	    DOUBLE(max_runtime_s, 1e-3, 1e9, "runtime", "seconds above 0")),
 	OPT("max-results", REQ, 'N', BOTH, "N", "stop after N results", set_u64, OFF(max_results),
 	    1, 0, "result count", 1),
+	OPT("dedup-memory", REQ, OPT_DEDUP_MEMORY, BOTH, "BYTES",
+	    "memory for reporting each target once: exact up to 8 targets a byte, a window beyond (default 1G)",
+	    set_dedup_memory, FILEKEY),
 	OPT("probes", REQ, 'P', BOTH, "N", "probes per target, spread over N passes (default 1)",
 	    set_uint, UINT(probes, 1, 1000, "probe count")),
 	OPT("source-ip", REQ, 'S', BOTH, "IPS",
@@ -638,7 +714,7 @@ const struct pps_opt pps_opts[] = {
 	    "ring (PACKET_TX_RING, default), mmsg (sendmmsg) or inject (pcap_inject)",
 	    set_send_method, OFF(send_method), 0, 0, "send method", 1),
 	OPT("probe-module", REQ, 'M', BOTH, "NAME",
-	    "what to send: tcp_synscan (default; --list-probe-modules lists them)",
+	    "what to send: tcp_synscan (default) or udp (--list-probe-modules lists them)",
 	    set_probe_module, FILEKEY),
 	OPT("probe-args", REQ, OPT_PROBE_ARGS, BOTH, "ARGS",
 	    "settings of the probe module (see --list-probe-modules)", set_str, OFF(probe_args), 0,
@@ -728,6 +804,9 @@ const struct pps_opt pps_opts[] = {
 	OPT("metrics", REQ, OPT_METRICS, BOTH, "ADDR:PORT",
 	    "serve Prometheus metrics over HTTP at ADDR:PORT/metrics (binds only there)",
 	    set_metrics, FILEKEY),
+	OPT("redis-keep", NO, OPT_REDIS_KEEP, BOTH, NULL,
+	    "keep confirmed results in FILE.kept (beside the journal) until the scan ends, and send again what a restarted Redis lost",
+	    set_flag, OFF(redis_keep), 0, 0, NULL, 1),
 	OPT("quiet", NO, 'q', BOTH, NULL, "no status line", set_flag, OFF(quiet), 0, 0, NULL, 1),
 	OPT("dryrun", NO, OPT_DRYRUN, BOTH, NULL,
 	    "print each probe instead of sending it (no device, no root)", set_flag, OFF(dryrun), 0,
@@ -745,6 +824,8 @@ const struct pps_opt pps_opts[] = {
 	    "where an interrupted scan saves its state (default paused.conf)", set_file,
 	    OFF(resume_file), 0, 0, NULL, 1),
 	OPT("resume-next", REQ, OPT_RESUME_NEXT, BOTH, NULL, NULL, set_resume_next, FILEKEY),
+	OPT("resume-complete", REQ, OPT_RESUME_COMPLETE, BOTH, NULL, NULL, set_str,
+	    OFF(resume_complete), 0, 0, NULL, 1),
 	OPT("eal", REQ, OPT_EAL, PPS_BACKEND_DPDK, NULL, NULL, set_str, OFF(eal_args), 0, 0, NULL,
 	    1),
 	OPT("help", NO, 'h', BOTH, NULL, "this help", set_help, NOFILE),
@@ -805,6 +886,29 @@ void pps_config_usage(enum pps_backend backend, const char *prog, FILE *out)
 	}
 }
 
+void pps_config_sources_text(const struct pps_config *cfg, char *buf, size_t len)
+{
+	const struct pps_targets *t = cfg->sources;
+	size_t n = 0;
+	char a[16], b[16];
+
+	if (!t || t->n_addresses <= 1) {
+		pps_format_ipv4(cfg->src_ip_h, a);
+		snprintf(buf, len, "%s", a);
+		return;
+	}
+	for (size_t i = 0; i < t->n_ranges && n + 40 < len; i++) {
+		pps_format_ipv4(t->ranges[i].first_h, a);
+		pps_format_ipv4(t->ranges[i].last_h, b);
+		n += (size_t)snprintf(buf + n, len - n, "%s%s%s%s", i ? "," : "", a,
+				      t->ranges[i].first_h == t->ranges[i].last_h ? "" : "-",
+				      t->ranges[i].first_h == t->ranges[i].last_h ? "" : b);
+		if (i + 1 < t->n_ranges && n + 40 >= len)
+			n += (size_t)snprintf(buf + n, len - n, ",...");
+	}
+	snprintf(buf + n, len - n, " (%" PRIu64 " addresses)", t->n_addresses);
+}
+
 void pps_config_free(struct pps_config *cfg)
 {
 	pps_targets_free(cfg->targets);
@@ -850,6 +954,7 @@ static void defaults(struct pps_config *cfg, enum pps_backend backend)
 	cfg->resume_file = "paused.conf";
 	cfg->redis_prefix = "ppscan";
 	cfg->redis_buffer = 1u << 18;
+	cfg->dedup_memory = PPS_DEDUP_MEMORY_DEFAULT;
 	cfg->lease_s = 30;
 }
 
@@ -1108,6 +1213,12 @@ static int finish_targets(struct pps_parse *p, int argc, char **argv, int first)
 	if (cfg->list_of_ips_file &&
 	    pps_cidr_load_file(cfg->targets, cfg->list_of_ips_file, 1, why, sizeof(why)))
 		return pps_parse_bad(p, "%s (from -I/--list-of-ips-file)", why);
+	if (cfg->targets->n_ranges == 0 && (cfg->allowlist_file || cfg->list_of_ips_file))
+		return pps_parse_bad(
+			p, "no targets: '%s' (from %s) holds no address%s",
+			cfg->allowlist_file ? cfg->allowlist_file : cfg->list_of_ips_file,
+			cfg->allowlist_file ? "-w/--allowlist-file" : "-I/--list-of-ips-file",
+			cfg->allowlist_file ? " or CIDR block" : "");
 	if (cfg->targets->n_ranges == 0)
 		return pps_parse_bad(
 			p,
@@ -1169,6 +1280,10 @@ static int finish_scan(struct pps_parse *p)
 		return pps_parse_bad(
 			p,
 			"no source address: the DPDK port has no kernel address, give -S/--source-ip");
+	if (cfg->have_gw_mac && cfg->have_gw_ip)
+		return pps_parse_bad(
+			p,
+			"give -G/--gateway-mac or --gateway-ip, not both (-G skips the ARP for --gateway-ip)");
 	if (sends && cfg->backend == PPS_BACKEND_DPDK && !cfg->have_gw_mac && !cfg->have_gw_ip)
 		return pps_parse_bad(p, "no next hop: give -G/--gateway-mac or --gateway-ip");
 	if (sends && cfg->backend == PPS_BACKEND_PCAP && !cfg->iface)
@@ -1189,6 +1304,11 @@ static int finish_scan(struct pps_parse *p)
 			p,
 			"--shards %u without --seed: the shards' orders would not fit together; give every shard the same --seed",
 			cfg->shards);
+	if (cfg->resuming && cfg->resume_complete)
+		return pps_parse_bad(
+			p,
+			"resume file '%s' is of a scan that was resumed and completed (%s): nothing is left to send; remove the file to scan again",
+			cfg->resume_path, cfg->resume_complete);
 	if (cfg->resuming && !cfg->seed_given)
 		return pps_parse_bad(p, "resume file '%s' has no seed", cfg->resume_path);
 	if (cfg->n_resume_next && cfg->n_resume_next != cfg->sender_threads)
@@ -1256,7 +1376,20 @@ int pps_config_parse_plan(struct pps_config *cfg, enum pps_backend backend, int 
 		rc = PPS_PARSE_EXIT;
 		goto done;
 	}
-	if (pps_fields_select(cfg->probe, cfg->output_fields, &sel, why, sizeof(why))) {
+	if (cfg->dryrun && p.fields_at >= 0) { /* -f names the columns of the probe list */
+		int n = pps_probe_dryrun_cols(cfg->probe, cfg->output_fields, cfg->dryrun_cols,
+					      sizeof(cfg->dryrun_cols), why, sizeof(why));
+
+		if (n < 0) {
+			optind = p.fields_at + 1;
+			rc = pps_parse_bad(
+				&p,
+				"invalid output fields '%s' for --dryrun (from -f/--output-fields): %.200s",
+				cfg->output_fields, why);
+			goto done;
+		}
+		cfg->n_dryrun_cols = (unsigned)n;
+	} else if (pps_fields_select(cfg->probe, cfg->output_fields, &sel, why, sizeof(why))) {
 		optind = p.fields_at + 1; /* names the file and line of a -f from a file */
 		rc = pps_parse_bad(&p,
 				   "invalid output fields '%s' (from -f/--output-fields): %.200s",

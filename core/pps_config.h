@@ -75,6 +75,8 @@ struct pps_config {
 	const char *output_file; /* -o, NULL = stdout */
 	enum pps_output_format output_format;
 	char output_fields[256]; /* -f, comma-separated */
+	uint8_t dryrun_cols[16]; /* --dryrun with -f: the probe module's dryrun_fields */
+	unsigned n_dryrun_cols;	 /* 0: its dryrun_header's */
 	int output_closed;	 /* --output-closed */
 	int no_rst;		 /* --no-rst: SYN-ACKs are not answered with a RST */
 
@@ -93,10 +95,11 @@ struct pps_config {
 	uint64_t blocked;	      /* addresses the blocklist removed from the targets */
 
 	/* pace and limits */
-	double bandwidth_bps; /* -B, bits per second; sets rate_pps from the frame size */
-	uint64_t max_targets; /* -n, 0 = all; targets (address x port) of the space */
-	double max_runtime_s; /* -t, seconds of sending, 0 = unlimited */
-	uint64_t max_results; /* -N, 0 = unlimited */
+	double bandwidth_bps;  /* -B, bits per second; sets rate_pps from the frame size */
+	uint64_t max_targets;  /* -n, 0 = all; targets (address x port) of the space */
+	double max_runtime_s;  /* -t, seconds of sending, 0 = unlimited */
+	uint64_t max_results;  /* -N, 0 = unlimited */
+	uint64_t dedup_memory; /* --dedup-memory: bytes for dedup (pps_dedup.h) */
 
 	/* machine-readable progress and results */
 	const char *status_updates_file; /* -u: CSV, one line a second */
@@ -109,6 +112,7 @@ struct pps_config {
 	const char *redis_journal; /* --redis-journal; NULL = ./ppscan-<scan_id>.journal */
 	uint64_t redis_maxlen;	   /* --redis-maxlen: XADD MAXLEN ~ N; 0 = keep every entry */
 	uint32_t redis_buffer;	   /* --redis-buffer: results held in memory during an outage */
+	int redis_keep; /* --redis-keep: confirmed results kept on disk until the scan ends */
 	char scan_id[PPS_REDIS_KEY_PART_MAX +
 		     1]; /* --scan-id, or drawn: YYYYMMDDTHHMMSSZ-xxxxxx (UTC) */
 	int scan_id_given;
@@ -124,9 +128,10 @@ struct pps_config {
 	const char *metrics_addr; /* --metrics ADDR:PORT: Prometheus endpoint (pps_metrics.h) */
 
 	/* resume and config files */
-	const char *resume_file; /* --resume-file: where an interrupted scan saves its state */
-	int resuming;		 /* started with --resume */
-	const char *resume_path; /* its file */
+	const char *resume_file;     /* --resume-file: where an interrupted scan saves its state */
+	int resuming;		     /* started with --resume */
+	const char *resume_path;     /* its file */
+	const char *resume_complete; /* "resume-complete" key: when the resumed scan ended */
 	uint64_t resume_next[PPS_MAX_SENDERS]; /* per sender thread: next index to send */
 	unsigned n_resume_next;
 	const char *eal_args; /* "eal" key of a config/resume file (ppscan) */
@@ -138,6 +143,12 @@ struct pps_config {
 	char **file_argv;		      /* owned: expanded argument vector */
 	char **origin;			      /* owned: "FILE:LINE" per expanded argument or NULL */
 };
+
+/**
+ * pps_config_sources_text - the -S addresses for a message: "198.19.0.2", or the ranges
+ * ("198.19.0.2-198.19.0.4,198.19.0.9 (4 addresses)"), cut with "..." to fit @len bytes.
+ */
+void pps_config_sources_text(const struct pps_config *cfg, char *buf, size_t len);
 
 /** Parse outcomes. */
 #define PPS_PARSE_OK 0

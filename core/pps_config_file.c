@@ -297,7 +297,7 @@ static int dump(const struct pps_config *cfg, FILE *out, int for_resume)
 
 		/* what a file holds: given options, not the seed (written below) or one-shot ones */
 		if (!cfg->given[i] || !o->file_key || v == 'e' || v == OPT_RESUME_NEXT ||
-		    v == OPT_EAL || v == OPT_DRYRUN || v == OPT_SCAN_ID)
+		    v == OPT_RESUME_COMPLETE || v == OPT_EAL || v == OPT_DRYRUN || v == OPT_SCAN_ID)
 			continue;
 		if (for_resume && v == 't') /* the resumed run goes on to the end */
 			continue;

@@ -1,33 +1,54 @@
 /*
- * Dedup storage (pps_dedup.h): the exact bitmap, or the 4-way set-associative window with a
- * round-robin victim per set.
+ * Dedup storage (pps_dedup.h): the exact bitmap, or the 8-way set-associative window with a
+ * first-in first-out victim per set, in one anonymous mapping that is zero and not resident until
+ * a response writes to it.
  */
 #include "pps_dedup.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
-struct pps_dedup *pps_dedup_new(uint64_t n_targets)
+/* Bytes of one window set: a cache line (the mapping is page-aligned). */
+#define SET_BYTES (PPS_DEDUP_WAYS * sizeof(uint64_t))
+
+struct pps_dedup *pps_dedup_new(uint64_t n_targets, uint64_t budget_bytes)
 {
-	struct pps_dedup *d = calloc(1, sizeof(*d));
+	struct pps_dedup *d;
+	uint64_t bytes;
 
-	if (!d)
+	if (budget_bytes < PPS_DEDUP_MEMORY_MIN) {
+		errno = EINVAL;
 		return NULL;
-	if (n_targets <= PPS_DEDUP_EXACT_MAX) {
+	}
+	if (!(d = calloc(1, sizeof(*d))))
+		return NULL;
+	bytes = pps_dedup_bitmap_bytes(n_targets ? n_targets : 1);
+	if (bytes <= budget_bytes) {
 		d->exact = 1;
-		d->bits = calloc((n_targets + 63) / 64 + 1, sizeof(uint64_t));
-		if (!d->bits)
-			goto fail;
 	} else {
-		d->entries =
-			calloc((size_t)PPS_DEDUP_WINDOW_SETS * PPS_DEDUP_WAYS, sizeof(uint64_t));
-		d->next_way = calloc(PPS_DEDUP_WINDOW_SETS, 1);
-		if (!d->entries || !d->next_way)
-			goto fail;
+		d->sets = budget_bytes / SET_BYTES;
+		if (d->sets > 0xffffffffULL)
+			d->sets = 0xffffffffULL;
+		bytes = d->sets * SET_BYTES;
+	}
+	if (bytes > SIZE_MAX)
+		goto fail;
+	d->map = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (d->map == MAP_FAILED) {
+		d->map = NULL;
+		goto fail;
+	}
+	d->map_bytes = (size_t)bytes;
+	if (d->exact) {
+		d->bits = d->map;
+	} else {
+		d->entries = d->map;
 	}
 	return d;
 fail:
-	pps_dedup_free(d);
+	free(d);
 	errno = ENOMEM;
 	return NULL;
 }
@@ -36,9 +57,8 @@ void pps_dedup_free(struct pps_dedup *d)
 {
 	if (!d)
 		return;
-	free(d->bits);
-	free(d->entries);
-	free(d->next_way);
+	if (d->map)
+		munmap(d->map, d->map_bytes);
 	free(d);
 }
 
@@ -47,16 +67,24 @@ int pps_dedup_is_exact(const struct pps_dedup *d)
 	return d->exact;
 }
 
+uint64_t pps_dedup_window_results(const struct pps_dedup *d)
+{
+	return d->exact ? 0 : d->sets * PPS_DEDUP_WAYS;
+}
+
 int pps_dedup_check_set_window(struct pps_dedup *d, uint32_t ip_h, uint16_t port_h)
 {
-	uint64_t key = ((uint64_t)ip_h << 16 | port_h) + 1;
-	uint32_t set = pps_dedup_window_set(key);
-	uint64_t *e = &d->entries[(size_t)set * PPS_DEDUP_WAYS];
+	uint64_t key = pps_dedup_window_key(ip_h, port_h);
+	uint64_t set = pps_dedup_window_set(d, key);
+	uint64_t *e = &d->entries[set * PPS_DEDUP_WAYS];
+
+	unsigned v;
 
 	for (int w = 0; w < PPS_DEDUP_WAYS; w++)
-		if (e[w] == key)
+		if ((e[w] & PPS_DEDUP_KEY_MASK) == key)
 			return 1;
-	e[d->next_way[set]] = key;
-	d->next_way[set] = (uint8_t)((d->next_way[set] + 1) % PPS_DEDUP_WAYS);
+	v = (unsigned)(e[0] >> 61);
+	e[v] = (e[v] & ~PPS_DEDUP_KEY_MASK) | key;
+	e[0] = (e[0] & PPS_DEDUP_KEY_MASK) | (uint64_t)((v + 1) % PPS_DEDUP_WAYS) << 61;
 	return 0;
 }

@@ -10,8 +10,10 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "output/pps_redis_url.h"
+#include "probe/pps_probe.h"
 
 json_t *pps_options_json(const struct pps_config *cfg)
 {
@@ -79,6 +81,14 @@ int pps_metadata_write(struct pps_monitor *m, const struct pps_totals *t, const 
 	if (!o)
 		return -ENOMEM;
 	json_object_set_new(o, "state", json_string(pps_stop_reason_name(m->stop_reason)));
+	if (cfg->probe && cfg->probe->summary) { /* udp: other ICMP unreachables, silent targets */
+		json_t *c = json_object_get(o, "counters");
+
+		json_object_set_new(c, "unreach", json_integer((json_int_t)t->unreach));
+		json_object_set_new(c, "no_answer",
+				    json_integer((json_int_t)pps_totals_silent(
+					    t, t->sent / (cfg->probes ? cfg->probes : 1))));
+	}
 	f = m->metadata_fp;
 	m->metadata_fp = NULL;
 	if (!f || json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) || fputc('\n', f) == EOF ||
@@ -87,6 +97,26 @@ int pps_metadata_write(struct pps_monitor *m, const struct pps_totals *t, const 
 	if (f && fclose(f) && !rc)
 		rc = -errno;
 	json_decref(o);
+	return rc;
+}
+
+int pps_resume_mark_complete(const struct pps_config *cfg, const char *saved_path)
+{
+	struct stat a, b;
+	char iso[40];
+	FILE *f;
+	int rc = 0;
+
+	if (saved_path && !stat(saved_path, &a) && !stat(cfg->resume_path, &b) &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		return 0;
+	pps_output_format_timestamp(pps_realtime_ns(), iso, sizeof(iso));
+	if (!(f = fopen(cfg->resume_path, "a")))
+		return -errno;
+	if (fprintf(f, "resume-complete = %s\n", iso) < 0)
+		rc = -EIO;
+	if (fclose(f) && !rc)
+		rc = -errno;
 	return rc;
 }
 

@@ -26,6 +26,14 @@ json_t *pps_options_json(const struct pps_config *cfg);
 int pps_metadata_write(struct pps_monitor *m, const struct pps_totals *t, const char *resume_path);
 
 /**
+ * pps_resume_mark_complete - the resumed scan of @cfg (cfg->resuming) has sent the rest:
+ * appends "resume-complete = TIME" (ISO 8601 UTC) to its resume file cfg->resume_path,
+ * which --resume then refuses, unless @saved_path (the resume file this run saved, or
+ * NULL) is that same file, which then holds the new state. Returns 0 or -errno.
+ */
+int pps_resume_mark_complete(const struct pps_config *cfg, const char *saved_path);
+
+/**
  * pps_resume_save - after sending was cut short (SIGINT, -t): says so and, when probes are
  * left, writes the resume file (--resume-file) with each sender's next index. Returns its
  * path, or NULL (nothing left, or an error: *@err = -errno, printed).

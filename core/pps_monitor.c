@@ -33,6 +33,7 @@ static struct pps_status_ctx status_ctx(const struct pps_monitor *m, double t, d
 		.elapsed_s = t - m->t0,
 		.dt_s = dt,
 		.total_probes = m->total_probes,
+		.probes = m->cfg->probes,
 		.sending_done = m->done_at >= 0,
 		.send_elapsed_s = m->done_at >= 0 ? m->done_at - m->t0 : 0,
 		.cooldown_left_s = m->done_at >= 0 ? m->cfg->cooldown_s - (t - m->done_at)
@@ -43,7 +44,7 @@ static struct pps_status_ctx status_ctx(const struct pps_monitor *m, double t, d
 
 static void write_status_files(struct pps_monitor *m, const struct pps_totals *now,
 			       const struct pps_totals *prev, const struct pps_status_ctx *ctx,
-			       int final)
+			       int final, int with_csv)
 {
 	char ts[40];
 	double elapsed = ctx->elapsed_s, d = ctx->dt_s > 0 ? ctx->dt_s : 1;
@@ -54,9 +55,9 @@ static void write_status_files(struct pps_monitor *m, const struct pps_totals *n
 	if (pct > 100)
 		pct = 100;
 	sent_avg = (double)now->sent / e;
-	hit = now->sent ? 100.0 * (double)now->open / (double)now->sent : 0;
+	hit = pps_hit_rate(now, m->total_probes, m->cfg->probes);
 	pps_output_format_timestamp(pps_realtime_ns(), ts, sizeof(ts));
-	if (m->status_csv) {
+	if (m->status_csv && with_csv) {
 		fprintf(m->status_csv,
 			"%s,%.3f,%.3f,%.2f,%.4f,%" PRIu64 ",%.0f,%.0f,%" PRIu64
 			",%.0f,%.0f,%" PRIu64 ",%.0f,%.0f,%" PRIu64 ",%.0f,%.0f,%" PRIu64
@@ -190,7 +191,7 @@ void pps_monitor_loop(struct pps_monitor *m)
 			if (!m->cfg->quiet)
 				fprintf(stderr, "%s\n",
 					pps_status_format(line, sizeof(line), &now, &prev, &ctx));
-			write_status_files(m, &now, &prev, &ctx, 0);
+			write_status_files(m, &now, &prev, &ctx, 0, 1);
 			sinks_progress(m, &now, t, 0);
 			if (m->second)
 				m->second(m->second_arg, &now, t - last_status);
@@ -263,15 +264,20 @@ int pps_monitor_finish(struct pps_monitor *m)
 	m->elapsed_s = pps_monotonic_s() - m->t0;
 	m->end_ns = pps_realtime_ns();
 	m->totals(m->ctx, &t);
-	/* the final record, over the time since the last one; not a repeat of an unchanged one */
-	if (!m->last_status_t || memcmp(&t, &m->last, sizeof(t))) {
+	/* the final record, over the time since the last one: always on --status-json, whose
+	 * last line says how the scan ended; on -u not a repeat of an unchanged row */
+	{
 		double end = m->t0 + m->elapsed_s;
 		struct pps_status_ctx ctx =
 			status_ctx(m, end, end - (m->last_status_t ? m->last_status_t : m->t0));
 
-		write_status_files(m, &t, &m->last, &ctx, 1);
+		write_status_files(m, &t, &m->last, &ctx, 1,
+				   !m->last_status_t || memcmp(&t, &m->last, sizeof(t)));
 	}
 	pps_summary_print(stderr, m->cfg->prog, &t, m->elapsed_s, m->cfg->seed, m->cfg->no_rst);
+	if (m->cfg->probe && m->cfg->probe->summary) /* the targets this run probed */
+		m->cfg->probe->summary(stderr, m->cfg->prog, &t,
+				       t.sent / (m->cfg->probes ? m->cfg->probes : 1));
 	/* a joined worker's interrupted shard resumes from its checkpoint in Redis instead */
 	if (!m->cfg->join &&
 	    (m->stop_reason == PPS_STOP_INTERRUPTED || m->stop_reason == PPS_STOP_MAX_RUNTIME))
@@ -279,6 +285,13 @@ int pps_monitor_finish(struct pps_monitor *m)
 	else if (m->stop_reason == PPS_STOP_MAX_RESULTS) {
 		fprintf(stderr, "%s: stopped after %" PRIu64 " results (-N/--max-results)\n",
 			m->cfg->prog, m->written);
+	}
+	/* a resumed scan that got to the end (or saved its state elsewhere): its resume file
+	 * must not send the rest a second time */
+	if (m->cfg->resuming && (rc = pps_resume_mark_complete(m->cfg, resume_path)) < 0) {
+		fprintf(stderr, "%s: cannot mark resume file '%s' complete: %s\n", m->cfg->prog,
+			m->cfg->resume_path, strerror(-rc));
+		other = rc;
 	}
 	if (m->cfg->metadata_file && (rc = pps_metadata_write(m, &t, resume_path)) < 0) {
 		fprintf(stderr,

@@ -1,8 +1,10 @@
 /*
- * Every file and sink a scan writes, opened before anything is sent (a bad path, a bad Redis
- * URL or an unreachable server is bad input, exit 2) and closed at the end: the results
- * sink (-o/-O/-f, stdout by default), the Redis sink (--redis), the progress files (-u,
- * --status-json) and the metadata file (-m, written at the end, opened now).
+ * Every file and sink a scan writes, checked before anything is sent (a bad path, a bad Redis
+ * URL or an unreachable server is bad input, exit 2), created only once the scan really
+ * starts (a failed start leaves no file and no header behind) and closed at the end: the
+ * results sink (-o/-O/-f, stdout by default), the Redis sink (--redis, connected at the
+ * check), the progress files (-u, --status-json) and the metadata file (-m, written at the
+ * end, created at the start).
  */
 #include "pps_monitor.h"
 
@@ -61,26 +63,36 @@ static int check_files(const struct pps_config *cfg, FILE *err)
 			}
 		}
 	if (strcmp(cfg->resume_file, "paused.conf") != 0) {
-		char dir[4096];
-		const char *slash = strrchr(cfg->resume_file, '/');
-		struct stat st;
+		int rc = pps_output_path_check(cfg->resume_file);
 
-		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - cfg->resume_file) : 1,
-			 slash ? (slash == cfg->resume_file ? "/" : cfg->resume_file) : ".");
-		if ((!stat(cfg->resume_file, &st) && S_ISDIR(st.st_mode)) ||
-		    access(dir, W_OK | X_OK) != 0) {
+		if (rc < 0) {
 			fprintf(err, "%s: cannot create '%s' (from --resume-file): %s\n", cfg->prog,
 				cfg->resume_file,
-				!stat(cfg->resume_file, &st) && S_ISDIR(st.st_mode)
-					? "it is a directory"
-					: strerror(errno));
+				rc == -EISDIR ? "it is a directory" : strerror(-rc));
+			return -EINVAL;
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		int rc;
+
+		if (!path[i] || (i == 0 && !strcmp(path[i], "-")))
+			continue;
+		if ((rc = pps_output_path_check(path[i])) < 0) {
+			fprintf(err, "%s: cannot open '%s' (from %s): %s\n", cfg->prog, path[i],
+				opt[i], strerror(-rc));
 			return -EINVAL;
 		}
 	}
 	return 0;
 }
 
-int pps_outputs_open(struct pps_monitor *m, const struct pps_config *cfg, FILE *err)
+/* The results sink is wanted: -o, or stdout unless --redis took its place. */
+static int wants_results(const struct pps_config *cfg)
+{
+	return cfg->output_file || !cfg->redis_url;
+}
+
+int pps_outputs_check(struct pps_monitor *m, const struct pps_config *cfg, FILE *err)
 {
 	char why[256];
 	int rc;
@@ -88,57 +100,80 @@ int pps_outputs_open(struct pps_monitor *m, const struct pps_config *cfg, FILE *
 	m->n_sinks = 0;
 	if (check_files(cfg, err) < 0)
 		return -EINVAL;
-	if (cfg->metadata_file) {
-		/* opened now so that a bad path is bad input, not a surprise after the scan */
-		m->metadata_fp = open_status(cfg->metadata_file, "-m/--metadata-file", cfg, err);
-		if (!m->metadata_fp)
-			return -EINVAL;
-	}
-	if (cfg->status_updates_file) {
-		m->status_csv =
-			open_status(cfg->status_updates_file, "-u/--status-updates-file", cfg, err);
-		if (!m->status_csv)
-			return -EINVAL;
-		fprintf(m->status_csv, "%s\n", pps_status_csv_header);
-	}
-	if (cfg->status_json_file) {
-		m->status_json = open_status(cfg->status_json_file, "--status-json", cfg, err);
-		if (!m->status_json)
-			return -EINVAL;
-	}
-	/* with --redis, results go to stdout only when -o asks for it */
-	if (cfg->output_file || !cfg->redis_url) {
-		rc = pps_output_open(&m->sink_store[0],
-				     cfg->output_format == PPS_OUT_JSON ? "json" : "csv",
-				     cfg->output_file, cfg->probe, cfg->output_fields,
-				     cfg->output_closed, why, sizeof(why));
-		if (rc < 0) {
-			fprintf(err, "%s: %s (from -o/--output-file)\n", cfg->prog, why);
-			pps_outputs_close(m);
-			return rc;
-		}
-		m->sinks[m->n_sinks++] = &m->sink_store[0];
+	if (wants_results(cfg) &&
+	    (rc = pps_output_check(cfg->output_format == PPS_OUT_JSON ? "json" : "csv",
+				   cfg->output_file, cfg->probe, cfg->output_fields, why,
+				   sizeof(why))) < 0) {
+		fprintf(err, "%s: %s (from -o/--output-file)\n", cfg->prog, why);
+		return rc;
 	}
 	if (cfg->redis_url) {
 		/* connects and checks the server now: nothing is sent if Redis is unusable */
 #if PPS_HAVE_HIREDIS
-		rc = pps_output_redis_open(&m->sink_store[m->n_sinks], cfg, err);
+		rc = pps_output_redis_open(&m->sink_store[1], cfg, err);
 #else
 		fprintf(err,
 			"%s: --redis: built without Redis support (install libhiredis-dev and rebuild with meson -Dredis=enabled)\n",
 			cfg->prog);
 		rc = -ENOTSUP;
 #endif
-		if (rc < 0) {
-			pps_outputs_close(m);
+		if (rc < 0)
 			return rc;
-		}
-		m->sinks[m->n_sinks] = &m->sink_store[m->n_sinks];
-		m->n_sinks++;
+		m->sinks[m->n_sinks++] = &m->sink_store[1];
 	}
 	return 0;
 }
 
+int pps_outputs_start(struct pps_monitor *m, const struct pps_config *cfg, FILE *err)
+{
+	char why[256];
+	int rc;
+
+	if (cfg->metadata_file) {
+		/* opened now so that a full disk shows at start, not after the scan */
+		m->metadata_fp = open_status(cfg->metadata_file, "-m/--metadata-file", cfg, err);
+		if (!m->metadata_fp)
+			goto fail;
+	}
+	if (cfg->status_updates_file) {
+		m->status_csv =
+			open_status(cfg->status_updates_file, "-u/--status-updates-file", cfg, err);
+		if (!m->status_csv)
+			goto fail;
+		fprintf(m->status_csv, "%s\n", pps_status_csv_header);
+	}
+	if (cfg->status_json_file) {
+		m->status_json = open_status(cfg->status_json_file, "--status-json", cfg, err);
+		if (!m->status_json)
+			goto fail;
+	}
+	if (wants_results(cfg)) {
+		rc = pps_output_open(&m->sink_store[0],
+				     cfg->output_format == PPS_OUT_JSON ? "json" : "csv",
+				     cfg->output_file, cfg->probe, cfg->output_fields,
+				     cfg->output_closed, why, sizeof(why));
+		if (rc < 0) {
+			fprintf(err, "%s: %s (from -o/--output-file)\n", cfg->prog, why);
+			goto fail;
+		}
+		/* the results sink first: the monitor writes the sinks in order */
+		if (m->n_sinks)
+			m->sinks[1] = m->sinks[0];
+		m->sinks[0] = &m->sink_store[0];
+		m->n_sinks++;
+	}
+	return 0;
+fail:
+	pps_outputs_close(m);
+	return -EINVAL;
+}
+
+int pps_outputs_open(struct pps_monitor *m, const struct pps_config *cfg, FILE *err)
+{
+	int rc = pps_outputs_check(m, cfg, err);
+
+	return rc < 0 ? rc : pps_outputs_start(m, cfg, err);
+}
 void pps_outputs_close(struct pps_monitor *m)
 {
 	for (int s = 0; s < m->n_sinks; s++)

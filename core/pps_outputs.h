@@ -14,13 +14,26 @@ struct pps_monitor;
 extern const char *const pps_status_csv_header;
 
 /**
- * pps_outputs_open - opens every output @cfg asks for into @m: the -o/-O/-f results sink
- * (stdout by default, but with --redis only when -o is given), the Redis sink (--redis:
- * connects and checks the server now; "built without Redis support" without hiredis), the
- * -u and --status-json files and the -m file (written at the end). Checks first that the
- * files are distinct and that a named --resume-file can be created. On error prints one
- * line naming the bad value and its option on @err, closes what was opened, and returns
- * -errno; the caller exits 2 before sending anything.
+ * pps_outputs_check - checks every output @cfg asks for, writing nothing: the -o/-O/-f
+ * results sink (stdout by default, but with --redis only when -o is given: format, fields,
+ * a writable path, an existing file of the same format), the -u, --status-json and -m paths,
+ * that the files are distinct and that a named --resume-file can be created; and opens the
+ * Redis sink (--redis: connects and checks the server now; "built without Redis support"
+ * without hiredis) into @m. On error prints one line naming the bad value and its option on
+ * @err and returns -errno; the caller exits 2 before sending anything.
+ */
+int pps_outputs_check(struct pps_monitor *m, const struct pps_config *cfg, FILE *err);
+
+/**
+ * pps_outputs_start - once the scan really starts (the device is up, the gateway known):
+ * creates the files pps_outputs_check() passed and writes their headers (the CSV header, to
+ * stdout too). Returns 0, or -EINVAL after one line on @err (and everything closed).
+ */
+int pps_outputs_start(struct pps_monitor *m, const struct pps_config *cfg, FILE *err);
+
+/**
+ * pps_outputs_open - pps_outputs_check() then pps_outputs_start(): for callers without a
+ * device step between them (tests, benchmarks).
  */
 int pps_outputs_open(struct pps_monitor *m, const struct pps_config *cfg, FILE *err);
 

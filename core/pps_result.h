@@ -24,6 +24,22 @@ struct pps_result_tcp {
 	uint8_t flags;	   /* TCP flags byte */
 };
 
+/** Bytes of a reply's payload a udp result keeps (its part minus the fields below). */
+#define PPS_UDP_DATA_MAX 88
+
+/**
+ * udp's part: for a reply its payload's length and first bytes (part_len of them); for an
+ * ICMP error the message's sender, type and code (RFC 792).
+ */
+struct pps_result_udp {
+	uint16_t udp_len_h;  /* the reply's UDP payload bytes (all of them; data[] holds the
+				first part_len) */
+	uint8_t icmp_type;   /* ICMP: type (3: destination unreachable); reply: 0 */
+	uint8_t icmp_code;   /* ICMP: code (3: port unreachable) */
+	uint32_t icmp_src_h; /* ICMP: the message's sender (host order); reply: 0 */
+	uint8_t data[PPS_UDP_DATA_MAX];
+};
+
 struct pps_result {
 	uint32_t saddr_h;	/* the target (response source), host order */
 	uint32_t daddr_h;	/* our source address the response came to */
@@ -39,6 +55,7 @@ struct pps_result {
 	uint64_t ts_ns;		/* receive time, Unix epoch nanoseconds */
 	union {
 		struct pps_result_tcp tcp;	   /* probe tcp_synscan */
+		struct pps_result_udp udp;	   /* probe udp */
 		uint8_t part[PPS_RESULT_PART_MAX]; /* any module's bytes */
 	};
 } __attribute__((aligned(8)));

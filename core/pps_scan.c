@@ -45,13 +45,24 @@ int pps_scan_init(struct pps_scan *s, const struct pps_config *cfg, const uint8_
 	pps_fastdiv_init(&s->div_ports, s->n_ports);
 	pps_fastdiv_init(&s->div_sports, s->n_sports);
 	pps_fastdiv_init(&s->div_sources, s->n_sources);
+	{
+		uint64_t a = s->n_sources, b = s->n_sports;
+
+		while (b) {
+			uint64_t t = a % b;
+			a = b;
+			b = t;
+		}
+		s->pair_shift = a > 1; /* a = gcd */
+		pps_fastdiv_init(&s->div_pair, s->n_sources / a * s->n_sports);
+	}
 
 	perm_seed = pps_splitmix64(&st);
 	s->key.k0 = pps_splitmix64(&st);
 	s->key.k1 = pps_splitmix64(&st);
 	if ((rc = pps_perm_init(&s->perm, s->n, perm_seed)) < 0)
 		return rc;
-	s->dedup = pps_dedup_new(s->n);
+	s->dedup = pps_dedup_new(s->n, cfg->dedup_memory);
 	if (!s->dedup)
 		return -ENOMEM;
 	return s->probe->init(s);
@@ -140,7 +151,7 @@ void pps_scan_targets_burst(const struct pps_scan *s, uint64_t j0, uint64_t stri
 		tb->dst_ip_h[k] = pps_targets_at(s->targets, a);
 		tb->dst_port_h[k] = plist[port_idx];
 	}
-	if (s->probes == 1) { /* i[k] = j0 + k * stride: step the remainder, no division */
+	if (s->probes == 1 && !s->pair_shift) { /* i[k] = j0 + k * stride: step, no division */
 		uint64_t m = pps_fastdiv_mod(&div_sports, j0);
 		uint64_t step = pps_fastdiv_mod(&div_sports, stride);
 
@@ -151,9 +162,9 @@ void pps_scan_targets_burst(const struct pps_scan *s, uint64_t j0, uint64_t stri
 		}
 	} else {
 		for (unsigned k = 0; k < n; k++)
-			tb->src_port_h[k] =
-				(uint16_t)(sport_first_h +
-					   (uint32_t)pps_fastdiv_mod(&div_sports, i[k] + r[k]));
+			tb->src_port_h[k] = (uint16_t)(sport_first_h +
+						       pps_scan_sport_index(
+							       s, i[k], s->probes == 1 ? 0 : r[k]));
 	}
 	if (s->n_sources == 1)
 		for (unsigned k = 0; k < n; k++)
@@ -247,19 +258,32 @@ int pps_scan_dryrun(const struct pps_config *cfg, FILE *out, FILE *err)
 	uint16_t lens[PPS_BURST];
 	struct pps_target_burst tb;
 	struct pps_scan s;
-	int rc = pps_scan_init(&s, cfg, zero, zero, 1);
+	uint8_t cols[sizeof(cfg->dryrun_cols)];
+	char why[256], src[96];
+	int n_cols = (int)cfg->n_dryrun_cols, rc = pps_scan_init(&s, cfg, zero, zero, 1);
 
 	if (rc < 0) {
 		pps_scan_fini(&s);
 		return rc;
 	}
+	if (n_cols)
+		memcpy(cols, cfg->dryrun_cols, (size_t)n_cols);
+	else if ((n_cols = pps_probe_dryrun_cols(s.probe, s.probe->dryrun_header, cols,
+						 sizeof(cols), why, sizeof(why))) < 0) {
+		rc = n_cols;
+		goto out;
+	}
 	for (unsigned k = 0; k < PPS_BURST; k++)
 		bufs[k] = frames[k];
+	pps_config_sources_text(cfg, src, sizeof(src));
 	fprintf(err,
-		"%s: dry run, probe module %s, seed %" PRIu64
+		"%s: dry run, probe module %s, source %s, seed %" PRIu64
 		", shard %u of %u, %u sender thread(s)\n",
-		cfg->prog, s.probe->name, cfg->seed, cfg->shard, cfg->shards, cfg->sender_threads);
-	fprintf(out, "%s\n", s.probe->dryrun_header);
+		cfg->prog, s.probe->name, src, cfg->seed, cfg->shard, cfg->shards,
+		cfg->sender_threads);
+	for (int c = 0; c < n_cols; c++)
+		fprintf(out, "%s%s", c ? "," : "", s.probe->dryrun_fields[cols[c]]);
+	fputc('\n', out);
 	for (uint32_t k = 0; k < cfg->sender_threads && !rc; k++) {
 		struct pps_slice sl;
 
@@ -271,10 +295,12 @@ int pps_scan_dryrun(const struct pps_config *cfg, FILE *out, FILE *err)
 
 			pps_scan_targets_burst(&s, sl.next, sl.stride, w, &tb);
 			s.probe->fill_burst(&s, &tb, bufs, lens);
-			rc = s.probe->dryrun_burst(&s, &tb, bufs, lens, out);
+			rc = s.probe->dryrun_burst(&s, &tb, bufs, lens, cols, (unsigned)n_cols,
+						   out);
 			sl.next += w * sl.stride;
 		}
 	}
+out:
 	pps_scan_fini(&s);
 	if (fflush(out) && !rc)
 		rc = -errno;

@@ -51,9 +51,28 @@ struct pps_scan {
 	uint8_t src_mac[6]; /* the probes' source and destination (next hop) MACs */
 	uint8_t dst_mac[6];
 	struct pps_dedup *dedup; /* owned by the RX thread */
+	/* (source address, source port) pairs: with gcd(n_sources, n_sports) > 1 the rotation
+	 * (i mod n_sources, i mod n_sports) repeats after lcm of them; the port then moves one
+	 * further each lcm indices, so every pair occurs (pair_shift 1, div_pair by the lcm) */
+	int pair_shift;
 	/* reciprocals of the per-probe divisors (pps_fastdiv.h): no divide instruction per probe */
-	struct pps_fastdiv div_sel, div_ports, div_sports, div_sources;
+	struct pps_fastdiv div_sel, div_ports, div_sports, div_sources, div_pair;
 };
+
+/**
+ * pps_scan_sport_index - the source port's place in the range for pre-permutation index @i
+ * of pass @r: (i + r) mod n_sports, plus one each lcm(n_sources, n_sports) indices when the
+ * two counts share a factor, so that the probes use every (source address, source port)
+ * pair (the address is i mod n_sources), each equally often over a whole space.
+ */
+static inline uint32_t pps_scan_sport_index(const struct pps_scan *s, uint64_t i, uint64_t r)
+{
+	uint64_t shift = 0, rem;
+
+	if (s->pair_shift)
+		shift = pps_fastdiv_divmod(&s->div_pair, i, &rem);
+	return (uint32_t)pps_fastdiv_mod(&s->div_sports, i + r + shift);
+}
 
 /** One probe's target, as the index space gives it (host order). */
 struct pps_target {
@@ -84,8 +103,7 @@ static inline void pps_scan_target_at(const struct pps_scan *s, uint64_t j, stru
 
 	t->dst_ip_h = pps_targets_at(s->targets, a);
 	t->dst_port_h = s->ports->list[port_idx];
-	t->src_port_h =
-		(uint16_t)(s->sport_first_h + (uint32_t)pps_fastdiv_mod(&s->div_sports, i + r));
+	t->src_port_h = (uint16_t)(s->sport_first_h + pps_scan_sport_index(s, i, r));
 	t->src_ip_h = s->n_sources == 1
 			      ? s->src_ip_h
 			      : pps_targets_at(s->sources, pps_fastdiv_mod(&s->div_sources, i));
@@ -181,14 +199,16 @@ static inline void pps_scan_rx_reject(struct pps_counters *c, enum pps_verdict v
 }
 
 /**
- * pps_scan_rx_accept - a validated response from @saddr_h:@sport_h (target index @idx):
- * counts it valid in @c, then a repeat (dedup) as a duplicate, a new one as open (@success)
- * or closed. Returns the slot of @ring for the new result, for the module to fill and
- * publish with pps_ring_commit(); NULL for a repeat or a full ring (counted ring_full).
+ * pps_scan_rx_accept_as - a validated response from @saddr_h:@sport_h (target index @idx):
+ * counts it valid in @c, then a repeat (dedup) as a duplicate, a new one in @outcome (one of
+ * @c's counters: open, closed, unreach). Returns the slot of @ring for the new result, for
+ * the module to fill and publish with pps_ring_commit(); NULL for a repeat or a full ring
+ * (counted ring_full).
  */
-static inline struct pps_result *pps_scan_rx_accept(struct pps_scan *s, struct pps_counters *c,
-						    struct pps_ring *ring, uint64_t idx,
-						    uint32_t saddr_h, uint16_t sport_h, int success)
+static inline struct pps_result *pps_scan_rx_accept_as(struct pps_scan *s, struct pps_counters *c,
+						       struct pps_ring *ring, uint64_t idx,
+						       uint32_t saddr_h, uint16_t sport_h,
+						       _Atomic uint64_t *outcome)
 {
 	struct pps_result *r;
 
@@ -197,11 +217,21 @@ static inline struct pps_result *pps_scan_rx_accept(struct pps_scan *s, struct p
 		pps_counter_add(&c->dup, 1);
 		return NULL;
 	}
-	pps_counter_add(success ? &c->open : &c->closed, 1);
+	pps_counter_add(outcome, 1);
 	r = pps_ring_reserve(ring);
 	if (!r)
 		pps_counter_add(&c->ring_full, 1);
 	return r;
+}
+
+/** pps_scan_rx_accept - pps_scan_rx_accept_as() counting a new response open (@success) or
+ * closed. */
+static inline struct pps_result *pps_scan_rx_accept(struct pps_scan *s, struct pps_counters *c,
+						    struct pps_ring *ring, uint64_t idx,
+						    uint32_t saddr_h, uint16_t sport_h, int success)
+{
+	return pps_scan_rx_accept_as(s, c, ring, idx, saddr_h, sport_h,
+				     success ? &c->open : &c->closed);
 }
 
 /**

@@ -25,6 +25,7 @@ void pps_totals_sum(struct pps_totals *t, const struct pps_counters *c, size_t n
 		t->ring_full += LD(c[i].ring_full);
 		t->rst += LD(c[i].rst);
 		t->rst_lost += LD(c[i].rst_lost);
+		t->unreach += LD(c[i].unreach);
 	}
 }
 
@@ -46,6 +47,7 @@ void pps_totals_collect(struct pps_totals *t, const struct pps_counters *tx, siz
 	t->malformed = r.malformed;
 	t->not_ours = r.not_ours;
 	t->ring_full = r.ring_full;
+	t->unreach = r.unreach;
 	t->rst += r.rst; /* RSTs may leave from a sender's queue or from the receive loop */
 	t->rst_lost += r.rst_lost;
 }
@@ -98,6 +100,15 @@ double pps_time_left_s(const struct pps_totals *now, const struct pps_status_ctx
 	return safe_div((double)todo, safe_div((double)now->sent, ctx->elapsed_s)) + cool;
 }
 
+double pps_hit_rate(const struct pps_totals *t, uint64_t total_probes, unsigned probes)
+{
+	uint64_t targets = total_probes / (probes ? probes : 1), probed = t->sent;
+
+	if (targets && probed > targets)
+		probed = targets;
+	return 100.0 * safe_div((double)t->open, (double)probed);
+}
+
 char *pps_status_format(char *buf, size_t len, const struct pps_totals *now,
 			const struct pps_totals *prev, const struct pps_status_ctx *ctx)
 {
@@ -128,7 +139,7 @@ char *pps_status_format(char *buf, size_t len, const struct pps_totals *now,
 			 " done (%s avg); recv: %" PRIu64
 			 " %s (%s avg); drops: %s (%s avg); hitrate: %.2f%%",
 			 el / 60, el % 60, pct, left, now->sent, sa, unique, rr, ra, dr, da,
-			 100.0 * safe_div((double)now->open, (double)now->sent));
+			 pps_hit_rate(now, ctx->total_probes, ctx->probes));
 	} else {
 		fmt_left(left, sizeof(left), pps_time_left_s(now, ctx));
 		snprintf(buf, len,
@@ -136,7 +147,7 @@ char *pps_status_format(char *buf, size_t len, const struct pps_totals *now,
 			 " %s (%s avg); recv: %" PRIu64
 			 " %s (%s avg); drops: %s (%s avg); hitrate: %.2f%%",
 			 el / 60, el % 60, pct, left, now->sent, sr, sa, unique, rr, ra, dr, da,
-			 100.0 * safe_div((double)now->open, (double)now->sent));
+			 pps_hit_rate(now, ctx->total_probes, ctx->probes));
 	}
 	return buf;
 }

@@ -29,6 +29,8 @@ struct pps_counters {
 	_Atomic uint64_t ring_full;	    /* results lost because the output ring was full */
 	_Atomic uint64_t rst;		    /* RSTs sent to close half-open connections */
 	_Atomic uint64_t rst_lost;	    /* RSTs not sent (no buffer, queue or device room) */
+	_Atomic uint64_t unreach;	    /* unique answers that are neither open nor closed (udp:
+					       ICMP unreachables other than port unreachable) */
 };
 
 /** pps_counter_add - owner-thread increment (relaxed). */
@@ -41,9 +43,20 @@ static inline void pps_counter_add(_Atomic uint64_t *c, uint64_t n)
 /** A plain snapshot of summed counters plus the device's drop count. */
 struct pps_totals {
 	uint64_t sent, tx_full, recv, valid, open, closed, dup, invalid, malformed, not_ours,
-		ring_full, rst, rst_lost;
+		ring_full, rst, rst_lost, unreach;
 	uint64_t nic_drops; /* rte_eth_stats imissed + rx_nombuf, or pcap ps_drop + ps_ifdrop */
 };
+
+/**
+ * pps_totals_silent - of @targets probed, how many gave no answer that was reported (open,
+ * closed or unreach): udp's open|filtered. Never negative.
+ */
+static inline uint64_t pps_totals_silent(const struct pps_totals *t, uint64_t targets)
+{
+	uint64_t answered = t->open + t->closed + t->unreach;
+
+	return targets > answered ? targets - answered : 0;
+}
 
 /** pps_totals_sum - sums @n counter structs into @t (nic_drops left untouched). */
 void pps_totals_sum(struct pps_totals *t, const struct pps_counters *c, size_t n);
@@ -60,11 +73,20 @@ struct pps_status_ctx {
 	double elapsed_s;	/* since the first probe */
 	double dt_s;		/* since the previous line */
 	uint64_t total_probes;	/* probes the scan will send */
+	unsigned probes;	/* probes per target (-P; 0 counts as 1) */
 	int sending_done;	/* all probes sent: cooldown */
 	double send_elapsed_s;	/* duration of the sending phase, once done (for the send avg) */
 	double cooldown_left_s; /* cooldown still to come: all of it while sending (the time
 				   left then is the sending's plus this, as ZMap counts it) */
 };
+
+/**
+ * pps_hit_rate - percent of the targets probed so far that answered open: @t's open over
+ * min(sent, targets), targets = @total_probes / @probes (-P sends each target once a pass,
+ * the passes one after another). Counts targets, not probes, as ZMap's hit rate does. 0
+ * before the first probe.
+ */
+double pps_hit_rate(const struct pps_totals *t, uint64_t total_probes, unsigned probes);
 
 /**
  * pps_time_left_s - seconds left in the scan, as ZMap counts them: while sending, the probes

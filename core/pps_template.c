@@ -51,6 +51,27 @@ static size_t put_options(uint8_t *o, const struct pps_template_params *prm)
 	return n;
 }
 
+size_t pps_template_put_l3(uint8_t *buf, const struct pps_template_params *prm, uint8_t proto,
+			   uint16_t tot_len)
+{
+	uint8_t *ip = buf + (prm->with_ethernet ? PPS_ETH_HLEN : 0);
+
+	if (prm->with_ethernet) {
+		memcpy(buf, prm->dst_mac, 6);
+		memcpy(buf + 6, prm->src_mac, 6);
+		buf[12] = 0x08;
+		buf[13] = 0x00;
+	}
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)(tot_len >> 8);
+	ip[3] = (uint8_t)tot_len;
+	ip[6] = 0x40; /* DF, as Linux sets on SYNs */
+	ip[8] = prm->ttl;
+	ip[9] = proto;
+	return (size_t)(ip - buf);
+}
+
 int pps_template_build(struct pps_template *t, const struct pps_template_params *prm)
 {
 	uint8_t *b = t->bytes;
@@ -63,25 +84,12 @@ int pps_template_build(struct pps_template *t, const struct pps_template_params 
 	if ((unsigned)prm->options > PPS_TCPOPT_BSD)
 		return -EINVAL;
 	memset(t, 0, sizeof(*t));
-	if (prm->with_ethernet) {
-		memcpy(b, prm->dst_mac, 6);
-		memcpy(b + 6, prm->src_mac, 6);
-		b[12] = 0x08;
-		b[13] = 0x00;
-	}
 	optlen = prm->rst ? 0 : put_options(tcp + 20, prm);
 	t->ip_off = ip_off;
 	t->tcp_off = (uint16_t)(ip_off + 20);
 	t->tcp_len = (uint16_t)(20 + optlen);
 	tot = (uint16_t)(20 + t->tcp_len);
-
-	ip[0] = 0x45;
-	ip[1] = 0;
-	ip[2] = (uint8_t)(tot >> 8);
-	ip[3] = (uint8_t)tot;
-	ip[6] = 0x40; /* DF, as Linux sets on SYNs */
-	ip[8] = prm->ttl;
-	ip[9] = 6;
+	pps_template_put_l3(b, prm, 6, tot);
 	t->src_ip_h = prm->src_ip_h;
 
 	tcp[12] = (uint8_t)((t->tcp_len / 4) << 4);

@@ -9,6 +9,7 @@
 #ifndef PPS_TEMPLATE_H
 #define PPS_TEMPLATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -61,6 +62,16 @@ struct pps_template {
  * unknown options preset.
  */
 int pps_template_build(struct pps_template *t, const struct pps_template_params *prm);
+
+/**
+ * pps_template_put_l3 - the link and network headers every probe kind starts with, into
+ * @buf: with prm->with_ethernet the Ethernet header (prm->dst_mac, prm->src_mac, type IPv4),
+ * then a 20-byte IPv4 header (RFC 791: version 4, IHL 5, DF, TTL prm->ttl, protocol @proto,
+ * total length @tot_len bytes) whose ID, checksum and addresses are left zero for the
+ * probe's fill. Returns the IPv4 header's offset in @buf (14 or 0).
+ */
+size_t pps_template_put_l3(uint8_t *buf, const struct pps_template_params *prm, uint8_t proto,
+			   uint16_t tot_len);
 
 static inline void pps_put_be16(uint8_t *p, uint16_t v_h)
 {

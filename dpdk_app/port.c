@@ -4,7 +4,11 @@
  * receive loop polls, the mbuf pool, the control ring, the lcores' roles and their launch.
  * Nothing here runs per burst (io.c does).
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -179,6 +183,39 @@ static int setup_queues(struct pps_app *a, struct pps_io *io, uint16_t nb_rxd, u
 	return 0;
 }
 
+/*
+ * The kernel interface under a port (net_af_packet and net_af_xdp name it in the device
+ * info): ppscan writes Ethernet frames, so a link without an Ethernet header (tun, PPP,
+ * raw IP: ARPHRD other than ether and loopback, whose frames carry a zero Ethernet header)
+ * would get garbage. Returns 0, or 2 after one line naming the interface.
+ */
+static int check_link_type(struct pps_app *a, const struct rte_eth_dev_info *info)
+{
+	char name[IF_NAMESIZE], path[96];
+	unsigned type = ARPHRD_ETHER;
+	FILE *f;
+
+	if (!info->if_index || !if_indextoname(info->if_index, name))
+		return 0; /* a NIC of its own: Ethernet */
+	snprintf(a->link_name, sizeof(a->link_name), "%s", name);
+	snprintf(path, sizeof(path), "/sys/class/net/%s/type", name);
+	if ((f = fopen(path, "r"))) {
+		if (fscanf(f, "%u", &type) != 1)
+			type = ARPHRD_ETHER;
+		fclose(f);
+	}
+	if (type == ARPHRD_ETHER || type == ARPHRD_LOOPBACK)
+		return 0;
+	fprintf(stderr,
+		"%s: interface '%s' (port %s) has no Ethernet header (link type %u%s): ppscan sends Ethernet frames; scan it with ppscan-pcap -i %s, which sends bare IPv4 there\n",
+		a->cfg.prog, name, info->driver_name, type,
+		type == ARPHRD_NONE  ? ", a tun device"
+		: type == ARPHRD_PPP ? ", PPP"
+				     : "",
+		name);
+	return 2;
+}
+
 int io_port_init(struct pps_app *a)
 {
 	struct pps_io *io = a->io;
@@ -208,6 +245,9 @@ int io_port_init(struct pps_app *a)
 			io->port_id, strerror(-rc));
 		return 1;
 	}
+	snprintf(a->link_name, sizeof(a->link_name), "port %u (%s)", io->port_id, info.driver_name);
+	if ((rc = check_link_type(a, &info)) != 0)
+		return rc;
 	if (a->cfg.sender_threads > info.max_tx_queues) {
 		fprintf(stderr,
 			"%s: port %u (%s) has %u TX queue(s), %u sender threads asked for (af_packet: add qpairs=%u to the --vdev)\n",
@@ -276,6 +316,25 @@ void pps_io_describe(struct pps_app *a, char *dev, size_t dev_len, char *threads
 		 a->io->n_workers);
 	if (note_len)
 		note[0] = '\0';
+	{ /* a -S address this host owns (any interface of this namespace) */
+		struct ifaddrs *ifs, *i;
+
+		if (!note_len || getifaddrs(&ifs) < 0)
+			return;
+		for (i = ifs; i; i = i->ifa_next)
+			if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET) {
+				uint32_t ip_h = ntohl(
+					((const struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
+
+				if (ip_h == a->cfg.src_ip_h ||
+				    (a->cfg.sources &&
+				     pps_targets_index_of(a->cfg.sources, ip_h) >= 0)) {
+					pps_app_host_source_note(ip_h, note, note_len);
+					break;
+				}
+			}
+		freeifaddrs(ifs);
+	}
 }
 
 static int lcore_main(void *arg)

@@ -257,6 +257,7 @@ static int iface_facts(struct pps_app *a)
 		    io->ifname, io->ifname);
 		return -EINVAL;
 	}
+	snprintf(a->link_name, sizeof(a->link_name), "%s", io->ifname);
 	if (io->link != IO_LINK_ETHER || cfg->have_gw_mac)
 		return 0; /* loopback: zero addresses; raw IP: no link header; -G: given */
 	if (cfg->have_gw_ip) {
@@ -273,6 +274,7 @@ static int iface_facts(struct pps_app *a)
 	} else if (cfg->targets->n_addresses == 1 && rt.type == RTN_UNICAST) {
 		a->gw_ip_h = first; /* one on-link target is its own next hop */
 		a->gw_origin = "the routing table";
+		a->gw_is_target = 1;
 	} else {
 		ERR(a,
 		    "%s is on-link on '%s' (no gateway in the routing table): every probe goes to one next hop; give -G/--gateway-mac or --gateway-ip",
@@ -314,7 +316,7 @@ static int rx_open(struct pps_app *a)
 {
 	struct pps_io *io = a->io;
 	const struct pps_config *cfg = &a->cfg;
-	char errbuf[PCAP_ERRBUF_SIZE], filter[4096];
+	char errbuf[PCAP_ERRBUF_SIZE], filter[16384];
 	struct bpf_program prog;
 	int rc, dlt, want;
 
@@ -346,7 +348,7 @@ static int rx_open(struct pps_app *a)
 		return -EPROTONOSUPPORT;
 	}
 	pcap_setdirection(io->rx, PCAP_D_IN); /* our own probes never reach the filter */
-	if (pps_probe_bpf(cfg, a->answer_arp, filter, sizeof(filter)) < 0) {
+	if (pps_probe_bpf(cfg, a->answer_arp, a->with_ethernet, filter, sizeof(filter)) < 0) {
 		ERR(a, "BPF filter: more than %zu bytes", sizeof(filter));
 		return -EINVAL;
 	}
@@ -508,19 +510,13 @@ void pps_io_describe(struct pps_app *a, char *dev, size_t dev_len, char *threads
 					      [PPS_SEND_MMSG] = "sendmmsg",
 					      [PPS_SEND_INJECT] = "pcap_inject" };
 	struct pps_io *io = a->io;
-	char ip[16];
 
 	snprintf(dev, dev_len, "interface %s", io->ifname);
 	snprintf(threads, threads_len, "%u sender thread(s), %s", io->n_tx,
 		 method[a->cfg.send_method]);
 	note[0] = '\0';
-	if (io->src_is_local && io->link == IO_LINK_ETHER) {
-		pps_format_ipv4(a->cfg.src_ip_h, ip);
-		snprintf(
-			note, note_len,
-			"%s is this host's address, so its TCP stack also answers SYN-ACKs with a RST where it has a route back (see README: the kernel's RST)",
-			ip);
-	}
+	if (io->src_is_local && io->link == IO_LINK_ETHER)
+		pps_app_host_source_note(a->cfg.src_ip_h, note, note_len);
 }
 
 static void *sender_main(void *arg)

@@ -36,6 +36,9 @@ def parse_args(argv):
 
 def main(argv):
     args = parse_args(argv)
+    # a daemon: no descriptor of the caller lives on here (a lab lock taken with
+    # `flock /tmp/ppscan-lab.lock scripts/netlab.sh up` must end with that command)
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
     ports = [int(p) for p in args.ports.split(",") if p.strip()]
 
     sel = selectors.DefaultSelector()

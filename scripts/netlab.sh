@@ -278,7 +278,10 @@ cmd_up() {
     # Fully detached (own session, no inherited stdio) so callers capturing
     # our output are not held open.  The listener writes its own pid file
     # once all ports are listening.
-    in_tgt setsid "$PYTHON" "$LISTENER" --ports "$LAB_OPEN_PORTS" \
+    # Its descriptors closed first: the lab lock that flock(1) hands down would otherwise
+    # stay held for as long as the listener runs.
+    in_tgt setsid "$PYTHON" -c 'import os, sys; os.closerange(3, 1 << 16); os.execv(sys.executable, [sys.executable] + sys.argv[1:])' \
+        "$LISTENER" --ports "$LAB_OPEN_PORTS" \
         --backlog 65535 --pidfile "$PIDFILE" \
         </dev/null >"$LOGFILE" 2>&1 &
 

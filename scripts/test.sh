@@ -18,7 +18,8 @@ export PPS_REDIS_SOCKET=$REDIS_DIR/redis.sock
 cleanup() {
 	redis-cli -s "$PPS_REDIS_SOCKET" shutdown nosave >/dev/null 2>&1 || true
 	rm -rf "$REDIS_DIR"
-	for lab in ppstlab ppst7t ppsr4 ppsp3 ppsp3b; do
+	tests/lab/udp_lab.sh ppsu1 down >/dev/null 2>&1 || true
+	for lab in ppstlab ppst7t ppsr4 ppsp3 ppsp3b ppsu1 ppsid ppsidb ppsd ppsidh; do
 		tests/tls/tls_lab.sh client-down "$lab" >/dev/null 2>&1 || true
 		PPS_LAB=$lab scripts/netlab.sh down >/dev/null 2>&1 || true
 	done
@@ -39,8 +40,9 @@ set +e
 meson test -C "$BUILD" --num-processes 1 --print-errorlogs -v
 rc=$?
 # The unit suites again under AddressSanitizer + UndefinedBehaviorSanitizer + LeakSanitizer
-# (UB aborts), then the response parser's libFuzzer
-# target for a bounded time (scripts/fuzz.sh; a crash input goes to tests/fuzz/regress/).
+# (UB aborts), then the libFuzzer
+# targets (the receive path, core/fingerprint, every ppscan-id module) for a bounded time each
+# (scripts/fuzz.sh; a crash input goes to tests/fuzz/regress*/).
 ASAN_BUILD=${PPS_ASAN_BUILD_DIR:-build-asan}
 if [[ ! -f $ASAN_BUILD/build.ninja ]]; then
 	meson setup "$ASAN_BUILD" --buildtype=debug -Ddpdk=disabled -Dtests=enabled \
@@ -50,7 +52,7 @@ ninja -C "$ASAN_BUILD" >/dev/null &&
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C "$ASAN_BUILD" --suite unit --print-errorlogs || rc=1
 fuzz_rc=0
-scripts/fuzz.sh "${PPS_FUZZ_SECONDS:-60}" || fuzz_rc=1
+scripts/fuzz.sh "${PPS_FUZZ_SECONDS:-40}" || fuzz_rc=1
 ((fuzz_rc == 0)) || rc=1
 # Every target again with -Dwerror=true at warning level 2, under gcc and under clang: a
 # warning either compiler gives is a failure.

@@ -126,6 +126,11 @@ static const struct bad_case bad[] = {
 	{ { "ppscan", D, "-M", "udpx", "-p", "80", T }, { "'udpx'", "--probe-module" } },
 	{ { "ppscan", D, "--probe-args", "x", "-p", "80", T }, { "'x'", "--probe-args" } },
 	{ { "ppscan", D, "--redis-prefix", "a b", "-p", "80", T }, { "'a b'", "--redis-prefix" } },
+	/* dedup budget */
+	{ { "ppscan", D, "--dedup-memory", "64", "-p", "80", T }, { "'64'", "--dedup-memory" } },
+	{ { "ppscan", D, "--dedup-memory", "2T", "-p", "80", T }, { "'2T'", "--dedup-memory" } },
+	{ { "ppscan", D, "--dedup-memory", "1 G", "-p", "80", T }, { "'1 G'", "--dedup-memory" } },
+	{ { "ppscan", D, "--dedup-memory", "G", "-p", "80", T }, { "'G'", "--dedup-memory" } },
 	/* pcap-only option on the DPDK backend */
 	{ { "ppscan", D, "-i", "eth0", "-p", "80", T }, { "'-i'" } },
 };
@@ -317,6 +322,32 @@ Test(config, more_good_values)
 	}
 }
 
+Test(config, dedup_memory_sizes)
+{
+	static const struct {
+		const char *v;
+		uint64_t bytes;
+	} c[] = { { NULL, 1ULL << 30 },	    { "65536", 65536 },	  { "64K", 65536 },
+		  { "512m", 512ULL << 20 }, { "3G", 3ULL << 30 }, { "1T", 1ULL << 40 },
+		  { "1048576", 1ULL << 20 } };
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		char *with[] = {
+			"ppscan", D, "--dedup-memory", (char *)c[i].v, "-p", "80", T, NULL
+		};
+		char *without[] = { "ppscan", D, "-p", "80", T, NULL };
+		struct pps_config cfg;
+		char *errtext;
+
+		cr_assert_eq(ut_parse_args(&cfg, PPS_BACKEND_DPDK, c[i].v ? with : without,
+					   &errtext),
+			     PPS_PARSE_OK, "%s: %s", c[i].v, errtext);
+		cr_assert_eq(cfg.dedup_memory, c[i].bytes, "%s", c[i].v);
+		free(errtext);
+		pps_config_free(&cfg);
+	}
+}
+
 Test(config, repeated_parses_are_independent)
 {
 	struct pps_config cfg;
@@ -487,7 +518,14 @@ Test(config, probe_module_chosen_and_listed, .init = cr_redirect_stdout)
 		"TCP SYN with the SYN cookie as its sequence number (--tcp-options: "
 		"its options); SYN-ACK with ack = cookie + 1 is synack (open, answered "
 		"with a RST unless --no-rst), RST with ack = cookie or cookie + 1 is rst "
-		"(closed)\n");
+		"(closed)\n"
+		"udp\n    "
+		"UDP datagram with the port's payload (data/udp-payloads.conf; --probe-args "
+		"payloads:PATH, text:STR, hex:HEX or file:PATH), its source port, IP ID and "
+		"echoed fields (DNS ID, SNMP request-id, STUN transaction ID, NTP origin, ...) "
+		"from the cookie; a valid reply is udp (open, first bytes kept), ICMP port "
+		"unreachable quoting the probe port-unreach (closed), another ICMP unreachable "
+		"unreach (filtered); silence is open|filtered\n");
 }
 
 /* The pcap backend's filter: the module's terms, our addresses as ranges, ARP for them. */
@@ -502,16 +540,16 @@ Test(config, bpf_filter_of_the_probe_module)
 				   &errtext),
 		     PPS_PARSE_OK, "%s", errtext);
 	free(errtext);
-	cr_assert_gt(pps_probe_bpf(&cfg, 0, buf, sizeof(buf)), 0);
+	cr_assert_gt(pps_probe_bpf(&cfg, 0, 0, buf, sizeof(buf)), 0);
 	cr_assert_str_eq(buf, "(tcp and dst portrange 40000-40100 and "
 			      "(tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack) or "
 			      "tcp[tcpflags] & tcp-rst != 0) and (ip[16:4] == 0xc0000201 or "
 			      "(ip[16:4] >= 0xc0000208 and ip[16:4] <= 0xc0000209)))");
-	cr_assert_gt(pps_probe_bpf(&cfg, 1, buf, sizeof(buf)), 0);
+	cr_assert_gt(pps_probe_bpf(&cfg, 1, 0, buf, sizeof(buf)), 0);
 	cr_assert_not_null(strstr(buf,
 				  ") or (arp and arp[6:2] == 1 and (arp[24:4] == 0xc0000201 or "
 				  "(arp[24:4] >= 0xc0000208 and arp[24:4] <= 0xc0000209)))"),
 			   "%s", buf);
-	cr_assert_eq(pps_probe_bpf(&cfg, 1, buf, 40), -ENOSPC);
+	cr_assert_eq(pps_probe_bpf(&cfg, 1, 0, buf, 40), -ENOSPC);
 	pps_config_free(&cfg);
 }

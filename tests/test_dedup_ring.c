@@ -3,15 +3,22 @@
  * ring: capacity rounding, full/empty behaviour, FIFO order, and a two-thread stress test.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <sched.h>
 
 #include "pps_dedup.h"
 #include "pps_ring.h"
 
+#define BUDGET PPS_DEDUP_MEMORY_DEFAULT
+
 Test(dedup, exact_mode_first_zero_repeat_one)
 {
-	struct pps_dedup *d = pps_dedup_new(1000);
+	struct pps_dedup *d = pps_dedup_new(1000, BUDGET);
 
 	cr_assert_not_null(d);
 	cr_assert(pps_dedup_is_exact(d));
@@ -31,7 +38,7 @@ Test(dedup, exact_mode_first_zero_repeat_one)
 
 Test(dedup, exact_mode_keys_on_index_only)
 {
-	struct pps_dedup *d = pps_dedup_new(64);
+	struct pps_dedup *d = pps_dedup_new(64, BUDGET);
 
 	/* the same (address, port) under two indices are two targets in exact mode */
 	cr_assert_eq(pps_dedup_check_set(d, 0, 0x0a000001, 80), 0);
@@ -40,24 +47,165 @@ Test(dedup, exact_mode_keys_on_index_only)
 	pps_dedup_free(d);
 }
 
-Test(dedup, exact_mode_largest_space)
+Test(dedup, budget_decides_the_mode)
 {
-	struct pps_dedup *d = pps_dedup_new(PPS_DEDUP_EXACT_MAX);
-	uint64_t last = PPS_DEDUP_EXACT_MAX - 1;
+	/* 8 targets a byte: 2^33 targets fit 1 GiB exactly, one more does not */
+	static const struct {
+		uint64_t n, budget;
+		int exact;
+	} c[] = { { 1ULL << 33, BUDGET, 1 },
+		  { (1ULL << 33) + 1, BUDGET, 0 },
+		  { 7405568000ULL, BUDGET, 1 },
+		  { 1ULL << 20, 1ULL << 17, 1 },
+		  { (1ULL << 20) + 64, 1ULL << 17, 0 },
+		  { 1ULL << 48, BUDGET, 0 } };
 
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct pps_dedup *d = pps_dedup_new(c[i].n, c[i].budget);
+
+		cr_assert_not_null(d, "n %llu", (unsigned long long)c[i].n);
+		cr_assert_eq(pps_dedup_is_exact(d), c[i].exact, "n %llu budget %llu",
+			     (unsigned long long)c[i].n, (unsigned long long)c[i].budget);
+		if (!c[i].exact)
+			cr_assert_eq(pps_dedup_window_results(d),
+				     c[i].budget / 64 * PPS_DEDUP_WAYS);
+		pps_dedup_free(d);
+	}
+	errno = 0;
+	cr_assert_null(pps_dedup_new(100, PPS_DEDUP_MEMORY_MIN - 1));
+	cr_assert_eq(errno, EINVAL);
+}
+
+/* Resident set size of this process, bytes (/proc/self/statm, field 2). */
+static uint64_t rss_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long long size = 0, res = 0;
+
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "%llu %llu", &size, &res), 2);
+	fclose(f);
+	return res * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static uint64_t xorshift64(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+struct resp {
+	uint64_t idx;
+	uint32_t pos;
+	uint8_t first;
+};
+
+static int by_idx_pos(const void *a, const void *b)
+{
+	const struct resp *x = a, *y = b;
+
+	if (x->idx != y->idx)
+		return x->idx < y->idx ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int by_pos(const void *a, const void *b)
+{
+	const struct resp *x = a, *y = b;
+
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/*
+ * All of IPv4 on two ports: 2^33 targets, the default budget, exact. Responses: 4,096
+ * clusters at random places of the whole space (each a page of the bitmap: 32,768 indices),
+ * 256 random targets each, plus the edges of the space and of 2^32 (where 32-bit index
+ * arithmetic would wrap); every target answers 1 to 4 times, the repeats shuffled among the
+ * others. Exactly the first response of each target is new, and the memory that became
+ * resident is the touched pages, not the 1 GiB budget.
+ */
+Test(dedup, exact_over_2_pow_33_targets_with_repeats, .timeout = 60)
+{
+	const uint64_t n = 1ULL << 33;
+	static const uint64_t edges[] = { 0,
+					  1,
+					  63,
+					  64,
+					  (1ULL << 32) - 1,
+					  1ULL << 32,
+					  (1ULL << 32) + 1,
+					  (1ULL << 33) - 64,
+					  (1ULL << 33) - 1 };
+	const uint32_t clusters = 4096, per = 256;
+	uint32_t cap = (clusters * per + 9) * 4, m = 0, distinct = 0, news = 0, dups = 0;
+	struct resp *r = malloc(cap * sizeof(*r));
+	uint64_t seed = 0x9e3779b97f4a7c15ULL, rss0, rss1, rss2;
+	struct pps_dedup *d;
+
+	cr_assert_not_null(r);
+	for (uint32_t c = 0; c < clusters + 1; c++) {
+		uint64_t base = (xorshift64(&seed) % n) & ~32767ULL;
+		uint32_t k_max = c < clusters ? per : sizeof(edges) / sizeof(edges[0]);
+
+		for (uint32_t k = 0; k < k_max; k++) {
+			uint64_t idx = c < clusters ? base + xorshift64(&seed) % 32768 : edges[k];
+			uint32_t times = 1 + (uint32_t)(xorshift64(&seed) % 4);
+
+			for (uint32_t t = 0; t < times; t++)
+				r[m++] = (struct resp){ .idx = idx };
+		}
+	}
+	/* shuffle (Fisher-Yates), then number the arrival order */
+	for (uint32_t i = m - 1; i > 0; i--) {
+		uint32_t j = (uint32_t)(xorshift64(&seed) % (i + 1));
+		struct resp t = r[i];
+
+		r[i] = r[j];
+		r[j] = t;
+	}
+	for (uint32_t i = 0; i < m; i++)
+		r[i].pos = i;
+	/* ground truth: the earliest arrival of each index is its first */
+	qsort(r, m, sizeof(*r), by_idx_pos);
+	for (uint32_t i = 0; i < m; i++) {
+		r[i].first = i == 0 || r[i].idx != r[i - 1].idx;
+		distinct += r[i].first;
+	}
+	qsort(r, m, sizeof(*r), by_pos);
+
+	rss0 = rss_bytes();
+	d = pps_dedup_new(n, BUDGET);
 	cr_assert_not_null(d);
 	cr_assert(pps_dedup_is_exact(d));
-	cr_assert_eq(pps_dedup_check_set(d, last, 0, 0), 0);
-	cr_assert_eq(pps_dedup_check_set(d, last, 0, 0), 1);
-	cr_assert_eq(pps_dedup_check_set(d, last - 1, 0, 0), 0);
-	cr_assert_eq(pps_dedup_check_set(d, 0, 0, 0), 0);
-	cr_assert_eq(pps_dedup_check_set(d, 0, 0, 0), 1);
+	rss1 = rss_bytes();
+	cr_assert_lt(rss1 - rss0, 1u << 20, "mapping 1 GiB made %llu bytes resident",
+		     (unsigned long long)(rss1 - rss0));
+	for (uint32_t i = 0; i < m; i++) {
+		int seen = pps_dedup_check_set(d, r[i].idx, 0, 0);
+
+		cr_assert_eq(seen, !r[i].first, "response %u, target %llu: seen %d", i,
+			     (unsigned long long)r[i].idx, seen);
+		news += !seen;
+		dups += seen;
+	}
+	cr_assert_eq(news, distinct);
+	cr_assert_eq(dups, m - distinct);
+	cr_assert_gt(dups, m / 2, "repeats: %u of %u", dups, m);
+	rss2 = rss_bytes();
+	/* 4,097 clusters of at most 2 pages each, well below the budget */
+	cr_assert_lt(rss2 - rss1, 4097ULL * 2 * 4096 + (8u << 20), "resident: %llu bytes",
+		     (unsigned long long)(rss2 - rss1));
+	fprintf(stderr, "dedup 2^33: %u responses, %u targets, %u repeats, %llu KiB resident\n", m,
+		distinct, dups, (unsigned long long)((rss2 - rss1) >> 10));
 	pps_dedup_free(d);
+	free(r);
 }
 
 Test(dedup, window_mode_first_zero_repeat_one)
 {
-	struct pps_dedup *d = pps_dedup_new(PPS_DEDUP_EXACT_MAX + 1);
+	struct pps_dedup *d = pps_dedup_new((1ULL << 33) + 1, BUDGET);
 
 	cr_assert_not_null(d);
 	cr_assert(!pps_dedup_is_exact(d));
@@ -75,21 +223,69 @@ Test(dedup, window_mode_first_zero_repeat_one)
 	pps_dedup_free(d);
 }
 
-Test(dedup, window_mode_many_keys)
+/* A bijection of 32-bit words (Wellons' lowbias32): addresses in a random-looking order, as
+ * the permutation sends them (an arithmetic sequence of keys would spread over the sets more
+ * evenly than chance, and miss less than the formula says). */
+static uint32_t mix32(uint32_t x)
 {
-	struct pps_dedup *d = pps_dedup_new(1ULL << 40);
-	const uint32_t n = 1000000;
-	uint32_t false_pos = 0, forgotten = 0;
+	x ^= x >> 16;
+	x *= 0x7feb352dU;
+	x ^= x >> 15;
+	x *= 0x846ca68bU;
+	x ^= x >> 16;
+	return x;
+}
 
-	/* distinct keys are never reported as seen, whatever was evicted */
-	for (uint32_t i = 0; i < n; i++)
-		false_pos += pps_dedup_check_set(d, 0, 0x0a000000 + i / 4, (uint16_t)(i % 4 + 1));
-	cr_assert_eq(false_pos, 0);
-	/* with 2^22 slots, the most recent 10000 of 10^6 keys are all remembered */
-	for (uint32_t i = n - 10000; i < n; i++)
-		forgotten += !pps_dedup_check_set(d, 0, 0x0a000000 + i / 4, (uint16_t)(i % 4 + 1));
-	cr_assert_eq(forgotten, 0);
-	pps_dedup_free(d);
+/* P(Poisson(l) >= k) */
+static double poisson_ge(double l, int k)
+{
+	double term = exp(-l), below = 0;
+
+	for (int i = 0; i < k; i++) {
+		below += term;
+		term *= l / (i + 1);
+	}
+	return 1 - below;
+}
+
+/*
+ * The window's documented miss rate (pps_dedup.h). A stream of distinct results over a
+ * 2^33-target space with an 8 MiB budget (131,072 sets), each result repeated d results
+ * later: the rate of repeats reported again is at least P(Poisson(d / sets) >= 8) (a key is
+ * forgotten only after 8 newer keys in its set) and at most 10 times that (forgotten repeats
+ * are recorded again and push out others), at d = sets and d = 2 sets; distinct keys are
+ * never taken for repeats. The measured rates are what pps_dedup.h states.
+ */
+Test(dedup, window_miss_rate_matches_the_formula, .timeout = 60)
+{
+	const double fraction[] = { 1.0, 2.0 };
+
+	for (size_t f = 0; f < 2; f++) {
+		struct pps_dedup *d = pps_dedup_new(1ULL << 33, 8u << 20);
+		uint64_t sets = pps_dedup_window_results(d) / PPS_DEDUP_WAYS;
+		uint32_t dist = (uint32_t)(sets * fraction[f]), steps = 8000000, misses = 0,
+			 false_pos = 0;
+		double want = poisson_ge(fraction[f], PPS_DEDUP_WAYS), got;
+
+		cr_assert_eq(sets, 131072);
+		for (uint32_t t = 0; t < steps; t++) {
+			/* target t: an address spread over IPv4, port 80 or 443 */
+			false_pos += pps_dedup_check_set(d, 0, mix32(t >> 1), t & 1 ? 443 : 80);
+			if (t >= dist) {
+				uint32_t u = t - dist;
+
+				misses +=
+					!pps_dedup_check_set(d, 0, mix32(u >> 1), u & 1 ? 443 : 80);
+			}
+		}
+		got = (double)misses / (steps - dist);
+		fprintf(stderr,
+			"dedup window: %llu sets, repeat after %u results: missed %.3g (formula %.3g)\n",
+			(unsigned long long)sets, dist, got, want);
+		cr_assert_eq(false_pos, 0);
+		cr_assert(got >= want && got <= 10 * want, "missed %g, formula %g", got, want);
+		pps_dedup_free(d);
+	}
 }
 
 /* ---- ring ---- */

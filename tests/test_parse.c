@@ -131,9 +131,9 @@ Test(parse, other_protocols)
 	struct ut_frame f = ut_synack();
 	struct pps_pkt pkt;
 
-	f.proto = 1; /* ICMP */
+	f.proto = 47; /* GRE */
 	cr_assert_eq(parse_f(&f, &pkt), PPS_PKT_OTHER);
-	f.proto = 17; /* UDP */
+	f.proto = 132; /* SCTP */
 	cr_assert_eq(parse_f(&f, &pkt), PPS_PKT_OTHER);
 
 	f = ut_synack();
@@ -330,7 +330,7 @@ Test(parse, raw_ip)
 	f.tcp_optlen = 20;
 	cr_assert_eq(parse_f(&f, &pkt), PPS_PKT_TCP);
 	expect_fields(&pkt, &f);
-	f.proto = 1;
+	f.proto = 47;
 	cr_assert_eq(parse_f(&f, &pkt), PPS_PKT_OTHER);
 
 	/* the same bytes read as Ethernet are not TCP */
@@ -361,7 +361,7 @@ Test(parse, random_garbage_never_crashes_and_stays_consistent)
 		len = ut_below(&r, len + 1);
 		k = parse(buf, len, (int)(i & 1), &pkt);
 		cr_assert(k == PPS_PKT_TCP || k == PPS_PKT_ARP || k == PPS_PKT_OTHER ||
-			  k == PPS_PKT_MALFORMED);
+			  k == PPS_PKT_MALFORMED || k == PPS_PKT_UDP || k == PPS_PKT_ICMP);
 		if (k == PPS_PKT_TCP)
 			cr_assert_geq(len, (i & 1) ? 54u : 40u);
 	}

@@ -6,6 +6,7 @@
  * pps_pacer_due_in().
  */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <errno.h>
 
 #include "pps_pacer.h"
@@ -171,16 +172,19 @@ Test(run, pacer_due_in_is_the_wait_for_a_whole_burst)
 	cr_assert_eq(pps_pacer_due_in(&p, 0, 64), 0, "unlimited rate: never wait");
 }
 
-/* The -u file's final record: written when something changed since the last tick, never a
- * repeat of an unchanged one. */
-static int status_rows_after_finish(int change)
+/*
+ * A scan of 16 probes whose last tick recorded everything, finished with @change (one more
+ * response) or not, writing progress to @opt (-u or --status-json). Returns the lines of
+ * that file after the finish, the last one in @last.
+ */
+static int status_lines_after_finish(const char *opt, int change, char *last, size_t len)
 {
 	char path[] = "/tmp/ppscan-status-XXXXXX";
 	struct pps_config cfg;
 	struct pps_scan s;
 	static struct pps_run r;
 	struct pps_monitor m = { 0 };
-	int fd = mkstemp(path), rows;
+	int fd = mkstemp(path), rows = 0;
 	char *text = NULL;
 	size_t cap = 0;
 	FILE *f;
@@ -190,7 +194,7 @@ static int status_rows_after_finish(int change)
 	unlink(path);
 	memset(&r, 0, sizeof(r));
 	parse(&cfg, ARGV(DRY_NOBL, "-S", "198.19.0.2", "-p", "80", "--seed", "3", "-q", "-o",
-			 "/dev/null", "-u", path, "198.18.0.0/28"));
+			 "/dev/null", (char *)opt, path, "198.18.0.0/28"));
 	cr_assert_eq(pps_run_init(&r, &s, &cfg, zero_mac, zero_mac, 1, NULL, NULL, stderr), 0);
 	pps_run_attach(&r, &m, &s);
 	m.cfg = &cfg;
@@ -199,13 +203,16 @@ static int status_rows_after_finish(int change)
 	m.t0 = pps_monotonic_s() - 2;
 	m.totals(m.ctx, &m.last); /* as the loop leaves it after its last tick */
 	m.last_status_t = m.t0 + 1;
+	m.done_at = m.t0 + 1;
 	if (change)
 		pps_counter_add(&r.rx_c.recv, 1);
 	pps_monitor_finish(&m);
 	f = fopen(path, "r");
 	cr_assert_not_null(f);
-	for (rows = -1; getline(&text, &cap, f) > 0; rows++) /* -1: the header */
-		;
+	while (getline(&text, &cap, f) > 0) {
+		snprintf(last, len, "%s", text);
+		rows++;
+	}
 	fclose(f);
 	free(text);
 	unlink(path);
@@ -214,10 +221,79 @@ static int status_rows_after_finish(int change)
 	return rows;
 }
 
+/* The -u file's final record: written when something changed since the last tick, never a
+ * repeat of an unchanged one. */
 Test(run, status_file_final_record_is_not_a_repeat)
 {
-	cr_assert_eq(status_rows_after_finish(0), 0, "an unchanged last record was repeated");
-	cr_assert_eq(status_rows_after_finish(1), 1, "the final change was not recorded");
+	char last[1024];
+
+	cr_assert_eq(status_lines_after_finish("-u", 0, last, sizeof(last)), 1,
+		     "an unchanged last record was repeated"); /* the header */
+	cr_assert_eq(status_lines_after_finish("-u", 1, last, sizeof(last)), 2,
+		     "the final change was not recorded");
+}
+
+/* --status-json's last line says how the scan ended, also after a quiet last second (the
+ * README promises it): the final record is written whether or not a counter changed. */
+static void status_json_after_finish(int change)
+{
+	char last[1024] = "";
+	int rows = status_lines_after_finish("--status-json", change, last, sizeof(last));
+
+	cr_assert_eq(rows, 1, "change %d: %d lines", change, rows);
+	cr_assert(strstr(last, "\"phase\":\"done\""), "change %d: last line %s", change, last);
+	cr_assert(strstr(last, "\"sent\":16"), "%s", last);
+}
+
+Test(run, status_json_last_line_says_how_the_scan_ended)
+{
+	status_json_after_finish(0);
+	status_json_after_finish(1);
+}
+
+/*
+ * A resume file whose scan then ran to the end is marked complete, and --resume refuses it
+ * (it would probe the rest again): one line naming the file, exit 2. A resumed run that is
+ * interrupted again overwrites the file with the new state instead.
+ */
+Test(run, completed_resume_file_is_marked_and_refused)
+{
+	char path[] = "/tmp/ppscan-resume-XXXXXX", *errtext;
+	struct pps_config cfg, again;
+	struct pps_scan s;
+	static struct pps_run r;
+	struct pps_monitor m = { 0 };
+	uint64_t next[1] = { 5 };
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	parse(&cfg,
+	      ARGV("-i", "lo", "-b", "/dev/null", "-S", "198.19.0.2", "-G", "02:00:00:00:00:01",
+		   "-p", "80", "--seed", "3", "-q", "-o", "/dev/null", "198.18.0.0/28"));
+	cr_assert_eq(pps_config_write_resume(&cfg, path, NULL, next, 1), 0);
+	pps_config_free(&cfg);
+
+	/* the resumed run: everything sent, it ends done */
+	parse(&cfg, ARGV("--resume", path));
+	cr_assert(cfg.resuming);
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(pps_run_init(&r, &s, &cfg, zero_mac, zero_mac, 1, NULL, NULL, stderr), 0);
+	pps_run_attach(&r, &m, &s);
+	m.cfg = &cfg;
+	cr_assert_eq(pps_outputs_open(&m, &cfg, stderr), 0);
+	m.t0 = pps_monotonic_s();
+	m.stop_reason = PPS_STOP_DONE;
+	pps_monitor_finish(&m);
+	pps_run_fini(&r, &s);
+	pps_config_free(&cfg);
+
+	cr_assert_eq(ut_parse_args(&again, PPS_BACKEND_PCAP, ARGV("--resume", path), &errtext),
+		     PPS_PARSE_ERROR, "a completed resume file was taken");
+	cr_assert_eq(ut_count_lines(errtext), 1, "%s", errtext);
+	cr_assert(strstr(errtext, path) && strstr(errtext, "complete"), "%s", errtext);
+	free(errtext);
+	unlink(path);
 }
 
 /* --dryrun writes its probe list to -o, and refuses the outputs it would not write. */
@@ -252,4 +328,55 @@ Test(run, dryrun_writes_to_the_output_file_and_refuses_other_outputs)
 				   ARGV(DRY_NOBL, "-p", "80", "--status-json", "/tmp/x.json",
 					"198.18.0.0/30")),
 		     2);
+}
+
+/* Reads the whole file at @path into @buf (at most @len - 1 bytes, NUL-terminated). */
+static void slurp(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	cr_assert_not_null(f);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/* --dryrun prints the -f columns it knows (the probe's: daddr, dport, saddr, sport, seqnum,
+ * ipid, ttl), refuses others, and its start line names every -S address. */
+Test(run, dryrun_takes_f_and_shows_the_sources, .init = cr_redirect_stderr)
+{
+	char path[] = "/tmp/ppscan-dryf-XXXXXX";
+	struct pps_config cfg;
+	char text[4096], *line2;
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(pps_run_parse(&cfg, PPS_BACKEND_PCAP, 15,
+				   ARGV(DRY_NOBL, "-p", "80", "--seed", "1", "-S",
+					"198.19.0.2-198.19.0.3", "-f", "saddr,daddr,seqnum", "-o",
+					path, "198.18.0.0/30")),
+		     0);
+	slurp(path, text, sizeof(text));
+	cr_assert_eq(strncmp(text, "saddr,daddr,seqnum\n", 19), 0, "%s", text);
+	line2 = strchr(text, '\n') + 1;
+	cr_assert(!strncmp(line2, "198.19.0.2,198.18.0.", 20) ||
+			  !strncmp(line2, "198.19.0.3,198.18.0.", 20),
+		  "%s", line2);
+	cr_assert_eq(pps_run_parse(&cfg, PPS_BACKEND_PCAP, 11,
+				   ARGV(DRY_NOBL, "-p", "80", "-f", "classification", "-o", path,
+					"198.18.0.0/30")),
+		     2);
+	unlink(path);
+	fflush(stderr);
+	{
+		FILE *e = cr_get_redirected_stderr();
+		char buf[4096];
+		size_t n = fread(buf, 1, sizeof(buf) - 1, e);
+
+		buf[n] = '\0';
+		cr_assert(strstr(buf, "source 198.19.0.2-198.19.0.3 (2 addresses)"), "%s", buf);
+		cr_assert(strstr(buf, "'classification'") && strstr(buf, "--dryrun"), "%s", buf);
+	}
 }

@@ -12,18 +12,14 @@
 #include "pps_scan.h"
 #include "probe/probe_tcp_synscan.h"
 #include "pps_shard.h"
+#include "unit_scan.h"
 #include "unit_util.h"
 
 static const uint8_t zero_mac[6];
 
 static void scan_from(struct pps_config *cfg, struct pps_scan *s, char **argv)
 {
-	char *errtext;
-
-	cr_assert_eq(ut_parse_args(cfg, PPS_BACKEND_DPDK, argv, &errtext), PPS_PARSE_OK, "%s",
-		     errtext);
-	free(errtext);
-	cr_assert_eq(pps_scan_init(s, cfg, zero_mac, zero_mac, 1), 0);
+	ut_scan_from(cfg, s, PPS_BACKEND_DPDK, argv);
 }
 
 Test(scan, covers_every_target_exactly_once)
@@ -157,6 +153,33 @@ Test(scan, filled_frame_matches_probe)
 		cr_assert_eq(pkt.tcp.ipid_h, p.ipid_h);
 		cr_assert_eq(pkt.tcp.ttl, 33);
 		cr_assert_eq(pkt.tcp.flags, PPS_TCP_SYN);
+	}
+	pps_scan_fini(&s);
+	pps_config_free(&cfg);
+}
+
+/* All of IPv4 on two ports (2^33 targets) is exact in the default --dedup-memory: the
+ * target index (address index * 2 + port index) of addresses at both ends of the space and
+ * around 2^31 keys the bitmap, each (address, port) once, its other port apart. */
+Test(scan, all_of_ipv4_on_two_ports_dedups_exactly)
+{
+	static const uint32_t addrs[] = { 0,	       1,	    0x7fffffffu, 0x80000000u,
+					  0xc6120001u, 0xfffffffeu, 0xffffffffu };
+	struct pps_config cfg;
+	struct pps_scan s;
+
+	scan_from(&cfg, &s, ARGV(DRY_NOBL, "--seed", "1", "-p", "80,443", "0.0.0.0/0"));
+	cr_assert_eq(s.n, 1ULL << 33);
+	cr_assert(pps_dedup_is_exact(s.dedup));
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		int64_t i80 = pps_scan_target_index(&s, addrs[i], 80);
+		int64_t i443 = pps_scan_target_index(&s, addrs[i], 443);
+
+		cr_assert_eq(i80, (int64_t)addrs[i] * 2);
+		cr_assert_eq(i443, (int64_t)addrs[i] * 2 + 1);
+		cr_assert_eq(pps_dedup_check_set(s.dedup, (uint64_t)i80, addrs[i], 80), 0);
+		cr_assert_eq(pps_dedup_check_set(s.dedup, (uint64_t)i80, addrs[i], 80), 1);
+		cr_assert_eq(pps_dedup_check_set(s.dedup, (uint64_t)i443, addrs[i], 443), 0);
 	}
 	pps_scan_fini(&s);
 	pps_config_free(&cfg);

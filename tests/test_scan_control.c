@@ -203,6 +203,47 @@ Test(scan_control, list_file_errors_name_file_and_line, .init = mk_tmp, .fini = 
 	parse_bad(ARGV("--dryrun", "-p", "80", "-w", "/nonexistent/allow"), "/nonexistent/allow");
 }
 
+/* The messages a new user met: each names the value, the option or file, and what to do. */
+Test(scan_control, messages_name_what_is_wrong, .init = mk_tmp, .fini = rm_tmp)
+{
+	static const char nul[] = "198.18.0.1\n198.18.0.2\0junk\n";
+	const char *empty = write_file("empty.txt", "", 0);
+	const char *comments = write_file("comments.txt", "# nothing\n\n", 11);
+	const char *withnul = write_file("nul.txt", nul, sizeof(nul) - 1);
+	char needle[300];
+
+	/* an empty -w file: named, not "no targets given" */
+	snprintf(needle, sizeof(needle), "'%s' (from -w/--allowlist-file)", empty);
+	parse_bad(ARGV("--dryrun", "-p", "80", "-w", (char *)empty), needle);
+	snprintf(needle, sizeof(needle), "'%s' (from -I/--list-of-ips-file)", comments);
+	parse_bad(ARGV("--dryrun", "-p", "80", "-I", (char *)comments), needle);
+	/* a NUL byte in a target file */
+	snprintf(needle, sizeof(needle), "%s:2: NUL byte", withnul);
+	parse_bad(ARGV("--dryrun", "-p", "80", "-w", (char *)withnul), needle);
+	parse_bad(ARGV("--dryrun", "-p", "80", "-b", (char *)withnul, "198.18.0.0/24"), needle);
+	/* -G: no broadcast, multicast or all-zero next hop; an address points to --gateway-ip */
+	parse_bad(ARGV("-S", "198.19.0.2", "-G", "ff:ff:ff:ff:ff:ff", "-p", "80", "198.18.0.1"),
+		  "'ff:ff:ff:ff:ff:ff' (from -G/--gateway-mac): broadcast");
+	parse_bad(ARGV("-S", "198.19.0.2", "-G", "01:00:5e:00:00:01", "-p", "80", "198.18.0.1"),
+		  "'01:00:5e:00:00:01' (from -G/--gateway-mac): multicast");
+	parse_bad(ARGV("-S", "198.19.0.2", "-G", "00:00:00:00:00:00", "-p", "80", "198.18.0.1"),
+		  "'00:00:00:00:00:00' (from -G/--gateway-mac): all zero");
+	parse_bad(ARGV("-S", "198.19.0.2", "-G", "198.19.0.1", "-p", "80", "198.18.0.1"),
+		  "--gateway-ip 198.19.0.1");
+	parse_bad(ARGV("-S", "198.19.0.2", "--source-mac", "ff:ff:ff:ff:ff:ff", "-G",
+		       "02:00:00:00:00:01", "-p", "80", "198.18.0.1"),
+		  "(from --source-mac): broadcast");
+	/* -G and --gateway-ip together */
+	parse_bad(ARGV("-S", "198.19.0.2", "-G", "02:00:00:00:00:01", "--gateway-ip", "198.19.0.1",
+		       "-p", "80", "-b", "/dev/null", "198.18.0.1"),
+		  "-G/--gateway-mac or --gateway-ip, not both");
+	/* a newline in a path would break the metadata file and --dump-config */
+	parse_bad(ARGV("--dryrun", "-p", "80", "-o", "a\nb", "198.18.0.1"),
+		  "(from -o/--output-file): a newline");
+	parse_bad(ARGV("--dryrun", "-p", "80", "-w", "x\ny", "198.18.0.1"),
+		  "(from -w/--allowlist-file): a newline");
+}
+
 Test(scan_control, blocklist_wins_over_allowlist_and_arguments, .init = mk_tmp, .fini = rm_tmp)
 {
 	static const char allow[] = "198.18.1.0/24\n";
@@ -341,6 +382,58 @@ Test(scan_control, source_addresses_are_each_used_and_validated)
 		cr_assert_eq(used[i], 64, "source %d used %u times", i, used[i]);
 	pps_scan_fini(&sc);
 	pps_config_free(&cfg);
+}
+
+/*
+ * Every (source address, source port) pair occurs: with -S of A addresses and -s of B ports
+ * sharing a factor, the plain rotation (i mod A, i mod B) would give only lcm(A, B) of the
+ * A x B pairs ((A,P) and (B,Q) only, for two and two). Over the whole space each pair is
+ * used equally often, one probe at a time and a burst at a time alike.
+ */
+static void all_source_pairs(const char *sources, const char *sports, unsigned n_src, unsigned n_sp,
+			     const char *ports)
+{
+	struct pps_config cfg;
+	struct pps_scan sc;
+	static unsigned used[64][64];
+	uint32_t first_ip;
+
+	memset(used, 0, sizeof(used));
+	parse_ok(&cfg, ARGV("--seed", "8", "-S", (char *)sources, "-s", (char *)sports, "-G",
+			    "02:00:00:00:00:01", "-p", (char *)ports, "-b", "/dev/null",
+			    "198.18.0.0/24"));
+	cr_assert_eq(pps_scan_init(&sc, &cfg, zmac, zmac, 1), 0);
+	first_ip = pps_targets_at(cfg.sources, 0);
+	for (uint64_t j = 0; j < sc.total; j += PPS_BURST) {
+		struct pps_target_burst tb;
+		unsigned n = sc.total - j < PPS_BURST ? (unsigned)(sc.total - j) : PPS_BURST;
+
+		pps_scan_targets_burst(&sc, j, 1, n, &tb);
+		for (unsigned k = 0; k < n; k++) {
+			struct pps_target t;
+			int64_t a = pps_targets_index_of(cfg.sources, tb.src_ip_h[k]);
+
+			pps_scan_target_at(&sc, j + k, &t);
+			cr_assert_eq(t.src_ip_h, tb.src_ip_h[k]);
+			cr_assert_eq(t.src_port_h, tb.src_port_h[k]);
+			cr_assert_geq(a, 0);
+			used[a][tb.src_port_h[k] - cfg.sport_first_h]++;
+		}
+	}
+	for (unsigned a = 0; a < n_src; a++)
+		for (unsigned p = 0; p < n_sp; p++)
+			cr_assert_eq(used[a][p], sc.total / (n_src * n_sp),
+				     "%s x %s: source %u (%08x) port %u used %u times", sources,
+				     sports, a, first_ip + a, p, used[a][p]);
+	pps_scan_fini(&sc);
+	pps_config_free(&cfg);
+}
+
+Test(scan_control, every_source_address_and_port_pair_is_used)
+{
+	all_source_pairs("198.19.0.2-198.19.0.3", "40000-40001", 2, 2, "80");
+	all_source_pairs("198.19.0.2-198.19.0.5", "40000-40005", 4, 6, "80,443,8080");
+	all_source_pairs("198.19.0.2-198.19.0.4", "40000-40003", 3, 4, "80,443,8080"); /* coprime */
 }
 
 Test(scan_control, source_port_window_wraps_and_validates)
@@ -562,6 +655,37 @@ Test(scan_control, bad_values_name_value_and_option)
 		  "'2' (from --shard)");
 	parse_bad(ARGV("--dryrun", "-p", "80", "--shards", "2", "-b", "/dev/null", "198.18.0.1"),
 		  "without --seed");
+}
+
+/* Checking the outputs creates and writes nothing; starting them does (the header). */
+Test(scan_control, output_check_writes_nothing_start_does, .init = mk_tmp, .fini = rm_tmp)
+{
+	static const char *const names[4] = { "r.csv", "s.csv", "s.json", "m.json" };
+	char f[4][300], o[300];
+	struct pps_config cfg;
+	struct pps_monitor m;
+
+	for (int i = 0; i < 4; i++)
+		snprintf(f[i], sizeof(f[i]), "%s/%s", tmpdir, names[i]);
+	parse_ok(&cfg,
+		 ARGV("-S", "198.19.0.2", "-G", "02:00:00:00:00:01", "-p", "80", "-b", "/dev/null",
+		      "-o", f[0], "-u", f[1], "--status-json", f[2], "-m", f[3], "198.18.0.1"));
+	memset(&m, 0, sizeof(m));
+	cr_assert_eq(pps_outputs_check(&m, &cfg, stderr), 0);
+	for (int i = 0; i < 4; i++)
+		cr_assert_neq(access(f[i], F_OK), 0, "checking created %s", f[i]);
+	cr_assert_eq(pps_outputs_start(&m, &cfg, stderr), 0);
+	pps_outputs_close(&m);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(access(f[i], F_OK), 0, "starting did not create %s", f[i]);
+	pps_config_free(&cfg);
+	/* a -o in a directory that does not exist: refused at the check */
+	snprintf(o, sizeof(o), "%s/nodir/r.csv", tmpdir);
+	parse_ok(&cfg, ARGV("-S", "198.19.0.2", "-G", "02:00:00:00:00:01", "-p", "80", "-b",
+			    "/dev/null", "-o", o, "198.18.0.1"));
+	memset(&m, 0, sizeof(m));
+	cr_assert_lt(pps_outputs_check(&m, &cfg, stderr), 0);
+	pps_config_free(&cfg);
 }
 
 /* Files the scan writes are checked before anything is sent. */

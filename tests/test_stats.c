@@ -110,6 +110,35 @@ Test(stats, status_exact_line)
 	cr_assert(strstr(buf, "(45s left)"), "%s", buf);
 }
 
+/* Hit rate counts targets, not probes: with -P 3, 6 open of 32 targets is 18.75% (not the
+ * 6.25% of 96 probes), and while the first pass runs it is open over targets probed. */
+Test(stats, hit_rate_counts_targets)
+{
+	struct pps_totals now = { .sent = 96, .open = 6 }, prev = { .sent = 96 };
+	struct pps_status_ctx ctx = { .elapsed_s = 10,
+				      .dt_s = 1,
+				      .total_probes = 96,
+				      .probes = 3,
+				      .sending_done = 1,
+				      .send_elapsed_s = 9 };
+	char buf[512];
+
+	pps_status_format(buf, sizeof(buf), &now, &prev, &ctx);
+	cr_assert(strstr(buf, "hitrate: 18.75%"), "%s", buf);
+	cr_assert_float_eq(pps_hit_rate(&now, 96, 3), 18.75, 1e-9);
+	/* first pass half done: 16 targets probed, 4 open */
+	now.sent = 16;
+	now.open = 4;
+	cr_assert_float_eq(pps_hit_rate(&now, 96, 3), 25.0, 1e-9);
+	/* second pass: every target probed once already */
+	now.sent = 50;
+	cr_assert_float_eq(pps_hit_rate(&now, 96, 3), 12.5, 1e-9);
+	/* one probe a target: over probes sent, as before */
+	cr_assert_float_eq(pps_hit_rate(&now, 100, 1), 8.0, 1e-9);
+	now.sent = 0;
+	cr_assert_float_eq(pps_hit_rate(&now, 96, 3), 0.0, 1e-9);
+}
+
 Test(stats, status_cooldown_line)
 {
 	struct pps_totals now = { 0 }, prev = { 0 };

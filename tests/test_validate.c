@@ -324,7 +324,7 @@ Test(rx, results_dedup_and_counters)
 	/* malformed, other protocol, not ours, ARP */
 	len = frame_for(buf, &p0, SA, p0.seq_h + 1);
 	cr_assert_eq(pps_scan_rx(&s, buf, 30, 1, 0, 0, &c, ring, &pkt), PPS_PKT_MALFORMED);
-	buf[14 + 9] = 1; /* ICMP */
+	buf[14 + 9] = 47; /* GRE */
 	cr_assert_eq(pps_scan_rx(&s, buf, (uint32_t)len, 1, 0, 0, &c, ring, &pkt), PPS_PKT_OTHER);
 	q = p0;
 	len = frame_for(buf, &q, SA, p0.seq_h + 1);

@@ -42,6 +42,14 @@
  * --scan-id, e.g. --resume) adopts a journal left behind and sends it first, skipping the
  * batches whose reply was lost but whose marker shows they arrived.
  *
+ * A server that forgets. Confirmed is not kept: a server restarted without an AOF has lost
+ * what it held. On every reconnect (and once more at close) check_loss() compares what
+ * Redis holds (the meta hash's results counter and the stream's length, both moved by each
+ * batch's transaction) with what this run saw confirmed; a shortfall is said in one line,
+ * counted ("lost" in the meta hash, the final line, the close's error: exit 1). With
+ * --redis-keep every confirmed batch is also written to JOURNAL.kept until the end, and
+ * the batches whose marker is gone are put back into the journal and sent again.
+ *
  *   pend:  tail ........ sent ........ head      (indices grow forever; slot = i & mask)
  *          |  in flight  |   waiting    |
  */
@@ -91,6 +99,27 @@ static void ring_move(struct redis_sink *rs, uint64_t to, uint64_t from)
 }
 
 /*
+ * Batch @seq (@n results of the ring from @first) is in Redis: what Redis should now hold
+ * grows by it (the transaction added its entries, its marker and its count), and with
+ * --redis-keep its lines go to the keep file. A keep file that cannot be written ends
+ * keeping (said once): the scan goes on, with what was kept still covered.
+ */
+static void confirmed(struct redis_sink *rs, uint64_t seq, uint64_t first, uint32_t n)
+{
+	int rc;
+
+	rs->expect_results += n;
+	rs->expect_len += n;
+	rs->expect_markers++;
+	if (rs->kf && (rc = rs_keep_batch(rs, seq, first, n)) < 0) {
+		fprintf(stderr, "%s: redis: cannot write the keep file '%s': %s: keeping stops\n",
+			rs->cfg->prog, rs->keep_path, strerror(-rc));
+		fclose(rs->kf);
+		rs->kf = NULL;
+	}
+}
+
+/*
  * After a reconnect: asks which doubtful batches were applied (their marker is in
  * P:S:batches), confirms those and keeps the others' results, in order, to send again.
  * Returns 0, or -errno (rs->k.err set) if Redis did not answer.
@@ -118,8 +147,11 @@ static int resolve_doubts(struct redis_sink *rs, double deadline)
 	}
 	/* the doubtful batches lie at [tail, ...) in order; compact the kept ones toward
 	 * the newer end, so the applied ones fall off the tail */
-	for (uint32_t i = 0; i < rs->n_doubt; i++)
+	for (uint32_t i = 0; i < rs->n_doubt; i++) {
+		if (gone[i])
+			confirmed(rs, rs->doubt[i].seq, at, rs->doubt[i].n);
 		at += rs->doubt[i].n;
+	}
 	keep_to = at;
 	for (uint32_t i = rs->n_doubt; i-- > 0;) {
 		at -= rs->doubt[i].n;
@@ -141,6 +173,104 @@ static int resolve_doubts(struct redis_sink *rs, double deadline)
 }
 
 /*
+ * One number Redis holds: an integer reply (XLEN, SCARD) or a decimal bulk string (HGET);
+ * nil is 0 and sets *@nil. Returns 0, or -errno with rs->k.err set.
+ */
+static int call_u64(struct redis_sink *rs, double deadline, const char *const *args, uint64_t *out,
+		    int *nil)
+{
+	redisReply *r = pps_redis_callv(&rs->k, deadline - pps_monotonic_s(), args);
+	int rc = 0;
+
+	if (!r)
+		return -EIO;
+	*out = 0;
+	if (nil)
+		*nil = r->type == REDIS_REPLY_NIL;
+	if (pps_redis_reply_error(&rs->k, r, ""))
+		rc = -EPROTO;
+	else if (r->type == REDIS_REPLY_INTEGER)
+		*out = r->integer > 0 ? (uint64_t)r->integer : 0;
+	else if (r->type == REDIS_REPLY_STRING)
+		*out = strtoull(r->str, NULL, 10);
+	freeReplyObject(r);
+	return rc;
+}
+
+/* What Redis holds of this scan: the meta hash's results counter (*@meta_gone: no hash),
+ * the stream's length and the batch markers. Returns 0 or -errno (rs->k.err). */
+static int holdings(struct redis_sink *rs, double deadline, uint64_t *results, uint64_t *len,
+		    uint64_t *markers, int *meta_gone)
+{
+	const char *hget[] = { "HGET", rs->k_meta, "results", NULL };
+	const char *id[] = { "HGET", rs->k_meta, "id", NULL };
+	const char *xlen[] = { "XLEN", rs->k_results, NULL };
+	const char *scard[] = { "SCARD", rs->k_batches, NULL };
+	uint64_t ignored;
+	int rc;
+
+	if ((rc = call_u64(rs, deadline, hget, results, NULL)) < 0 ||
+	    (rc = call_u64(rs, deadline, id, &ignored, meta_gone)) < 0 ||
+	    (rc = call_u64(rs, deadline, xlen, len, NULL)) < 0 ||
+	    (rc = call_u64(rs, deadline, scard, markers, NULL)) < 0)
+		return rc;
+	return 0;
+}
+
+static int meta_open(struct redis_sink *rs, const struct pps_config *cfg);
+
+/*
+ * On every reconnect: is what Redis confirmed still there? (At open: what it holds already.) A server restarted without
+ * persistence (or from a snapshot older than the confirmations) has forgotten entries,
+ * markers and counts alike; the deficit of the meta hash's results counter is the number
+ * lost, bounded by the stream's (without --redis-maxlen, which trims it): a consumer's
+ * XDEL shortens only the stream, a hand-deleted hash only the counter. With
+ * --redis-keep, the kept batches whose marker is gone go back into the journal and out
+ * again. Said in one line; the expectations start again from what Redis now holds, and a
+ * meta hash that is gone is written again. Returns 0, or -errno (rs->k.err set).
+ */
+static int check_loss(struct redis_sink *rs, double deadline)
+{
+	uint64_t results, len, markers, lost = 0;
+	long back = 0;
+	int meta_gone, rc;
+
+	if ((rc = holdings(rs, deadline, &results, &len, &markers, &meta_gone)) < 0)
+		return rc;
+	/* the counter says how many; the stream (when not trimmed) must agree, so that a
+	 * consumer deleting what it has handled (XDEL), or a meta hash deleted by hand, is
+	 * not taken for a server that forgot */
+	if (rs->expect_results > results)
+		lost = rs->expect_results - results;
+	if (!rs->cfg->redis_maxlen && lost)
+		lost = rs->expect_len > len
+			       ? (rs->expect_len - len < lost ? rs->expect_len - len : lost)
+			       : 0;
+	if (lost && rs->kf && (back = rs_keep_resend(rs, deadline)) < 0)
+		return (int)back;
+	if (lost) {
+		rs->lost += lost;
+		rs->recovered += (uint64_t)back;
+		if (rs->kf)
+			fprintf(stderr,
+				"%s: redis: %s lost %" PRIu64
+				" results it had confirmed (restarted without persistence, or from an older snapshot?): sending %ld again from %s\n",
+				rs->cfg->prog, rs->k.shown, lost, back, rs->keep_path);
+		else
+			fprintf(stderr,
+				"%s: redis: %s lost %" PRIu64
+				" results it had confirmed (restarted without persistence, or from an older snapshot?): they are gone, the scan will exit 1 (--redis-keep keeps them to send again)\n",
+				rs->cfg->prog, rs->k.shown, lost);
+	}
+	rs->expect_results = results;
+	rs->expect_len = len;
+	rs->expect_markers = markers;
+	if (meta_gone && rs->opened)
+		return meta_open(rs, rs->cfg);
+	return 0;
+}
+
+/*
  * Connects (pps_redis_conn_connect(): AUTH, SELECT, PING) within @timeout_s, then settles the
  * batches left in doubt by a lost connection and makes the pipeline's reader. Returns 0 with
  * rs->k.c and rs->rd set, or -errno with the reason in rs->k.err.
@@ -153,6 +283,8 @@ static int connect_redis(struct redis_sink *rs, double timeout_s)
 	if (rc < 0)
 		return rc;
 	if (rs->n_doubt && (rc = resolve_doubts(rs, deadline)) < 0)
+		goto fail;
+	if (rs->opened && (rc = check_loss(rs, deadline)) < 0)
 		goto fail;
 	rs->rd = pps_resp_reader_new(&rs->rerr);
 	if (!rs->rd) {
@@ -326,6 +458,7 @@ static int on_reply(struct redis_sink *rs, void *obj)
 		rs->tail += cmd->n;
 		return -1;
 	}
+	confirmed(rs, cmd->seq, rs->tail, cmd->n);
 	rs->tail += cmd->n;
 	rs->delivered += cmd->n;
 	pps_redis_backoff_reset(&rs->bo);
@@ -479,6 +612,8 @@ static void kv_counters(struct kv *k, struct redis_sink *rs)
 	kv_add(k, "pending", "%" PRIu64, (rs->head - rs->tail) + rs->j_lines);
 	kv_add(k, "elapsed_s", "%.3f", rs->prog.elapsed_s);
 	kv_add(k, "outages", "%" PRIu64, rs->outages);
+	kv_add(k, "lost", "%" PRIu64, rs->lost - rs->recovered);
+	kv_add(k, "lost_resent", "%" PRIu64, rs->recovered);
 }
 
 static void kv_start(struct kv *k, struct redis_sink *rs, const char *cmd)
@@ -684,22 +819,25 @@ static void rs_free(struct redis_sink *rs)
 	drop(rs);
 	if (rs->jfd >= 0)
 		close(rs->jfd);
+	if (rs->kf) { /* the scan has ended: confirmed results need not be kept */
+		fclose(rs->kf);
+		unlink(rs->keep_path);
+	}
+	free(rs->kept);
 	free(rs->pend);
 	free(rs->bbuf);
 	free(rs);
 }
 
-static int rs_close(struct pps_output *o)
+/*
+ * At close: delivers what waits, reconnecting if needed, until nothing is left or nothing
+ * moved for RS_CLOSE_WAIT_S. Returns @rc, or the first journal error.
+ */
+static int deliver(struct redis_sink *rs, int rc)
 {
-	struct redis_sink *rs = o->priv;
 	double t = pps_monotonic_s(), last_progress = t;
 	uint64_t left = undelivered(rs);
-	enum pps_scan_state st = rs->final_given ? rs->prog.state : PPS_SCAN_INTERRUPTED;
-	int rc = 0;
 
-	if (!rs->final_given)
-		snprintf(rs->stop_reason, sizeof(rs->stop_reason), "aborted");
-	/* deliver what waits, reconnecting if needed, until done or no progress for a while */
 	while (undelivered(rs) || rs->fifo_n) {
 		if (!rs->k.c && t >= rs->bo.next_try_s)
 			try_reconnect(rs, t);
@@ -721,6 +859,45 @@ static int rs_close(struct pps_output *o)
 			last_progress = t;
 		}
 		if (t - last_progress > RS_CLOSE_WAIT_S)
+			break;
+	}
+	return rc;
+}
+
+/*
+ * At close, everything delivered: does Redis still hold it? A server that restarted after
+ * the last confirmation is noticed here (the check fails on the dead connection, then runs
+ * again on a new one). Returns 1 when lost results went back into the journal (deliver
+ * again), else 0.
+ */
+static int verify_at_close(struct redis_sink *rs)
+{
+	uint64_t before = rs->recovered;
+
+	if (undelivered(rs) || rs->fifo_n)
+		return 0;
+	if (rs->k.c && check_loss(rs, pps_monotonic_s() + 1.0) < 0) {
+		lost(rs, pps_monotonic_s(), rs->k.err);
+		if (connect_redis(rs, RS_OPEN_TIMEOUT_S) < 0)
+			return 0;
+	}
+	return rs->recovered > before && undelivered(rs);
+}
+
+static int rs_close(struct pps_output *o)
+{
+	struct redis_sink *rs = o->priv;
+	uint64_t left;
+	enum pps_scan_state st = rs->final_given ? rs->prog.state : PPS_SCAN_INTERRUPTED;
+	int rc = 0;
+
+	if (!rs->final_given)
+		snprintf(rs->stop_reason, sizeof(rs->stop_reason), "aborted");
+	/* deliver what waits; then check once more that Redis still holds what it confirmed
+	 * (with --redis-keep, what it lost goes out again) */
+	for (int round = 0; round < 3; round++) {
+		rc = deliver(rs, rc);
+		if (!verify_at_close(rs))
 			break;
 	}
 	left = undelivered(rs);
@@ -751,8 +928,16 @@ static int rs_close(struct pps_output *o)
 		fprintf(stderr,
 			"%s: redis: %" PRIu64 " results in %s (scan %s, %" PRIu64
 			" outage(s), %" PRIu64 " results sent again)\n",
-			rs->cfg->prog, rs->delivered, rs->k_results, rs->cfg->scan_id, rs->outages,
-			rs->resent);
+			rs->cfg->prog, rs->delivered - rs->lost, rs->k_results, rs->cfg->scan_id,
+			rs->outages, rs->resent);
+	}
+	if (rs->lost > rs->recovered) {
+		fprintf(stderr,
+			"%s: redis: %" PRIu64
+			" results were confirmed by %s and then lost by it: the stream lacks them (--redis-keep sends them again)\n",
+			rs->cfg->prog, rs->lost - rs->recovered, rs->k.shown);
+		if (!rc)
+			rc = -EIO;
 	}
 	rs_free(rs);
 	o->priv = NULL;
@@ -781,7 +966,50 @@ void pps_output_redis_stats(const struct pps_output *o, struct pps_redis_stats *
 	st->journaled = rs->j_total;
 	st->journal_lines = rs->j_lines;
 	st->outages = rs->outages;
+	st->lost = rs->lost - rs->recovered;
+	st->lost_resent = rs->recovered;
 	st->connected = rs->k.c != NULL;
+}
+
+/* CONFIG GET @name's value into @buf. Returns 0, or -1 (refused, renamed, a proxy). */
+static int config_get(struct redis_sink *rs, const char *name, char *buf, size_t len)
+{
+	const char *a[] = { "CONFIG", "GET", name, NULL };
+	redisReply *r = pps_redis_callv(&rs->k, RS_OPEN_TIMEOUT_S, a);
+	int rc = -1;
+
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[1]->type == REDIS_REPLY_STRING) {
+		snprintf(buf, len, "%s", r->element[1]->str);
+		rc = 0;
+	}
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+/*
+ * At start: would a restart of the server lose what it confirmed? Without an AOF, a restart
+ * loses everything since the last snapshot (or everything, without snapshots). A server
+ * that does not answer CONFIG (a managed one, a replica behind a proxy) gets no note.
+ */
+static void persistence_note(struct redis_sink *rs, FILE *err)
+{
+	char aof[16], save[128];
+	const char *then = rs->kf ? "--redis-keep sends them again"
+				  : "ppscan would say so and exit 1; --redis-keep sends them again";
+
+	if (config_get(rs, "appendonly", aof, sizeof(aof)) < 0 || strcmp(aof, "no") ||
+	    config_get(rs, "save", save, sizeof(save)) < 0)
+		return;
+	if (!save[0])
+		fprintf(err,
+			"%s: redis: note: %s persists nothing (appendonly no, save \"\"): if it restarts, the results it confirmed are gone (%s)\n",
+			rs->cfg->prog, rs->k.shown, then);
+	else
+		fprintf(err,
+			"%s: redis: note: %s persists only snapshots (appendonly no, save \"%s\"): if it restarts, the results confirmed since the last snapshot are gone (%s)\n",
+			rs->cfg->prog, rs->k.shown, save, then);
 }
 
 static int key(char *buf, const char *prefix, const char *scan, const char *what)
@@ -931,10 +1159,23 @@ int pps_output_redis_open(struct pps_output *o, const struct pps_config *cfg, FI
 			" had arrived)\n",
 			cfg->prog, rs->journal, kept, cfg->scan_id, skipped);
 	}
-	if ((rc = meta_open(rs, cfg)) < 0) {
+	if ((rc = meta_open(rs, cfg)) < 0 ||
+	    (rc = check_loss(rs, pps_monotonic_s() + RS_OPEN_TIMEOUT_S)) < 0) {
 		unlink(rs->journal);
 		goto fail;
 	}
+	if (cfg->redis_keep) {
+		snprintf(rs->keep_path, sizeof(rs->keep_path), "%s.kept", rs->journal);
+		if (!(rs->kf = fopen(rs->keep_path, "w+e"))) {
+			rc = -errno;
+			fprintf(err, "%s: cannot open '%s' (from --redis-keep): %s\n", cfg->prog,
+				rs->keep_path, strerror(errno));
+			unlink(rs->journal);
+			goto fail_printed;
+		}
+	}
+	persistence_note(rs, err);
+	rs->opened = 1;
 	pps_redis_backoff_init(&rs->bo, RS_BACKOFF_MIN_S, RS_BACKOFF_MAX_S);
 	o->ops = &pps_output_redis;
 	o->priv = rs;

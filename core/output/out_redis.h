@@ -44,6 +44,8 @@ struct pps_redis_stats {
 	uint64_t journaled;	/* results written to the journal so far (cumulative) */
 	uint64_t journal_lines; /* results in the journal now */
 	uint64_t outages;	/* connections lost */
+	uint64_t lost;		/* confirmed, then no longer held by Redis, not sent again */
+	uint64_t lost_resent;	/* confirmed, lost by Redis, sent again (--redis-keep) */
 	int connected;
 };
 

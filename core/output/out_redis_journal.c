@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../pps_clock.h"
 #include "../probe/pps_probe.h"
 #include "out_redis_sink.h"
 
@@ -304,4 +305,122 @@ done:
 	if (rc)
 		unlink(tmp);
 	return rc ? rc : kept;
+}
+
+/* ---- the keep file (--redis-keep) ---- */
+
+/*
+ * JOURNAL.kept holds every batch Redis confirmed, as "#batch TOKEN:SEQ N" and its N lines,
+ * until the scan ends: if the server later forgets them (a restart without persistence, a
+ * snapshot older than the confirmation), the batches whose marker is gone are read back and
+ * sent again. An index in memory (one entry a batch: 24 bytes per 512 results) says where.
+ */
+int rs_keep_batch(struct redis_sink *rs, uint64_t seq, uint64_t first, uint32_t n)
+{
+	char line[PPS_MAX_FIELDS * PPS_VALUE_SCRATCH];
+	int hl;
+
+	if (!rs->kf)
+		return 0;
+	if (rs->n_kept == rs->cap_kept) {
+		size_t cap = rs->cap_kept ? 2 * rs->cap_kept : 1024;
+		struct rs_kept *k = realloc(rs->kept, cap * sizeof(*k));
+
+		if (!k)
+			return -ENOMEM;
+		rs->kept = k;
+		rs->cap_kept = cap;
+	}
+	hl = fprintf(rs->kf, "#batch %s:%" PRIu64 " %u\n", rs->token, seq, n);
+	if (hl < 0)
+		return -EIO;
+	rs->k_off += (uint64_t)hl;
+	rs->kept[rs->n_kept++] = (struct rs_kept){ seq, rs->k_off, n };
+	for (uint32_t i = 0; i < n; i++) {
+		size_t len = rs_line(rs, line, &rs->pend[(first + i) & rs->mask]);
+
+		if (fwrite(line, 1, len, rs->kf) != len)
+			return -EIO;
+		rs->k_off += len;
+	}
+	return 0;
+}
+
+/* Puts the @n kept lines at @off back into the journal. Returns 0 or -errno. */
+static int keep_requeue(struct redis_sink *rs, uint64_t off, uint32_t n)
+{
+	char line[PPS_MAX_FIELDS * PPS_VALUE_SCRATCH];
+	int fd = fileno(rs->kf);
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct pps_result r;
+		ssize_t got = pread(fd, line, sizeof(line) - 1, (off_t)off);
+		char *nl;
+
+		if (got <= 0)
+			return got < 0 ? -errno : -EIO;
+		line[got] = '\0';
+		if (!(nl = strchr(line, '\n')) || parse_line(rs, line, (size_t)(nl - line), &r))
+			return -EINVAL;
+		off += (uint64_t)(nl - line) + 1;
+		if (rs_journal_append(rs, &r) < 0)
+			return -EIO;
+	}
+	return 0;
+}
+
+long rs_keep_resend(struct redis_sink *rs, double deadline)
+{
+	enum {
+		CHUNK = 256
+	};
+	static char markers[CHUNK][48];
+	const char *argv[CHUNK + 2];
+	size_t lens[CHUNK + 2];
+	long back = 0;
+
+	if (!rs->kf)
+		return 0;
+	if (fflush(rs->kf))
+		return -errno;
+	for (size_t at = 0; at < rs->n_kept; at += CHUNK) {
+		size_t m = rs->n_kept - at < CHUNK ? rs->n_kept - at : CHUNK;
+		redisReply *r;
+		int rc = 0;
+
+		argv[0] = "SMISMEMBER";
+		argv[1] = rs->k_batches;
+		for (size_t i = 0; i < m; i++) {
+			snprintf(markers[i], sizeof(markers[i]), "%s:%" PRIu64, rs->token,
+				 rs->kept[at + i].seq);
+			argv[2 + i] = markers[i];
+		}
+		for (size_t i = 0; i < m + 2; i++)
+			lens[i] = strlen(argv[i]);
+		r = pps_redis_call(&rs->k, deadline - pps_monotonic_s(), (int)m + 2, argv, lens);
+		if (!r)
+			return -EIO;
+		if (pps_redis_reply_error(&rs->k, r, "SMISMEMBER: ") ||
+		    r->type != REDIS_REPLY_ARRAY || r->elements != m) {
+			freeReplyObject(r);
+			return -EPROTO;
+		}
+		for (size_t i = 0; i < m && !rc; i++) {
+			struct rs_kept *k = &rs->kept[at + i];
+
+			if (!k->n || r->element[i]->integer == 1)
+				continue;
+			if ((rc = keep_requeue(rs, k->off, k->n)) == 0) {
+				back += k->n;
+				k->n = 0;
+			}
+		}
+		freeReplyObject(r);
+		if (rc < 0) {
+			snprintf(rs->k.err, sizeof(rs->k.err), "cannot read the keep file '%s': %s",
+				 rs->keep_path, strerror(-rc));
+			return rc;
+		}
+	}
+	return back;
 }

@@ -55,6 +55,13 @@ struct rs_doubt {
 	uint32_t n;
 };
 
+/* A confirmed batch kept on disk (--redis-keep): its marker and where its lines start. */
+struct rs_kept {
+	uint64_t seq;
+	uint64_t off; /* byte offset of its first line in the keep file */
+	uint32_t n;   /* results; 0 once sent again */
+};
+
 struct redis_sink {
 	const struct pps_config *cfg;
 	struct pps_redis_conn k;     /* the connection; k.err: reason of the last failure */
@@ -99,6 +106,20 @@ struct redis_sink {
 	double down_since_s;
 	uint64_t delivered, outages, resent;
 
+	/* what Redis should hold of this run (checked on every reconnect): the meta hash's
+	 * results counter, the stream's length (without --redis-maxlen), the batch markers */
+	uint64_t expect_results, expect_len, expect_markers;
+	uint64_t lost;	    /* results Redis confirmed and later no longer held */
+	uint64_t recovered; /* of those, sent again from the keep file */
+	int opened;	    /* the sink is open: a lost meta hash is written again */
+
+	/* --redis-keep: confirmed batches as journal lines in JOURNAL.kept until the end */
+	char keep_path[1040];
+	FILE *kf;
+	uint64_t k_off;
+	struct rs_kept *kept;
+	size_t n_kept, cap_kept;
+
 	struct pps_totals totals; /* last progress */
 	struct pps_progress prog;
 	int final_given;
@@ -127,6 +148,19 @@ int rs_journal_refill(struct redis_sink *rs);
 
 /** rs_journal_spill - at close: the journal becomes exactly the undelivered results. */
 int rs_journal_spill(struct redis_sink *rs);
+
+/**
+ * rs_keep_batch - --redis-keep: appends the confirmed batch @seq, the @n results of the ring
+ * from index @first, to the keep file. Returns 0 or -errno.
+ */
+int rs_keep_batch(struct redis_sink *rs, uint64_t seq, uint64_t first, uint32_t n);
+
+/**
+ * rs_keep_resend - after Redis lost confirmed results: asks which kept batches' markers are
+ * gone (SMISMEMBER) and puts their results into the journal, to be sent again as new
+ * batches. Returns the number of results put back, or -errno (rs->k.err set).
+ */
+long rs_keep_resend(struct redis_sink *rs, double deadline);
 
 /**
  * rs_journal_adopt - a journal an earlier run of this scan left: its results go first,

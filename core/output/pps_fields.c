@@ -127,26 +127,30 @@ static void get_success(const struct pps_result *r, struct pps_value *v, char *s
 
 static void get_status(const struct pps_result *r, struct pps_value *v, char *scratch)
 {
+	const char *st = pps_result_status(r);
+
 	(void)scratch;
-	if (pps_result_success(r))
-		put_str(v, "open", 4);
-	else
-		put_str(v, "closed", 6);
+	put_str(v, st, strlen(st));
 }
 
-/* "open" or "closed": the first class of the result's module with that outcome. */
+/* "open", "closed" (or a module's own word): the first class of the result's module with
+ * that status. */
 static int set_status(struct pps_result *r, const char *t)
 {
 	const struct pps_probe_ops *p = pps_probe_by_id(r->probe);
-	int want = !strcmp(t, "open") ? 1 : !strcmp(t, "closed") ? 0 : -1;
 
-	if (!p || want < 0)
+	if (!p)
 		return -1;
-	for (unsigned c = 0; c < p->n_classes; c++)
-		if (p->classes[c].success == want) {
+	for (unsigned c = 0; c < p->n_classes; c++) {
+		const char *st = p->classes[c].status	 ? p->classes[c].status
+				 : p->classes[c].success ? "open"
+							 : "closed";
+
+		if (!strcmp(st, t)) {
 			r->classification = (uint8_t)c;
 			return 0;
 		}
+	}
 	return -1;
 }
 
@@ -229,6 +233,147 @@ static void get_window(const struct pps_result *r, struct pps_value *v, char *sc
 	put_uint(v, r->tcp.window_h);
 }
 
+/* ---- udp ---- */
+
+static void get_udp_pkt_size(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	(void)scratch;
+	put_uint(v, r->udp.udp_len_h);
+}
+
+static int set_udp_pkt_size(struct pps_result *r, const char *t)
+{
+	uint64_t u;
+
+	if (get_num(t, 0, 65535, &u))
+		return -1;
+	r->udp.udp_len_h = (uint16_t)u;
+	return 0;
+}
+
+static unsigned data_len(const struct pps_result *r)
+{
+	return r->part_len < PPS_UDP_DATA_MAX ? r->part_len : PPS_UDP_DATA_MAX;
+}
+
+/* The first bytes in lowercase hex (at most 2 * 88 characters). */
+static void get_data(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned n = data_len(r);
+
+	for (unsigned i = 0; i < n; i++) {
+		scratch[2 * i] = hex[r->udp.data[i] >> 4];
+		scratch[2 * i + 1] = hex[r->udp.data[i] & 15];
+	}
+	scratch[2 * n] = '\0';
+	put_str(v, scratch, 2 * n);
+}
+
+static int set_data(struct pps_result *r, const char *t)
+{
+	size_t n = strlen(t);
+
+	if (n % 2 || n / 2 > PPS_UDP_DATA_MAX)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned b;
+
+		if (sscanf(t + 2 * i, "%2x", &b) != 1 || !strchr("0123456789abcdef", t[2 * i]) ||
+		    !strchr("0123456789abcdef", t[2 * i + 1]))
+			return -1;
+		r->udp.data[i] = (uint8_t)b;
+	}
+	r->part_len = (uint8_t)(n / 2);
+	return 0;
+}
+
+/*
+ * The first bytes as text: printable ASCII as it is, backslash doubled, \r \n \t, any other
+ * byte \xHH (at most 4 * 88 characters; CSV and JSON quote and escape the result further).
+ */
+static void get_data_text(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned n = data_len(r);
+	size_t k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t c = r->udp.data[i];
+
+		if (c == '\\' || c == '\r' || c == '\n' || c == '\t') {
+			scratch[k++] = '\\';
+			scratch[k++] = c == '\\' ? '\\' : c == '\r' ? 'r' : c == '\n' ? 'n' : 't';
+		} else if (c >= 0x20 && c < 0x7f) {
+			scratch[k++] = (char)c;
+		} else {
+			scratch[k++] = '\\';
+			scratch[k++] = 'x';
+			scratch[k++] = hex[c >> 4];
+			scratch[k++] = hex[c & 15];
+		}
+	}
+	scratch[k] = '\0';
+	put_str(v, scratch, k);
+}
+
+static void get_icmp_responder(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	(void)scratch;
+	v->kind = PPS_VAL_IPV4;
+	v->u = r->udp.icmp_src_h;
+}
+
+static int set_icmp_responder(struct pps_result *r, const char *t)
+{
+	return pps_parse_ipv4(t, &r->udp.icmp_src_h) ? -1 : 0;
+}
+
+static void get_icmp_type(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	(void)scratch;
+	put_uint(v, r->udp.icmp_type);
+}
+
+static int set_icmp_type(struct pps_result *r, const char *t)
+{
+	uint64_t u;
+
+	if (get_num(t, 0, 255, &u))
+		return -1;
+	r->udp.icmp_type = (uint8_t)u;
+	return 0;
+}
+
+static void get_icmp_code(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	(void)scratch;
+	put_uint(v, r->udp.icmp_code);
+}
+
+static int set_icmp_code(struct pps_result *r, const char *t)
+{
+	uint64_t u;
+
+	if (get_num(t, 0, 255, &u))
+		return -1;
+	r->udp.icmp_code = (uint8_t)u;
+	return 0;
+}
+
+/* The class by its name (the journal's classification column). */
+static int set_classification(struct pps_result *r, const char *t)
+{
+	const struct pps_probe_ops *p = pps_probe_by_id(r->probe);
+
+	for (unsigned c = 0; p && c < p->n_classes; c++)
+		if (!strcmp(p->classes[c].name, t)) {
+			r->classification = (uint8_t)c;
+			return 0;
+		}
+	return -1;
+}
+
 #define FIELD(id, help, ...)                                                                       \
 	static const struct pps_field f_##id = { #id, help, get_##id, __VA_ARGS__ }
 
@@ -241,13 +386,13 @@ FIELD(acknum, "the response's TCP acknowledgment number", NULL);
 FIELD(window, "the response's TCP window", NULL);
 FIELD(ttl, "the response's IP TTL", set_ttl);
 FIELD(ipid, "the response's IP ID", NULL);
-FIELD(classification, "what the response was (the probe module's name for it)", NULL);
+FIELD(classification, "what the response was (the probe module's name for it)", set_classification);
 FIELD(success, "1 if the port is open", NULL);
 FIELD(cooldown, "1 if the response came after the last probe was sent", NULL);
 FIELD(timestamp_str, "receive time, ISO 8601 UTC with microseconds", NULL);
 FIELD(timestamp_ts, "receive time, Unix seconds", NULL);
 FIELD(timestamp_us, "receive time, the microseconds within the second", NULL);
-FIELD(status, "open or closed", set_status);
+FIELD(status, "open or closed (udp: also filtered, for an ICMP unreachable)", set_status);
 FIELD(timestamp_unix, "receive time, Unix seconds with microseconds", set_timestamp_unix);
 
 const struct pps_field *const pps_fields_tcp_synscan[PPS_FIELDS_TCP_SYNSCAN_N] = {
@@ -255,6 +400,21 @@ const struct pps_field *const pps_fields_tcp_synscan[PPS_FIELDS_TCP_SYNSCAN_N] =
 	&f_acknum,  &f_window,	       &f_ttl,		 &f_ipid,	  &f_classification,
 	&f_success, &f_cooldown,       &f_timestamp_str, &f_timestamp_ts, &f_timestamp_us,
 	&f_status,  &f_timestamp_unix,
+};
+
+FIELD(udp_pkt_size, "the reply's UDP payload length in bytes (ICMP: 0)", set_udp_pkt_size);
+FIELD(data, "the reply's first bytes (at most 88) in hex", set_data);
+FIELD(data_text, "the reply's first bytes as text: printable ASCII, \\\\, \\r, \\n, \\t, \\xHH",
+      NULL);
+FIELD(icmp_responder, "the ICMP error's sender (ICMP only, else 0.0.0.0)", set_icmp_responder);
+FIELD(icmp_type, "the ICMP error's type (3: destination unreachable)", set_icmp_type);
+FIELD(icmp_code, "the ICMP error's code (3: port unreachable)", set_icmp_code);
+
+const struct pps_field *const pps_fields_udp[PPS_FIELDS_UDP_N] = {
+	&f_saddr,	 &f_sport,	    &f_daddr,	       &f_dport,	  &f_ttl,
+	&f_ipid,	 &f_classification, &f_success,	       &f_cooldown,	  &f_timestamp_str,
+	&f_timestamp_ts, &f_timestamp_us,   &f_status,	       &f_timestamp_unix, &f_udp_pkt_size,
+	&f_data,	 &f_data_text,	    &f_icmp_responder, &f_icmp_type,	  &f_icmp_code,
 };
 
 /* ---- selection ---- */

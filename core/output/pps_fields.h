@@ -18,7 +18,8 @@
 struct pps_probe_ops;
 
 #define PPS_MAX_FIELDS 24     /* fields a sink writes at most */
-#define PPS_VALUE_SCRATCH 256 /* bytes a field may format its value into (text of 96 bytes) */
+#define PPS_VALUE_SCRATCH 384 /* bytes a field may format its value into (udp's data_text:
+				 88 bytes, at most 4 characters each, and a NUL) */
 
 /** How a sink writes a value. */
 enum pps_value_kind {
@@ -57,6 +58,10 @@ struct pps_field_sel {
 /** Every field of tcp_synscan (the common ones included), in -f '*' order. */
 #define PPS_FIELDS_TCP_SYNSCAN_N 17
 extern const struct pps_field *const pps_fields_tcp_synscan[PPS_FIELDS_TCP_SYNSCAN_N];
+
+/** Every field of udp (the common ones included), in -f '*' order. */
+#define PPS_FIELDS_UDP_N 20
+extern const struct pps_field *const pps_fields_udp[PPS_FIELDS_UDP_N];
 
 /**
  * pps_fields_select - resolves @spec, a comma-separated list of field names of module @probe

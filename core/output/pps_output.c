@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "../probe/pps_probe.h"
@@ -51,12 +53,10 @@ static int check_append(struct pps_output *o, const char *path, char *why, size_
 	return -EINVAL;
 }
 
-int pps_output_open(struct pps_output *o, const char *format, const char *path,
-		    const struct pps_probe_ops *probe, const char *fields, int include_closed,
-		    char *why, size_t whylen)
+/* The sink @format with the fields @fields into a zeroed @o. 0 or -EINVAL (@why). */
+static int choose(struct pps_output *o, const char *format, const struct pps_probe_ops *probe,
+		  const char *fields, char *why, size_t whylen)
 {
-	int rc;
-
 	memset(o, 0, sizeof(*o));
 	for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
 		if (!strcmp(registry[i]->name, format))
@@ -65,7 +65,54 @@ int pps_output_open(struct pps_output *o, const char *format, const char *path,
 		snprintf(why, whylen, "unknown output format '%s'", format);
 		return -EINVAL;
 	}
-	if ((rc = pps_fields_select(probe, fields, &o->sel, why, whylen)) < 0)
+	return pps_fields_select(probe, fields, &o->sel, why, whylen);
+}
+
+int pps_output_path_check(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (!stat(path, &st))
+		return S_ISDIR(st.st_mode) ? -EISDIR : access(path, W_OK) ? -errno : 0;
+	if (errno != ENOENT)
+		return -errno;
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1,
+		 slash ? (slash == path ? "/" : path) : ".");
+	return access(dir, W_OK | X_OK) ? -errno : 0;
+}
+
+int pps_output_check(const char *format, const char *path, const struct pps_probe_ops *probe,
+		     const char *fields, char *why, size_t whylen)
+{
+	struct pps_output o;
+	struct stat st;
+	int rc;
+
+	if ((rc = choose(&o, format, probe, fields, why, whylen)) < 0)
+		return rc;
+	if (!path || !strcmp(path, "-"))
+		return 0;
+	if ((rc = pps_output_path_check(path)) < 0) {
+		snprintf(why, whylen, "cannot open output file '%s': %s", path, strerror(-rc));
+		return rc;
+	}
+	/* an existing regular file: appending must not mix formats (read, not written) */
+	if (stat(path, &st) || !S_ISREG(st.st_mode) || !(o.fp = fopen(path, "r")))
+		return 0;
+	rc = check_append(&o, path, why, whylen);
+	fclose(o.fp);
+	return rc;
+}
+
+int pps_output_open(struct pps_output *o, const char *format, const char *path,
+		    const struct pps_probe_ops *probe, const char *fields, int include_closed,
+		    char *why, size_t whylen)
+{
+	int rc;
+
+	if ((rc = choose(o, format, probe, fields, why, whylen)) < 0)
 		return rc;
 	o->include_closed = include_closed;
 	if (!path || !strcmp(path, "-")) {

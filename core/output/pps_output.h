@@ -70,6 +70,21 @@ int pps_output_open(struct pps_output *o, const char *format, const char *path,
 		    const struct pps_probe_ops *probe, const char *fields, int include_closed,
 		    char *why, size_t whylen);
 
+/**
+ * pps_output_path_check - can @path be written without creating anything now: an existing
+ * file (not a directory) that we may write, or a new name in a directory we may write.
+ * Returns 0 or -errno (EISDIR, EACCES, ENOENT for a missing directory, ...).
+ */
+int pps_output_path_check(const char *path);
+
+/**
+ * pps_output_check - what pps_output_open() would refuse, found without opening for writing
+ * or writing anything: the format, the fields, the path (pps_output_path_check()) and, for
+ * an existing file, that appending would not mix formats. Returns 0 or -errno (@why).
+ */
+int pps_output_check(const char *format, const char *path, const struct pps_probe_ops *probe,
+		     const char *fields, char *why, size_t whylen);
+
 /** pps_output_write - writes @r if it is open or closed ones are wanted. 0 or -errno. */
 int pps_output_write(struct pps_output *o, const struct pps_result *r);
 

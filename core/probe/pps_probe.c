@@ -9,11 +9,59 @@
 
 #include "../pps_config.h"
 #include "probe_tcp_synscan.h"
+#include "probe_udp.h"
 
 /* Index = enum pps_probe_id = struct pps_result.probe. */
 static const struct pps_probe_ops *const registry[PPS_PROBE_COUNT] = {
 	[PPS_PROBE_TCP_SYNSCAN] = &pps_probe_tcp_synscan,
+	[PPS_PROBE_UDP] = &pps_probe_udp,
 };
+
+int pps_probe_dryrun_cols(const struct pps_probe_ops *probe, const char *spec, uint8_t *cols,
+			  unsigned max, char *why, size_t whylen)
+{
+	unsigned n = 0;
+
+	if (!strcmp(spec, "*")) {
+		for (unsigned i = 0; i < probe->n_dryrun_fields && n < max; i++)
+			cols[n++] = (uint8_t)i;
+		return (int)n;
+	}
+	for (const char *s = spec; *s;) {
+		size_t len = strcspn(s, ",");
+		unsigned i = 0;
+
+		while (i < probe->n_dryrun_fields && (strlen(probe->dryrun_fields[i]) != len ||
+						      strncmp(probe->dryrun_fields[i], s, len)))
+			i++;
+		if (i == probe->n_dryrun_fields || n == max || !len) {
+			size_t k = (size_t)snprintf(why, whylen,
+						    "'%.*s' is no column of a dry run of %s (",
+						    (int)len, s, probe->name);
+
+			for (unsigned j = 0; j < probe->n_dryrun_fields && k < whylen; j++)
+				k += (size_t)snprintf(why + k, whylen - k, "%s%s", j ? "," : "",
+						      probe->dryrun_fields[j]);
+			if (k < whylen)
+				snprintf(why + k, whylen - k, ")");
+			return -EINVAL;
+		}
+		for (unsigned j = 0; j < n; j++)
+			if (cols[j] == i) {
+				snprintf(why, whylen, "'%s' given twice", probe->dryrun_fields[i]);
+				return -EINVAL;
+			}
+		cols[n++] = (uint8_t)i;
+		s += len;
+		if (*s == ',')
+			s++;
+	}
+	if (!n) {
+		snprintf(why, whylen, "no column named");
+		return -EINVAL;
+	}
+	return (int)n;
+}
 
 const struct pps_probe_ops *pps_probe_find(const char *name)
 {
@@ -45,6 +93,15 @@ const char *pps_result_class_name(const struct pps_result *r)
 	const struct pps_probe_ops *p = pps_probe_by_id(r->probe);
 
 	return p && r->classification < p->n_classes ? p->classes[r->classification].name : "?";
+}
+
+const char *pps_result_status(const struct pps_result *r)
+{
+	const struct pps_probe_ops *p = pps_probe_by_id(r->probe);
+
+	if (p && r->classification < p->n_classes && p->classes[r->classification].status)
+		return p->classes[r->classification].status;
+	return pps_result_success(r) ? "open" : "closed";
 }
 
 int pps_result_success(const struct pps_result *r)
@@ -84,7 +141,8 @@ static int bpf_sources(char *buf, size_t len, size_t n, const char *field,
 	return (int)n;
 }
 
-int pps_probe_bpf(const struct pps_config *cfg, int arp, char *buf, size_t len)
+/* The filter for untagged frames (pps_probe_bpf()). Returns the length or -ENOSPC. */
+static int bpf_untagged(const struct pps_config *cfg, int arp, char *buf, size_t len)
 {
 	const struct pps_probe_ops *p = cfg->probe ? cfg->probe : pps_probe_default();
 	int n;
@@ -105,4 +163,15 @@ int pps_probe_bpf(const struct pps_config *cfg, int arp, char *buf, size_t len)
 		n += snprintf(buf + n, len - (size_t)n, ")");
 	}
 	return (size_t)n < len ? n : -ENOSPC;
+}
+
+int pps_probe_bpf(const struct pps_config *cfg, int arp, int vlan, char *buf, size_t len)
+{
+	static char e[8192]; /* the set-up thread only */
+	int n = bpf_untagged(cfg, arp, vlan ? e : buf, vlan ? sizeof(e) : len);
+
+	if (n < 0 || !vlan)
+		return n;
+	n = snprintf(buf, len, "(%s) or (vlan and ((%s) or (vlan and (%s))))", e, e, e);
+	return n >= 0 && (size_t)n < len ? n : -ENOSPC;
 }

@@ -36,6 +36,7 @@ struct pps_counters;
 struct pps_field;
 struct pps_ring;
 struct pps_scan;
+struct pps_totals;
 
 /** Probes (and received frames) a burst holds at most: TX, RX and control bursts alike. */
 #define PPS_BURST 64
@@ -50,13 +51,15 @@ struct pps_scan;
 /** Registry index of each module: struct pps_result.probe. */
 enum pps_probe_id {
 	PPS_PROBE_TCP_SYNSCAN = 0,
+	PPS_PROBE_UDP,
 	PPS_PROBE_COUNT,
 };
 
 /** One classification a module reports (struct pps_result.classification indexes these). */
 struct pps_probe_class {
-	const char *name; /* printed in the classification field (ZMap's strings) */
-	uint8_t success;  /* 1: the port answered as open (counted open, written by default) */
+	const char *name;   /* printed in the classification field (ZMap's strings) */
+	uint8_t success;    /* 1: the port answered as open (counted open, written by default) */
+	const char *status; /* the status field's word, NULL: "open" or "closed" by success */
 };
 
 /**
@@ -131,10 +134,18 @@ struct pps_probe_ops {
 	 * destination address and ARP terms pps_probe_bpf() adds. Returns the length or
 	 * -ENOSPC. */
 	int (*bpf_filter)(const struct pps_config *cfg, char *buf, size_t len);
-	/* --dryrun: the CSV header, and one line for each probe of a burst as filled. */
+	/* --dryrun: the columns it can print (dryrun_fields), the default ones (dryrun_header,
+	 * comma-separated names of them), and one line for each probe of a burst as filled,
+	 * columns @cols (indices into dryrun_fields) in order. */
+	const char *const *dryrun_fields;
+	unsigned n_dryrun_fields;
 	const char *dryrun_header;
 	int (*dryrun_burst)(const struct pps_scan *s, const struct pps_target_burst *tb,
-			    uint8_t *const *frames, const uint16_t *lens, FILE *out);
+			    uint8_t *const *frames, const uint16_t *lens, const uint8_t *cols,
+			    unsigned n_cols, FILE *out);
+	/* End of scan, after the common summary: the module's own lines (prefixed with
+	 * @prog), @targets being the targets this run probed. NULL for none. */
+	void (*summary)(FILE *out, const char *prog, const struct pps_totals *t, uint64_t targets);
 };
 
 /**
@@ -150,8 +161,21 @@ enum pps_verdict {
 	PPS_V_BAD_COOKIE,   /* does not match the cookie */
 	PPS_V_BAD_FLAGS,    /* tcp_synscan: neither SYN-ACK nor RST (a SYN-ACK with FIN or URG) */
 	PPS_V_BAD_CHECKSUM, /* cookie right, but the IPv4 or L4 checksum is wrong */
+	PPS_V_UDP,	    /* udp: a genuine reply */
+	PPS_V_PORT_UNREACH, /* udp: ICMP port unreachable quoting our probe */
+	PPS_V_UNREACH,	    /* udp: another ICMP destination unreachable quoting our probe */
+	PPS_V_BAD_ECHO,	    /* udp: right ports, but the echoed client value is wrong */
+	PPS_V_BAD_QUOTE,    /* udp: an ICMP error quoting something we did not send */
 	PPS_V_NONE = 0xff,  /* a frame the module did not judge (not its protocol, ARP, ...) */
 };
+
+/**
+ * pps_probe_dryrun_cols - the --dryrun columns named by @spec (comma-separated names of
+ * @probe's dryrun_fields; "*" for all of them) into @cols (room for @max). Returns the
+ * count, or -EINVAL with the first unknown name and the choices in @why.
+ */
+int pps_probe_dryrun_cols(const struct pps_probe_ops *probe, const char *spec, uint8_t *cols,
+			  unsigned max, char *why, size_t whylen);
 
 /** pps_probe_find - the module named @name, or NULL. */
 const struct pps_probe_ops *pps_probe_find(const char *name);
@@ -168,6 +192,9 @@ void pps_probe_list(FILE *out);
 /** pps_result_class_name - the classification string of @r ("synack"), "?" if unknown. */
 const char *pps_result_class_name(const struct pps_result *r);
 
+/** pps_result_status - the status word of @r: its class's, or "open"/"closed". */
+const char *pps_result_status(const struct pps_result *r);
+
 /** pps_result_success - 1 if @r reports an open port (its class's success flag). */
 int pps_result_success(const struct pps_result *r);
 
@@ -175,9 +202,12 @@ int pps_result_success(const struct pps_result *r);
  * pps_probe_bpf - the whole receive filter of the pcap backend for @cfg's module: the
  * module's terms, restricted to our source addresses (cfg->sources, ranges as BPF
  * comparisons, at most 16 ranges: beyond, validation checks the address alone), or, with
- * @arp, ARP requests (op 1) for one of them. Writes a NUL-terminated string into @buf.
- * Returns its length, or -ENOSPC.
+ * @arp, ARP requests (op 1) for one of them; with @vlan (an Ethernet link) the same also
+ * under one or two VLAN tags (802.1Q, and QinQ: 802.1ad or 802.1Q outside), the frames
+ * pps_parse_frame() takes (libpcap's "vlan" moves the offsets for the rest of the
+ * expression, and on Linux reads the tag the kernel took out into the packet's metadata).
+ * Writes a NUL-terminated string into @buf. Returns its length, or -ENOSPC.
  */
-int pps_probe_bpf(const struct pps_config *cfg, int arp, char *buf, size_t len);
+int pps_probe_bpf(const struct pps_config *cfg, int arp, int vlan, char *buf, size_t len);
 
 #endif /* PPS_PROBE_H */

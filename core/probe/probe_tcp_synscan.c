@@ -297,9 +297,25 @@ static inline uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* daddr,dport,sport,seqnum of each SYN, read back from the frame as filled. */
+/* The columns of a dry run, read back from the filled frame (what would go on the wire). */
+enum {
+	DRY_DADDR,
+	DRY_DPORT,
+	DRY_SADDR,
+	DRY_SPORT,
+	DRY_SEQNUM,
+	DRY_IPID,
+	DRY_TTL
+};
+static const char *const dryrun_fields[] = {
+	[DRY_DADDR] = "daddr", [DRY_DPORT] = "dport",	[DRY_SADDR] = "saddr",
+	[DRY_SPORT] = "sport", [DRY_SEQNUM] = "seqnum", [DRY_IPID] = "ipid",
+	[DRY_TTL] = "ttl",
+};
+
 static int synscan_dryrun_burst(const struct pps_scan *s, const struct pps_target_burst *tb,
-				uint8_t *const *frames, const uint16_t *lens, FILE *out)
+				uint8_t *const *frames, const uint16_t *lens, const uint8_t *cols,
+				unsigned n_cols, FILE *out)
 {
 	const struct pps_template *t = &pps_synscan_state(s)->tmpl;
 	char ip[16];
@@ -308,9 +324,23 @@ static int synscan_dryrun_burst(const struct pps_scan *s, const struct pps_targe
 	for (unsigned k = 0; k < tb->n; k++) {
 		const uint8_t *ipb = frames[k] + t->ip_off, *tcp = frames[k] + t->tcp_off;
 
-		pps_format_ipv4(get32(ipb + 16), ip);
-		if (fprintf(out, "%s,%u,%u,%" PRIu32 "\n", ip, (unsigned)(tcp[2] << 8 | tcp[3]),
-			    (unsigned)(tcp[0] << 8 | tcp[1]), get32(tcp + 4)) < 0)
+		for (unsigned c = 0; c < n_cols; c++) {
+			if (c)
+				fputc(',', out);
+			switch (cols[c]) {
+			case DRY_DADDR:
+			case DRY_SADDR:
+				pps_format_ipv4(get32(ipb + (cols[c] == DRY_DADDR ? 16 : 12)), ip);
+				fputs(ip, out);
+				break;
+			case DRY_DPORT: fprintf(out, "%u", (unsigned)(tcp[2] << 8 | tcp[3])); break;
+			case DRY_SPORT: fprintf(out, "%u", (unsigned)(tcp[0] << 8 | tcp[1])); break;
+			case DRY_SEQNUM: fprintf(out, "%" PRIu32, get32(tcp + 4)); break;
+			case DRY_IPID: fprintf(out, "%u", (unsigned)(ipb[4] << 8 | ipb[5])); break;
+			default: fprintf(out, "%u", ipb[8]); break;
+			}
+		}
+		if (fputc('\n', out) == EOF)
 			return -EIO;
 	}
 	return 0;
@@ -334,6 +364,8 @@ const struct pps_probe_ops pps_probe_tcp_synscan = {
 	.classify_burst = synscan_classify_burst,
 	.fill_replies = synscan_fill_replies,
 	.bpf_filter = synscan_bpf_filter,
+	.dryrun_fields = dryrun_fields,
+	.n_dryrun_fields = sizeof(dryrun_fields) / sizeof(dryrun_fields[0]),
 	.dryrun_header = "daddr,dport,sport,seqnum",
 	.dryrun_burst = synscan_dryrun_burst,
 };

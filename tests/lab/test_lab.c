@@ -403,3 +403,54 @@ Test(lab, two_senders_on_two_queue_pairs_miss_nothing, .init = setup, .fini = te
 	cr_assert_eq(lab_summary_value(err, "duplicates"), 0,
 		     "SYN-ACKs answered late (retransmitted ones reached the scanner)");
 }
+
+/*
+ * A port on a tun device (no Ethernet header): ppscan refuses it with one line naming the
+ * interface and exit 2, and writes nothing into it (the device's TX counter stays 0).
+ * Its own namespace, no lab.
+ */
+Test(lab, a_tun_port_is_refused, .timeout = 120)
+{
+	char err[] = "/tmp/ppscan-tun-err-XXXXXX";
+	int fd = mkstemp(err), rc;
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	lab_sh("ip netns del ppstun15 2>/dev/null");
+	cr_assert_eq(
+		lab_sh("ip netns add ppstun15 && ip -n ppstun15 tuntap add ppstun0 mode tun && "
+		       "ip -n ppstun15 link set ppstun0 up"),
+		0);
+	rc = lab_sh("ip netns exec ppstun15 " PPSCAN_BIN " " EAL_NOHUGE
+		    " --vdev net_af_packet0,iface=ppstun0 -- -S 198.19.0.2 -G 02:00:00:00:00:01"
+		    " -b /dev/null -p 80 198.18.0.1 2>%s",
+		    err);
+	cr_expect_eq(rc, 2, "exit %d, expected 2", rc);
+	cr_expect_eq(lab_sh("grep -q \"interface 'ppstun0'.*no Ethernet header\" %s", err), 0,
+		     "no line naming the tun device");
+	cr_expect_eq(lab_sh("ip netns exec ppstun15 sh -c 'cd /sys/class/net/ppstun0/statistics "
+			    "&& test $(($(cat tx_packets) + $(cat tx_dropped))) = 0'"),
+		     0, "frames went into the tun device");
+	lab_sh("ip netns del ppstun15");
+	unlink(err);
+}
+
+/*
+ * -S is an address of this host (here: of the scan namespace's veth): ppscan says, as
+ * ppscan-pcap does, that the kernel answers SYN-ACKs with RSTs of its own, which its
+ * receive path then sees leave (the "not ours" count), and the results are still right.
+ */
+Test(lab, host_source_address_gets_the_note, .init = setup, .fini = teardown, .timeout = 240)
+{
+	char out[256], err[256];
+	struct lab_set got;
+
+	snprintf(out, sizeof(out), "%s/host.csv", dir);
+	snprintf(err, sizeof(err), "%s/host.err", dir);
+	cr_assert_eq(lab_sh("ip -n %s addr add 198.19.0.2/24 dev %s", NS_SCAN, IF_SCAN), 0);
+	cr_assert_eq(run_scan(EAL_NOHUGE, "", out, err), 0, "scan failed; stderr in %s", err);
+	cr_expect_eq(lab_sh("grep -q 'note: 198.19.0.2 is this host.s address.*not ours' %s", err),
+		     0, "no note about the kernel's RSTs in %s", err);
+	check_against_truth(out, &got);
+	lab_set_free(&got);
+}

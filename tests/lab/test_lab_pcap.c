@@ -336,3 +336,52 @@ Test(lab_pcap, refusals_exit_2_and_send_nothing, .init = setup, .fini = teardown
 	cr_assert_eq(probes.n, 0, "refused runs sent %zu probes", probes.n);
 	lab_set_free(&probes);
 }
+
+/*
+ * A start that fails after the options were fine (no ARP reply from the gateway: exit 1)
+ * leaves nothing behind: no -o file, no -u, --status-json or -m file, no CSV header on
+ * stdout, and a file that existed (empty) is still empty.
+ */
+Test(lab_pcap, failed_start_leaves_no_output, .init = setup, .fini = teardown, .timeout = 120)
+{
+	char err[256];
+	int rc;
+
+	path(err, sizeof(err), "nogw.err");
+	rc = lab_sh("cd %s && : > existing.csv && ip netns exec %s %s -i %s " BLOCK
+		    " -S 198.19.0.2 --gateway-ip 198.19.0.99 -p 80 -o nogw.csv -u nogw.u "
+		    "--status-json nogw.json -m nogw.meta 198.18.0.0/28 2>%s",
+		    dir, NS_SCAN, PPSCAN_PCAP_BIN, IF_SCAN, err);
+	cr_assert_eq(rc, 1, "exited %d, expected 1 (no ARP reply)", rc);
+	cr_assert_eq(lab_sh("grep -q \"no ARP reply from gateway 198.19.0.99 (from --gateway-ip) "
+			    "on '%s'\" %s",
+			    IF_SCAN, err),
+		     0, "the message does not name the gateway and the interface");
+	cr_expect_neq(lab_sh("test -e %s/nogw.csv", dir), 0, "-o file left behind");
+	cr_expect_neq(lab_sh("test -e %s/nogw.u", dir), 0, "-u file left behind");
+	cr_expect_neq(lab_sh("test -e %s/nogw.json", dir), 0, "--status-json file left behind");
+	cr_expect_neq(lab_sh("test -e %s/nogw.meta", dir), 0, "-m file left behind");
+	/* stdout: nothing at all */
+	rc = lab_sh("cd %s && ip netns exec %s %s -i %s " BLOCK
+		    " -S 198.19.0.2 --gateway-ip 198.19.0.99 -p 80 198.18.0.0/28 >stdout.txt 2>%s",
+		    dir, NS_SCAN, PPSCAN_PCAP_BIN, IF_SCAN, err);
+	cr_assert_eq(rc, 1);
+	cr_expect_eq(lab_sh("test ! -s %s/stdout.txt", dir), 0, "the CSV header went to stdout");
+	rc = lab_sh(
+		"cd %s && ip netns exec %s %s -i %s " BLOCK
+		" -S 198.19.0.2 --gateway-ip 198.19.0.99 -p 80 -o existing.csv 198.18.0.0/28 2>%s",
+		dir, NS_SCAN, PPSCAN_PCAP_BIN, IF_SCAN, err);
+	cr_assert_eq(rc, 1);
+	cr_expect_eq(lab_sh("test ! -s %s/existing.csv", dir), 0, "a header went into the file");
+	/* one on-link target without a gateway route: the message says it is the target */
+	cr_assert_eq(lab_sh("ip -n %s route add 198.18.100.5/32 dev %s", NS_SCAN, IF_SCAN), 0);
+	rc = lab_sh("cd %s && ip netns exec %s %s -i %s " BLOCK
+		    " -S 198.19.0.2 -p 80 198.18.100.5 -o onlink.csv 2>%s",
+		    dir, NS_SCAN, PPSCAN_PCAP_BIN, IF_SCAN, err);
+	cr_assert_eq(rc, 1, "exited %d, expected 1", rc);
+	cr_expect_eq(
+		lab_sh("grep -q \"no ARP reply from the target 198.18.100.5 itself on '%s'\" %s",
+		       IF_SCAN, err),
+		0, "the message does not say the next hop is the target");
+	cr_expect_neq(lab_sh("test -e %s/onlink.csv", dir), 0, "-o file left behind");
+}

@@ -5,6 +5,8 @@
  *    and matches the lab's ground truth; the meta hash says done with the right counters;
  *  - Redis killed (kill -9, AOF with fsync always) 2 s into a 2,000 pps scan and restarted
  *    3 s later: afterwards Redis holds every result exactly once (buffer and journal used);
+ *    the same without persistence: the loss is noticed, counted and exit 1; with
+ *    --redis-keep nothing is lost;
  *  - Redis unreachable at start: exit 2, one line naming the URL, not one frame sent.
  * Uses the lab "ppsr4" and its own redis-server instances (PPS_REDIS_SOCKET, the one
  * scripts/test.sh starts, for the first test when set).
@@ -145,26 +147,28 @@ Test(lab, scan_into_redis_equals_csv, .init = setup, .fini = teardown, .timeout 
 	rt_redis_stop(&own);
 }
 
-Test(lab, redis_killed_mid_scan_every_result_once, .init = setup, .fini = teardown, .timeout = 300)
+/*
+ * ppscan into a redis-server started with @server_args, killed with SIGKILL 2 s into a
+ * 2,000 pps scan and started again 3 s later; @opts are more scan options. Returns the
+ * exit status; @out and @err are the CSV and stderr files, the server stays up in @rd.
+ */
+static int scan_through_a_kill(struct rt_redis *rd, const char *server_args, const char *id,
+			       const char *opts, char *out, char *err)
 {
-	struct rt_redis rd;
-	char cmd[2048], out[256], err[256];
-	struct lab_set csv;
-	redisContext *c;
+	char cmd[2048];
 	pid_t pid;
 	int st;
 
-	/* AOF fsynced before every reply: what Redis confirmed survives kill -9 */
-	cr_assert_eq(rt_redis_start(&rd, "--appendonly yes --appendfsync always"), 0);
-	snprintf(out, sizeof(out), "%s/kill.csv", dir);
-	snprintf(err, sizeof(err), "%s/kill.err", dir);
+	cr_assert_eq(rt_redis_start(rd, server_args), 0);
+	snprintf(out, 256, "%s/%s.csv", dir, id);
+	snprintf(err, 256, "%s/%s.err", dir, id);
 	/* 16,384 probes at 2,000 pps: about 8 s of sending; a 1,024-result buffer, so the
 	 * journal takes the rest of the outage */
 	snprintf(cmd, sizeof(cmd),
 		 "cd %s && exec ip netns exec " NS_SCAN " " PPSCAN_BIN " " EAL " -- " SCAN_OPTS
-		 " -r 2000 -c 3 --seed 8 -o %s --redis %s --scan-id killed --redis-buffer 1024"
+		 " -r 2000 -c 3 --seed 8 -o %s --redis %s --scan-id %s --redis-buffer 1024 %s"
 		 " 198.18.0.0/20 2>%s",
-		 dir, out, rd.url, err);
+		 dir, out, rd->url, id, opts, err);
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
@@ -172,16 +176,31 @@ Test(lab, redis_killed_mid_scan_every_result_once, .init = setup, .fini = teardo
 		_exit(127);
 	}
 	sleep(2);
-	rt_redis_kill(&rd);
+	rt_redis_kill(rd);
 	sleep(3);
-	cr_assert_eq(rt_redis_restart(&rd), 0, "redis-server did not come back");
+	cr_assert_eq(rt_redis_restart(rd), 0, "redis-server did not come back");
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "ppscan failed (status %d); stderr in %s",
-		  st, err);
+	cr_assert(WIFEXITED(st), "ppscan died (status %d); stderr in %s", st, err);
 	cr_expect_eq(lab_sh("grep -q 'redis: lost' %s", err), 0, "no outage noticed");
 	cr_expect_eq(lab_sh("grep -q 'redis: reconnected' %s", err), 0, "no reconnect");
+	return WEXITSTATUS(st);
+}
+
+/* AOF fsynced before every reply: what Redis confirmed survives kill -9, and no alarm */
+Test(lab, redis_killed_mid_scan_every_result_once, .init = setup, .fini = teardown, .timeout = 300)
+{
+	struct rt_redis rd;
+	char out[256], err[256];
+	struct lab_set csv;
+	redisContext *c;
+
+	cr_assert_eq(scan_through_a_kill(&rd, "--appendonly yes --appendfsync always", "killed", "",
+					 out, err),
+		     0, "ppscan failed; stderr in %s", err);
 	cr_expect_eq(lab_sh("grep -Eq 'buffered and [1-9][0-9]* journaled' %s", err), 0,
 		     "the journal was not used");
+	cr_expect_neq(lab_sh("grep -q 'results it had confirmed' %s", err), 0, "a false alarm");
+	cr_expect_neq(lab_sh("grep -q 'persists' %s", err), 0, "a note about persistence");
 	cr_expect_neq(lab_sh("ls %s/*.journal >/dev/null 2>&1", dir), 0, "a journal was left");
 
 	c = rt_connect(rd.sock, NULL);
@@ -193,6 +212,87 @@ Test(lab, redis_killed_mid_scan_every_result_once, .init = setup, .fini = teardo
 		cr_expect_neq(strcmp(rt_hget(c, "ppscan:killed:meta", "outages", v, sizeof(v)),
 				     "0"),
 			      0, "meta shows no outage");
+		cr_expect_str_eq(rt_hget(c, "ppscan:killed:meta", "lost", v, sizeof(v)), "0");
+	}
+	redisFree(c);
+	lab_set_free(&csv);
+	rt_redis_stop(&rd);
+}
+
+/* No persistence: what Redis had confirmed is gone; ppscan says how much, the meta hash
+ * counts it, the final count is what the stream holds, and the exit code is 1 */
+Test(lab, redis_without_persistence_killed_loss_reported, .init = setup, .fini = teardown,
+     .timeout = 300)
+{
+	struct rt_redis rd;
+	char out[256], err[256], v[32], line[64];
+	struct lab_set csv;
+	long held;
+	unsigned long long lost = 0, reported = 0;
+	redisContext *c;
+	FILE *f;
+
+	cr_assert_eq(scan_through_a_kill(&rd, NULL, "forgot", "", out, err), 1,
+		     "ppscan did not exit 1; stderr in %s", err);
+	cr_expect_eq(lab_sh("grep -q 'persists nothing' %s", err), 0, "no note at start");
+	c = rt_connect(rd.sock, NULL);
+	cr_assert_not_null(c);
+	{
+		redisReply *r = redisCommand(c, "XLEN ppscan:forgot:results");
+		held = r->integer;
+		freeReplyObject(r);
+	}
+	cr_assert_eq(lab_read_results(out, &csv), 0, "cannot read %s", out);
+	cr_assert_gt(held, 0);
+	cr_assert_lt(held, (long)csv.n, "the stream holds %ld of %zu: nothing was lost?", held,
+		     csv.n);
+	cr_assert_eq(strtol(rt_hget(c, "ppscan:forgot:meta", "results", v, sizeof(v)), NULL, 10),
+		     held);
+	lost = strtoull(rt_hget(c, "ppscan:forgot:meta", "lost", v, sizeof(v)), NULL, 10);
+	cr_assert_eq((long)lost + held, (long)csv.n, "lost %llu + held %ld != the CSV's %zu", lost,
+		     held, csv.n);
+	/* the lines: the loss when noticed, the final count, the loss at the end */
+	snprintf(line, sizeof(line), "lost %llu results it had confirmed", lost);
+	cr_expect_eq(lab_sh("grep -q '%s' %s", line, err), 0, "no '%s' in %s", line, err);
+	f = fopen(err, "r");
+	cr_assert_not_null(f);
+	{
+		char buf[512];
+		while (fgets(buf, sizeof(buf), f))
+			if (strstr(buf, "results in ppscan:forgot:results"))
+				sscanf(strstr(buf, "redis: ") + 7, "%llu", &reported);
+	}
+	fclose(f);
+	cr_assert_eq((long)reported, held, "reported %llu results, the stream holds %ld", reported,
+		     held);
+	lab_set_free(&csv);
+	redisFree(c);
+	rt_redis_stop(&rd);
+}
+
+/* No persistence, --redis-keep: the lost results are sent again; the stream is complete */
+Test(lab, redis_without_persistence_killed_keep_loses_nothing, .init = setup, .fini = teardown,
+     .timeout = 300)
+{
+	struct rt_redis rd;
+	char out[256], err[256];
+	struct lab_set csv;
+	redisContext *c;
+
+	cr_assert_eq(scan_through_a_kill(&rd, NULL, "kept", "--redis-keep", out, err), 0,
+		     "ppscan failed; stderr in %s", err);
+	cr_expect_eq(lab_sh("grep -Eq 'lost [0-9]+ results it had confirmed.*sending' %s", err), 0,
+		     "no resend said");
+	cr_expect_neq(lab_sh("ls %s/*.kept >/dev/null 2>&1", dir), 0, "a keep file was left");
+	c = rt_connect(rd.sock, NULL);
+	cr_assert_not_null(c);
+	check_stream(c, "ppscan:kept:results", out, &csv);
+	{
+		char v[32];
+		cr_expect_str_eq(rt_hget(c, "ppscan:kept:meta", "lost", v, sizeof(v)), "0");
+		cr_expect_neq(strcmp(rt_hget(c, "ppscan:kept:meta", "lost_resent", v, sizeof(v)),
+				     "0"),
+			      0, "nothing was sent again");
 	}
 	redisFree(c);
 	lab_set_free(&csv);

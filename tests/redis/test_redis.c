@@ -25,6 +25,7 @@
 #include "output/pps_redis_url.h"
 #include "pps_config.h"
 #include "pps_monitor.h"
+#include "probe/pps_probe.h"
 #include "redis_util.h"
 
 /* ---- helpers ---- */
@@ -49,7 +50,9 @@ static void make_cfg(struct pps_config *cfg, const char *url, const char *scan, 
 	args[n++] = (char *)(buffer ? buffer : "1024");
 	args[n++] = "--redis-journal";
 	args[n++] = (char *)journal;
-	if (extra) {
+	if (extra && extra[0] == '-') { /* a flag: --redis-keep */
+		args[n++] = (char *)extra;
+	} else if (extra) {
 		args[n++] = "--redis-maxlen";
 		args[n++] = (char *)extra;
 	}
@@ -511,6 +514,144 @@ Test(redis, killed_and_restarted_every_result_once, .timeout = 120)
 	rt_redis_stop(&r);
 }
 
+/*
+ * A server that forgets what it confirmed: 500 results confirmed, the server killed with
+ * SIGKILL and started again (with @server_args: no persistence, or an AOF), 500 more
+ * results, then (with @again) a second kill and restart after everything was confirmed,
+ * noticed only at close. @keep: --redis-keep. Checks the sink's loss counters, the close's
+ * result (an error exactly when results stay lost), the stream and the meta hash.
+ */
+static void forgetful_server(const char *server_args, int keep, int again, uint64_t want_lost,
+			     uint64_t want_resent, unsigned want_stream_from)
+{
+	struct rt_redis r;
+	struct pps_config cfg;
+	struct pps_output o;
+	struct pps_redis_stats st;
+	char journal[256], kept[300], v[64];
+	redisContext *c;
+	int rc;
+
+	cr_assert_eq(rt_redis_start(&r, server_args), 0);
+	snprintf(journal, sizeof(journal), "%s/j", r.dir);
+	snprintf(kept, sizeof(kept), "%s.kept", journal);
+	make_cfg(&cfg, r.url, "forget", "4096", journal, keep ? "--redis-keep" : NULL);
+	cr_assert_eq(pps_output_redis_open(&o, &cfg, stderr), 0);
+	cr_assert_eq(access(kept, F_OK) == 0, keep, "keep file %s", kept);
+	for (unsigned i = 0; i < 500; i++) {
+		struct pps_result res = result(i);
+		pps_output_write(&o, &res);
+	}
+	cr_assert_eq(pump_until_delivered(&o, 10), 0);
+	pps_output_redis_stats(&o, &st);
+	cr_assert_eq(st.delivered, 500);
+
+	rt_redis_kill(&r);
+	for (unsigned i = 500; i < 1000; i++) {
+		struct pps_result res = result(i);
+		cr_assert_eq(pps_output_write(&o, &res), 0);
+	}
+	pump_for(&o, 0.3);
+	pps_output_redis_stats(&o, &st);
+	cr_assert_eq(st.connected, 0);
+	cr_assert_eq(rt_redis_restart(&r), 0);
+	cr_assert_eq(pump_until_delivered(&o, 20), 0, "not delivered after the restart");
+	pps_output_redis_stats(&o, &st);
+	/* a server without persistence forgot the first 500 */
+	cr_assert_eq(st.lost + st.lost_resent, server_args ? 0 : 500, "lost %llu, sent again %llu",
+		     (unsigned long long)st.lost, (unsigned long long)st.lost_resent);
+	if (again) { /* everything confirmed; the server forgets it while the sink is idle */
+		rt_redis_kill(&r);
+		cr_assert_eq(rt_redis_restart(&r), 0);
+	}
+	rc = pps_output_close(&o);
+	cr_assert_eq(rc != 0, want_lost != 0, "close returned %d", rc);
+	cr_assert_neq(access(kept, F_OK), 0, "the keep file is removed at the end");
+
+	c = rt_connect(r.sock, NULL);
+	{
+		struct lab_set set;
+		long n = rt_stream_set(c, "ppscan:forget:results", &set);
+
+		cr_assert_eq(n, (long)(1000 - want_stream_from), "stream holds %ld", n);
+		cr_assert_eq(rt_distinct(&set), (size_t)n, "duplicates in the stream");
+		lab_set_free(&set);
+	}
+	snprintf(journal, sizeof(journal), "%u", 1000 - want_stream_from);
+	cr_assert_str_eq(rt_hget(c, "ppscan:forget:meta", "results", v, sizeof(v)), journal);
+	snprintf(journal, sizeof(journal), "%llu", (unsigned long long)want_lost);
+	cr_assert_str_eq(rt_hget(c, "ppscan:forget:meta", "lost", v, sizeof(v)), journal);
+	snprintf(journal, sizeof(journal), "%llu", (unsigned long long)want_resent);
+	cr_assert_str_eq(rt_hget(c, "ppscan:forget:meta", "lost_resent", v, sizeof(v)), journal);
+	cr_assert_str_eq(rt_hget(c, "ppscan:forget:meta", "id", v, sizeof(v)), "forget");
+	redisFree(c);
+	pps_config_free(&cfg);
+	rt_redis_stop(&r);
+}
+
+/* No persistence: the 500 confirmed before the kill are gone, counted, and close fails. */
+Test(redis, restarted_without_persistence_loss_is_counted, .timeout = 120)
+{
+	forgetful_server(NULL, 0, 0, 500, 0, 500);
+}
+
+/* No persistence, --redis-keep: the lost 500 go out again, then at close all 1000. */
+Test(redis, restarted_without_persistence_keep_loses_nothing, .timeout = 120)
+{
+	forgetful_server(NULL, 1, 1, 0, 1500, 0);
+}
+
+/* AOF with fsync always: nothing is lost, nothing sent again, no alarm. */
+Test(redis, restarted_with_aof_no_false_alarm, .timeout = 120)
+{
+	forgetful_server("--appendonly yes --appendfsync always", 1, 1, 0, 0, 0);
+}
+
+/* A consumer that deletes what it handled (XDEL), then a dropped connection: the reconnect
+ * finds the stream shorter but the counter intact, which is no loss (no alarm, close 0). */
+Test(redis, consumer_xdel_is_no_loss, .timeout = 60)
+{
+	struct rt_redis r;
+	struct pps_config cfg;
+	struct pps_output o;
+	struct pps_redis_stats st;
+	char journal[256], v[64];
+	redisContext *c;
+	redisReply *rep;
+
+	cr_assert_eq(rt_redis_start(&r, NULL), 0);
+	snprintf(journal, sizeof(journal), "%s/j", r.dir);
+	make_cfg(&cfg, r.url, "xdel", NULL, journal, NULL);
+	cr_assert_eq(pps_output_redis_open(&o, &cfg, stderr), 0);
+	for (unsigned i = 0; i < 300; i++) {
+		struct pps_result res = result(i);
+		pps_output_write(&o, &res);
+	}
+	cr_assert_eq(pump_until_delivered(&o, 10), 0);
+	c = rt_connect(r.sock, NULL);
+	rep = redisCommand(c, "XRANGE ppscan:xdel:results - + COUNT 100");
+	cr_assert_eq(rep->elements, 100);
+	for (size_t i = 0; i < rep->elements; i++)
+		freeReplyObject(redisCommand(c, "XDEL ppscan:xdel:results %s",
+					     rep->element[i]->element[0]->str));
+	freeReplyObject(rep);
+	freeReplyObject(redisCommand(c, "CLIENT KILL TYPE normal SKIPME yes"));
+	for (unsigned i = 300; i < 400; i++) {
+		struct pps_result res = result(i);
+		pps_output_write(&o, &res);
+	}
+	cr_assert_eq(pump_until_delivered(&o, 10), 0);
+	pps_output_redis_stats(&o, &st);
+	cr_assert_geq(st.outages, 1, "the connection was not dropped");
+	cr_assert_eq(st.lost, 0, "a consumer's XDEL was taken for a loss");
+	cr_assert_eq(pps_output_close(&o), 0);
+	cr_assert_str_eq(rt_hget(c, "ppscan:xdel:meta", "lost", v, sizeof(v)), "0");
+	cr_assert_str_eq(rt_hget(c, "ppscan:xdel:meta", "results", v, sizeof(v)), "400");
+	redisFree(c);
+	pps_config_free(&cfg);
+	rt_redis_stop(&r);
+}
+
 Test(redis, gone_for_good_the_journal_holds_the_rest, .timeout = 120)
 {
 	struct rt_redis r;
@@ -785,4 +926,100 @@ Test(redis, journal_adopted_batch_in_doubt_was_applied, .timeout = 60)
 Test(redis, journal_adopted_batch_in_doubt_was_lost, .timeout = 60)
 {
 	journal_adopted(0);
+}
+
+/*
+ * -M udp: the stream entry carries the module's fields (classification, udp_pkt_size, data,
+ * icmp_*); with Redis gone they wait in the journal, and the next run of the scan delivers
+ * them from it with every UDP field as it was.
+ */
+Test(redis, udp_fields_in_the_stream_and_through_the_journal, .timeout = 60)
+{
+	struct rt_redis r;
+	struct pps_config cfg, cfg2;
+	struct pps_output o;
+	char journal[256],
+		*args[] = { "ppscan-pcap", "--dryrun",	      "-M",	 "udp",	       "-p",
+			    "53",	   "--output-closed", "--redis", NULL,	       "--scan-id",
+			    "udp1",	   "--redis-journal", journal,	 "11.0.0.0/8", NULL };
+	redisContext *c;
+	redisReply *rep;
+
+	cr_assert_eq(rt_redis_start(&r, "--appendonly yes --appendfsync always"), 0);
+	snprintf(journal, sizeof(journal), "%s/j", r.dir);
+	args[8] = r.url;
+	cr_assert_eq(pps_config_parse(&cfg, PPS_BACKEND_PCAP, 14, args, stderr), PPS_PARSE_OK);
+	cr_assert_eq(pps_output_redis_open(&o, &cfg, stderr), 0);
+	for (unsigned i = 0; i < 20; i++) {
+		struct pps_result res = { 0 };
+
+		res.saddr_h = 0x0b000000u + i;
+		res.sport_h = 53;
+		res.ttl = 61;
+		res.probe = PPS_PROBE_UDP;
+		res.ts_ns = 1764428184000000000ULL + i * 1000ULL;
+		if (i % 2) { /* a reply with its first bytes */
+			res.classification = 0;
+			res.udp.udp_len_h = 300;
+			res.part_len = 4;
+			memcpy(res.udp.data, "\x12\x34\x81\x80", 4);
+		} else { /* an ICMP port unreachable */
+			res.classification = 1;
+			res.udp.icmp_type = 3;
+			res.udp.icmp_code = 3;
+			res.udp.icmp_src_h = res.saddr_h;
+		}
+		if (i == 10)
+			rt_redis_kill(&r); /* the second half goes to the journal */
+		cr_assert_eq(pps_output_write(&o, &res), 0);
+		if (i < 10)
+			cr_assert_eq(pump_until_delivered(&o, 10), 0);
+	}
+	cr_assert_eq(pps_output_close(&o), -ENOTCONN);
+	cr_assert_eq(lab_sh("grep -q '^11.0.0.11,53,open,61,1764428184.000011,udp,300,12348180,"
+			    "0.0.0.0,0,0$' %s",
+			    journal),
+		     0, "a UDP reply's journal line");
+	cr_assert_eq(rt_redis_restart(&r), 0);
+	cr_assert_eq(pps_config_parse(&cfg2, PPS_BACKEND_PCAP, 14, args, stderr), PPS_PARSE_OK);
+	cr_assert_eq(pps_output_redis_open(&o, &cfg2, stderr), 0);
+	cr_assert_eq(pump_until_delivered(&o, 10), 0);
+	cr_assert_eq(pps_output_close(&o), 0);
+	c = rt_connect(r.sock, NULL);
+	rep = redisCommand(c, "XRANGE ppscan:udp1:results - +");
+	cr_assert_eq(rep->elements, 20);
+	for (size_t e = 0, seen = 0; e < rep->elements; e++) {
+		redisReply *kv = rep->element[e]->element[1];
+		unsigned i = (unsigned)(strtoul(strrchr(kv->element[1]->str, '.') + 1, NULL, 10));
+
+		cr_assert_lt(i, 20);
+		cr_assert_eq(seen & (1u << i), 0, "result %u twice", i);
+		seen |= 1u << i;
+		const char *reply[] = { "status",	"open", "classification", "udp",
+					"udp_pkt_size", "300",	"data",		  "12348180",
+					"icmp_type",	"0" };
+		const char *icmp[] = { "status",       "closed", "classification", "port-unreach",
+				       "udp_pkt_size", "0",	 "data",	   "",
+				       "icmp_type",    "3" };
+		const char **want = i % 2 ? reply : icmp;
+
+		cr_assert_eq(kv->elements, 22, "entry %zu has %zu values", e, kv->elements);
+		cr_expect_str_eq(kv->element[4]->str, want[0]);
+		cr_expect_str_eq(kv->element[5]->str, want[1]);
+		for (int k = 2; k < 10; k += 2) {
+			size_t at = 0;
+
+			for (size_t q = 0; q < kv->elements; q += 2)
+				if (!strcmp(kv->element[q]->str, want[k]))
+					at = q + 1;
+			cr_assert_neq(at, 0, "no field %s", want[k]);
+			cr_expect_str_eq(kv->element[at]->str, want[k + 1], "entry of %u: %s", i,
+					 want[k]);
+		}
+	}
+	freeReplyObject(rep);
+	redisFree(c);
+	pps_config_free(&cfg);
+	pps_config_free(&cfg2);
+	rt_redis_stop(&r);
 }
