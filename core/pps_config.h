@@ -17,7 +17,7 @@
 struct pps_probe_ops;
 
 #define PPS_VERSION "0.1.0"
-#define PPS_MAX_OPTS 64	   /* entries in the option table */
+#define PPS_MAX_OPTS 80	   /* entries in the option table */
 #define PPS_MAX_SENDERS 64 /* -T limit: sender threads or TX lcores */
 
 /** Which binary is parsing: some options exist for one backend only. */
