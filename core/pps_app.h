@@ -22,7 +22,9 @@
 #include "pps_run.h"
 #include "pps_scan.h"
 
-struct pps_io; /* the backend's device state (dpdk_app/io.h, fallback/io.h) */
+struct pps_io;	    /* the backend's device state (dpdk_app/io.h, fallback/io.h) */
+struct pps_join;    /* a --join worker's coordination (pps_plan.h) */
+struct pps_metrics; /* the --metrics endpoint (pps_metrics.h) */
 
 /** What a worker does (bits; pps_worker()). */
 enum pps_role {
@@ -61,6 +63,19 @@ struct pps_app {
 	uint64_t start_ticks;		/* when sending started */
 	uint64_t start_ns;		/* the same instant, Unix epoch ns */
 	_Atomic uint64_t tx_done_ticks; /* when the last sender stopped */
+
+	/* several shards in one process (--join, pps_plan.h), metrics (--metrics) */
+	struct pps_join *join;		      /* NULL unless --join */
+	struct pps_metrics *metrics;	      /* NULL unless --metrics */
+	char worker[96];		      /* the default worker name, HOST-PID */
+	int shard_active;		      /* a shard is being sent (its number: cfg.shard) */
+	uint64_t sent_base[PPS_MAX_SENDERS];  /* sender k's sent counter when the shard began */
+	uint64_t start_next[PPS_MAX_SENDERS]; /* and its first index */
+	uint64_t ckpt_prev;		      /* the checkpoint of one second ago */
+	uint64_t prev_sent;		      /* probes sent at the last second */
+	double rate_pps;		      /* over the last second */
+	double send_s;			      /* sending phases of every shard, seconds */
+	uint64_t shards_done;		      /* shards this process acknowledged */
 };
 
 /**

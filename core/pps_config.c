@@ -30,6 +30,7 @@
 #include "pps_cidrfile.h"
 #include "pps_config_opts.h"
 #include "pps_data.h"
+#include "pps_metrics.h"
 #include "pps_dedup.h"
 #include "pps_optdoc.h"
 #include "probe/pps_probe.h"
@@ -614,6 +615,32 @@ static int set_list_options(struct pps_parse *p, const struct pps_opt *o, const 
 	return PPS_PARSE_EXIT;
 }
 
+/* --metrics ADDR:PORT: an IPv4 address and a port, nothing implied (it binds only there). */
+static int set_metrics(struct pps_parse *p, const struct pps_opt *o, const char *v)
+{
+	struct sockaddr_in sa;
+	char why[128];
+
+	(void)o;
+	if (pps_metrics_parse_addr(v, &sa, why, sizeof(why)))
+		return pps_parse_bad(p, "invalid metrics address '%s' (from %s): %s", v, p->label,
+				     why);
+	p->cfg->metrics_addr = v;
+	return 0;
+}
+
+/* --worker NAME: a consumer name, a Redis key part. */
+static int set_worker(struct pps_parse *p, const struct pps_opt *o, const char *v)
+{
+	char why[128];
+
+	(void)o;
+	if (pps_redis_key_part_check(v, why, sizeof(why)))
+		return pps_parse_bad(p, "invalid worker name '%s' (from %s): %s", v, p->label, why);
+	p->cfg->worker = v;
+	return 0;
+}
+
 static int set_version(struct pps_parse *p, const struct pps_opt *o, const char *v)
 {
 	(void)o;
@@ -761,6 +788,26 @@ const struct pps_opt pps_opts[] = {
 	OPT("redis-buffer", REQ, OPT_REDIS_BUFFER, BOTH, "N",
 	    "results held in memory while Redis is away, before the journal (default 262144)",
 	    set_redis_buffer, FILEKEY),
+	OPT("plan", NO, OPT_PLAN, BOTH, NULL,
+	    "write this scan's plan (with --shards N) into Redis under --scan-id, and exit",
+	    set_flag, OFF(plan), 0, 0, NULL, 0),
+	OPT("join", NO, OPT_JOIN, BOTH, NULL,
+	    "work on the planned scan --scan-id: claim its shards one at a time until none is left",
+	    set_flag, OFF(join), 0, 0, NULL, 0),
+	OPT("status", NO, OPT_STATUS, BOTH, NULL,
+	    "print the progress of scan --scan-id from Redis, and exit", set_flag, OFF(status), 0,
+	    0, NULL, 0),
+	OPT("follow", NO, OPT_FOLLOW, BOTH, NULL,
+	    "with --status: a status line a second until the scan is done", set_flag, OFF(follow),
+	    0, 0, NULL, 0),
+	OPT("lease", REQ, OPT_LEASE, BOTH, "SECS",
+	    "with --plan: a worker silent this long loses its shard to another (default 30)",
+	    set_double, DOUBLE(lease_s, 2, 86400, "lease", "2-86400 seconds")),
+	OPT("worker", REQ, OPT_WORKER, BOTH, "NAME",
+	    "with --join: this worker's name in Redis (default HOST-PID)", set_worker, NOFILE),
+	OPT("metrics", REQ, OPT_METRICS, BOTH, "ADDR:PORT",
+	    "serve Prometheus metrics over HTTP at ADDR:PORT/metrics (binds only there)",
+	    set_metrics, FILEKEY),
 	OPT("redis-keep", NO, OPT_REDIS_KEEP, BOTH, NULL,
 	    "keep confirmed results in FILE.kept (beside the journal) until the scan ends, and send again what a restarted Redis lost",
 	    set_flag, OFF(redis_keep), 0, 0, NULL, 1),
@@ -796,6 +843,26 @@ const struct pps_opt pps_opts[] = {
 
 const size_t pps_n_opts = sizeof(pps_opts) / sizeof(pps_opts[0]);
 _Static_assert(sizeof(pps_opts) / sizeof(pps_opts[0]) <= PPS_MAX_OPTS, "raise PPS_MAX_OPTS");
+
+int pps_opt_plan_owned(const struct pps_opt *o)
+{
+	/* this machine's own: device, addresses, threads, outputs, the Redis connection */
+	/* clang-format off */
+	static const int local[] = {
+		'S', 's', 'G', OPT_GATEWAY_IP, OPT_SOURCE_MAC, 'T', 'i', OPT_PCAP_BUFFER,
+		OPT_SEND_METHOD, 'q', 'o', 'O', 'f', 'u', OPT_STATUS_JSON, 'm', OPT_REDIS,
+		OPT_REDIS_PREFIX, OPT_SCAN_ID, OPT_REDIS_MAXLEN, OPT_REDIS_JOURNAL, OPT_REDIS_BUFFER,
+		OPT_RESUME_FILE, OPT_EAL, OPT_METRICS, OPT_WORKER, OPT_NO_RST, OPT_LEASE,
+	};
+	/* clang-format on */
+
+	if (!o->file_key)
+		return 0;
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+		if (o->lo.val == local[i])
+			return 0;
+	return 1;
+}
 
 const struct pps_opt *pps_opt_find(int val)
 {
@@ -940,6 +1007,41 @@ static void defaults(struct pps_config *cfg, enum pps_backend backend)
 	cfg->redis_prefix = "ppscan";
 	cfg->redis_buffer = 1u << 18;
 	cfg->dedup_memory = PPS_DEDUP_MEMORY_DEFAULT;
+	cfg->lease_s = 30;
+}
+
+/* --plan, --join, --status: one at a time, each with a Redis scan to name. 0 or -1. */
+static int check_modes(struct pps_parse *p)
+{
+	struct pps_config *cfg = p->cfg;
+	const char *mode = cfg->plan	 ? "--plan"
+			   : cfg->join	 ? "--join"
+			   : cfg->status ? "--status"
+					 : NULL;
+	static const int once[] = { 't', 'N', OPT_RESUME, OPT_DRYRUN };
+
+	if (cfg->plan + cfg->join + cfg->status > 1)
+		return pps_parse_bad(p, "give one of --plan, --join and --status");
+	if (cfg->follow && !cfg->status)
+		return pps_parse_bad(p, "--follow goes with --status");
+	if (cfg->given[pps_opt_find(OPT_LEASE) - pps_opts] && !cfg->plan)
+		return pps_parse_bad(p, "--lease is part of the plan: give it with --plan");
+	if (cfg->worker && !cfg->join)
+		return pps_parse_bad(p, "--worker names a worker: give it with --join");
+	if (!mode)
+		return 0;
+	if (!cfg->redis_url || !cfg->scan_id_given)
+		return pps_parse_bad(p, "%s needs --redis URL and --scan-id ID (the scan in Redis)",
+				     mode);
+	for (size_t i = 0; !cfg->status && i < sizeof(once) / sizeof(once[0]); i++) {
+		const struct pps_opt *o = pps_opt_find(once[i]);
+
+		if (cfg->given[o - pps_opts])
+			return pps_parse_bad(
+				p, "--%s with %s: a planned scan runs every shard to its end",
+				o->lo.name, mode);
+	}
+	return 0;
 }
 
 /*
@@ -1004,6 +1106,34 @@ static int check_long_names(struct pps_parse *p, int argc, char **argv, const ch
 	return 0;
 }
 
+/*
+ * --join: the plan's options come first (origin "plan:LINE"); an option that defines the scan
+ * given again by the worker must say what the plan says. Returns 0 or -1 (p->msg).
+ */
+static int check_plan(struct pps_parse *p, const struct pps_opt *o, const char *v, char **argv)
+{
+	struct pps_config *cfg = p->cfg;
+	const char *org = cfg->origin ? cfg->origin[optind - 1] : NULL;
+	size_t i = (size_t)(o - pps_opts);
+
+	(void)argv;
+	if (org && org != (char *)-1 && !strncmp(org, PPS_PLAN_ORIGIN ":", 5)) {
+		cfg->plan_given[i] = v;
+		return 0;
+	}
+	if (!pps_opt_plan_owned(o) || (cfg->plan_given[i] && !strcmp(cfg->plan_given[i], v)))
+		return 0;
+	if (cfg->plan_given[i])
+		return pps_parse_bad(
+			p,
+			"%s '%s' contradicts the plan, which says '%s': a worker scans what the plan says",
+			p->label, v, cfg->plan_given[i]);
+	return pps_parse_bad(
+		p,
+		"%s '%s' contradicts the plan, which does not set it: a worker scans what the plan says",
+		p->label, v);
+}
+
 /* The option loop: getopt_long() over @argv, each option through its handler. */
 static int run_options(struct pps_parse *p, int argc, char **argv)
 {
@@ -1052,6 +1182,8 @@ static int run_options(struct pps_parse *p, int argc, char **argv)
 		else
 			snprintf(label, sizeof(label), "--%s", o->lo.name);
 		p->label = label;
+		if (cfg->plan_text && check_plan(p, o, optarg ? optarg : "true", argv) < 0)
+			return -1;
 		if ((rc = o->set(p, o, optarg ? optarg : "true")) != 0)
 			return rc;
 	}
@@ -1107,6 +1239,11 @@ static int finish_targets(struct pps_parse *p, int argc, char **argv, int first)
 	for (int i = first; i < argc; i++) {
 		struct pps_range r;
 
+		if (cfg->join && !cfg->origin[i])
+			return pps_parse_bad(
+				p,
+				"target '%s' (argument %d) contradicts the plan: a worker scans the plan's targets",
+				argv[i], i);
 		if (pps_parse_cidr(argv[i], &r)) {
 			if (cfg->origin[i])
 				return pps_parse_bad(
@@ -1182,7 +1319,7 @@ static int finish_targets(struct pps_parse *p, int argc, char **argv, int first)
 static int finish_scan(struct pps_parse *p)
 {
 	struct pps_config *cfg = p->cfg;
-	const int sends = !cfg->dryrun && !cfg->dump_config;
+	const int sends = !cfg->dryrun && !cfg->dump_config && !cfg->plan;
 
 	if (cfg->bandwidth_bps > 0) {
 		if (cfg->given[pps_opt_find('r') - pps_opts])
@@ -1207,6 +1344,9 @@ static int finish_scan(struct pps_parse *p)
 	if (!cfg->have_src_ip &&
 	    (pps_targets_add(cfg->sources, 0, 0) || pps_targets_finalize(cfg->sources)))
 		return pps_parse_bad(p, "out of memory");
+	if (cfg->plan && cfg->given[pps_opt_find(OPT_SHARD) - pps_opts])
+		return pps_parse_bad(p, "--shard with --plan: the plan has every shard, "
+					"workers (--join) claim them one at a time");
 	if (cfg->shard >= cfg->shards)
 		return pps_parse_bad(
 			p, "invalid shard '%u' (from --shard): must be below --shards %u (0-based)",
@@ -1230,6 +1370,8 @@ static int finish_scan(struct pps_parse *p)
 	if (cfg->resuming && !cfg->n_resume_next)
 		return pps_parse_bad(p, "resume file '%s' has no resume-next line",
 				     cfg->resume_path);
+	if (cfg->join && !cfg->plan_given[pps_opt_find('e') - pps_opts])
+		return pps_parse_bad(p, "the plan of scan %s has no seed", cfg->scan_id);
 	if (!cfg->seed_given && getrandom(&cfg->seed, sizeof(cfg->seed), 0) != sizeof(cfg->seed))
 		return pps_parse_bad(p, "cannot draw a random seed: %s", strerror(errno));
 	if (!cfg->scan_id_given) {
@@ -1252,19 +1394,32 @@ static int finish_scan(struct pps_parse *p)
 int pps_config_parse(struct pps_config *cfg, enum pps_backend backend, int argc, char **argv,
 		     FILE *err)
 {
+	return pps_config_parse_plan(cfg, backend, argc, argv, NULL, err);
+}
+
+int pps_config_parse_plan(struct pps_config *cfg, enum pps_backend backend, int argc, char **argv,
+			  const char *plan_text, FILE *err)
+{
 	struct pps_parse p = { .cfg = cfg, .fields_at = -1 };
 	struct pps_field_sel sel;
 	char why[256];
 	int n, rc;
 
 	defaults(cfg, backend);
+	cfg->plan_text = plan_text;
 	if (pps_config_expand(cfg, argc, argv, &n, err) < 0) {
 		pps_config_free(cfg);
 		return PPS_PARSE_ERROR;
 	}
 	argv = cfg->file_argv;
-	if ((rc = run_options(&p, n, argv)) != 0)
+	if ((rc = run_options(&p, n, argv)) != 0 || (rc = check_modes(&p)) != 0)
 		goto done;
+	if (cfg->status) /* reads Redis only: no target, device or output */
+		goto done;
+	if (cfg->join && !plan_text) {
+		rc = pps_parse_bad(&p, "--join: the plan was not read");
+		goto done;
+	}
 	if (p.list) {
 		if (p.list == 1)
 			pps_probe_list(stdout);

@@ -123,6 +123,16 @@ struct pps_config {
 		     1]; /* --scan-id, or drawn: YYYYMMDDTHHMMSSZ-xxxxxx (UTC) */
 	int scan_id_given;
 
+	/* one scan across machines (pps_plan.h): a plan in Redis, workers that join it */
+	int plan;		  /* --plan: write the plan and exit */
+	int join;		  /* --join: work on the plan's shards */
+	int status;		  /* --status: print the scan's progress and exit */
+	int follow;		  /* --follow: with --status, a line a second until done */
+	double lease_s;		  /* --lease: a silent worker's shard is taken over after this */
+	const char *worker;	  /* --worker: this worker's consumer name (default HOST-PID) */
+	const char *plan_text;	  /* --join: the plan's options, read before parsing */
+	const char *metrics_addr; /* --metrics ADDR:PORT: Prometheus endpoint (pps_metrics.h) */
+
 	/* resume and config files */
 	const char *resume_file;     /* --resume-file: where an interrupted scan saves its state */
 	int resuming;		     /* started with --resume */
@@ -135,8 +145,9 @@ struct pps_config {
 	int n_target_args;
 	const char **target_args;	 /* owned array; strings owned by argv or the file buffer */
 	const char *given[PPS_MAX_OPTS]; /* last raw value of each option, for --dump-config */
-	char **file_argv;		 /* owned: expanded argument vector */
-	char **origin;			 /* owned: "FILE:LINE" per expanded argument or NULL */
+	const char *plan_given[PPS_MAX_OPTS]; /* --join: each option's value in the plan */
+	char **file_argv;		      /* owned: expanded argument vector */
+	char **origin;			      /* owned: "FILE:LINE" per expanded argument or NULL */
 };
 
 /**
@@ -211,6 +222,17 @@ int pps_config_write_resume(const struct pps_config *cfg, const char *path, cons
  * (at least 60 bytes) plus FCS, preamble, start delimiter and inter-frame gap (24 bytes),
  * as ZMap counts it.
  */
+/**
+ * pps_config_parse_plan - pps_config_parse() for a worker that joins a planned scan
+ * (--join): @plan_text (the plan's options in -C's "key = value" form, read from Redis by
+ * pps_plan_fetch(); kept by pointer) is read before the command line, with the origin
+ * "plan:LINE", and an option of the scan (pps_opt_plan_owned()) that the command line gives
+ * again must have the plan's value: else one line names it and PPS_PARSE_ERROR is returned.
+ * @plan_text NULL is pps_config_parse().
+ */
+int pps_config_parse_plan(struct pps_config *cfg, enum pps_backend backend, int argc, char **argv,
+			  const char *plan_text, FILE *err);
+
 unsigned pps_config_probe_frame_bytes(const struct pps_config *cfg);
 
 #endif /* PPS_CONFIG_H */

@@ -100,14 +100,17 @@ static const struct pps_opt *file_key(const struct pps_config *cfg, const char *
 static int expand_file(struct pps_config *cfg, const char *kind, const char *path,
 		       struct argvec *targets, struct argvec *out, FILE *err)
 {
-	FILE *f = fopen(path, "r");
+	/* a --join worker's plan is text read from Redis, named "plan" in messages */
+	const int text = !strcmp(kind, PPS_PLAN_ORIGIN);
+	FILE *f = text ? fmemopen((void *)cfg->plan_text, strlen(cfg->plan_text), "r")
+		       : fopen(path, "r");
 	char *line = NULL, where[600];
 	size_t cap = 0;
 	unsigned long ln = 0;
 	struct stat st;
 	char seen[PPS_MAX_OPTS] = { 0 };
 
-	if (!f || fstat(fileno(f), &st) || S_ISDIR(st.st_mode)) {
+	if (!f || (!text && (fstat(fileno(f), &st) || S_ISDIR(st.st_mode)))) {
 		fprintf(err, "%s: cannot read %s file '%s': %s\n", cfg->prog, kind, path,
 			f ? "it is a directory" : strerror(errno));
 		if (f)
@@ -292,6 +295,9 @@ int pps_config_expand(struct pps_config *cfg, int argc, char **argv, int *argc_o
 
 	if (argvec_push(&av, argc > 0 ? argv[0] : cfg->prog, NULL))
 		goto nomem;
+	if (cfg->plan_text && *cfg->plan_text &&
+	    expand_file(cfg, PPS_PLAN_ORIGIN, PPS_PLAN_ORIGIN, &tv, &av, err))
+		goto out;
 	resfile = find_file_opt(argc, argv, "resume", 0, &at, &width);
 	if (resfile) {
 		cfg->resuming = 1;

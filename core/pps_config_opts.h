@@ -47,7 +47,26 @@ enum {
 	OPT_RESUME_COMPLETE,
 	OPT_LIST_OPTIONS,
 	OPT_NO_CONFIG,
+	OPT_PLAN,
+	OPT_JOIN,
+	OPT_STATUS,
+	OPT_FOLLOW,
+	OPT_LEASE,
+	OPT_WORKER,
+	OPT_METRICS,
 };
+
+/** The origin of the arguments a --join worker read from its plan ("plan:LINE"). */
+#define PPS_PLAN_ORIGIN "plan"
+
+struct pps_opt;
+
+/**
+ * pps_opt_plan_owned - 1 if option @o defines the scan (targets, ports, seed, pace, probe
+ * shape...) and so belongs to a plan (--plan) that every worker follows; 0 for what is this
+ * machine's own (device, addresses, threads, outputs, Redis connection).
+ */
+int pps_opt_plan_owned(const struct pps_opt *o);
 
 struct pps_parse;
 struct pps_opt;

@@ -15,6 +15,9 @@
 #include <unistd.h>
 
 #include "probe/pps_probe.h"
+#if PPS_HAVE_HIREDIS
+#include "output/out_redis.h"
+#endif
 
 const char *pps_stop_reason_name(enum pps_stop_reason r)
 {
@@ -190,11 +193,55 @@ void pps_monitor_loop(struct pps_monitor *m)
 					pps_status_format(line, sizeof(line), &now, &prev, &ctx));
 			write_status_files(m, &now, &prev, &ctx, 0, 1);
 			sinks_progress(m, &now, t, 0);
+			if (m->second)
+				m->second(m->second_arg, &now, t - last_status);
 			prev = now;
 			m->last = now;
 			m->last_status_t = t;
 			last_status = t;
 		}
+		usleep(1000);
+	}
+}
+
+/* Results the sinks hold unconfirmed (the Redis sink's pending; other sinks hold none). */
+static uint64_t sinks_pending(const struct pps_monitor *m)
+{
+	uint64_t n = 0;
+
+#if PPS_HAVE_HIREDIS
+	for (int s = 0; s < m->n_sinks; s++)
+		if (m->sinks[s]->ops == &pps_output_redis) {
+			struct pps_redis_stats st;
+
+			pps_output_redis_stats(m->sinks[s], &st);
+			n += st.pending;
+		}
+#else
+	(void)m;
+#endif
+	return n;
+}
+
+uint64_t pps_monitor_settle(struct pps_monitor *m, double timeout_s)
+{
+	double end = pps_monotonic_s() + timeout_s;
+	uint64_t left;
+
+	for (;;) {
+		double t = pps_monotonic_s();
+
+		drain(m);
+		for (int s = 0; s < m->n_sinks; s++) {
+			int rc = pps_output_flush(m->sinks[s]);
+
+			if (rc >= 0)
+				rc = pps_output_poll(m->sinks[s], t);
+			if (rc < 0 && !m->write_error)
+				m->write_error = rc;
+		}
+		if (!(left = sinks_pending(m)) || t >= end)
+			return left;
 		usleep(1000);
 	}
 }
@@ -231,7 +278,9 @@ int pps_monitor_finish(struct pps_monitor *m)
 	if (m->cfg->probe && m->cfg->probe->summary) /* the targets this run probed */
 		m->cfg->probe->summary(stderr, m->cfg->prog, &t,
 				       t.sent / (m->cfg->probes ? m->cfg->probes : 1));
-	if (m->stop_reason == PPS_STOP_INTERRUPTED || m->stop_reason == PPS_STOP_MAX_RUNTIME)
+	/* a joined worker's interrupted shard resumes from its checkpoint in Redis instead */
+	if (!m->cfg->join &&
+	    (m->stop_reason == PPS_STOP_INTERRUPTED || m->stop_reason == PPS_STOP_MAX_RUNTIME))
 		resume_path = pps_resume_save(m, &t, &other);
 	else if (m->stop_reason == PPS_STOP_MAX_RESULTS) {
 		fprintf(stderr, "%s: stopped after %" PRIu64 " results (-N/--max-results)\n",

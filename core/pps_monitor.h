@@ -40,6 +40,10 @@ struct pps_monitor {
 	/* Writes each sender thread's next index into @next (at most @max); returns how many. */
 	unsigned (*resume_state)(void *ctx, uint64_t *next, unsigned max);
 	const char *eal_args; /* ppscan: EAL arguments to store in a resume file, or NULL */
+	/* Once a second on this thread, after the status line, with the totals and the seconds
+	 * since the last call (NULL: none): a joined scan's checkpoint, the metrics snapshot. */
+	void (*second)(void *arg, const struct pps_totals *now, double dt_s);
+	void *second_arg;
 
 	/* filled by pps_monitor_loop() */
 	double t0;		   /* CLOCK_MONOTONIC seconds at start */
@@ -70,6 +74,13 @@ const char *pps_stop_reason_name(enum pps_stop_reason r);
  * Call it after the TX/RX threads have started; stop them when it returns.
  */
 void pps_monitor_loop(struct pps_monitor *m);
+
+/**
+ * pps_monitor_settle - between two shards of a joined scan (the receive loop stopped):
+ * drains the ring into the sinks and polls them until the Redis sink has every result
+ * confirmed, for at most @timeout_s. Returns the results still unconfirmed (0: all in).
+ */
+uint64_t pps_monitor_settle(struct pps_monitor *m, double timeout_s);
 
 /**
  * pps_monitor_finish - after the RX loop has stopped: drains the ring a last time, closes

@@ -126,7 +126,13 @@ void pps_run_attach(struct pps_run *r, struct pps_monitor *m, const struct pps_s
 
 int pps_run_parse(struct pps_config *cfg, enum pps_backend backend, int argc, char **argv)
 {
-	int rc = pps_config_parse(cfg, backend, argc, argv, stderr);
+	return pps_run_parse_plan(cfg, backend, argc, argv, NULL);
+}
+
+int pps_run_parse_plan(struct pps_config *cfg, enum pps_backend backend, int argc, char **argv,
+		       const char *plan_text)
+{
+	int rc = pps_config_parse_plan(cfg, backend, argc, argv, plan_text, stderr);
 
 	if (rc == PPS_PARSE_EXIT)
 		return 0;

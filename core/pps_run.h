@@ -110,4 +110,8 @@ void pps_run_attach(struct pps_run *r, struct pps_monitor *m, const struct pps_s
  */
 int pps_run_parse(struct pps_config *cfg, enum pps_backend backend, int argc, char **argv);
 
+/** pps_run_parse_plan - pps_run_parse() of a --join worker with its plan (pps_config_parse_plan()). */
+int pps_run_parse_plan(struct pps_config *cfg, enum pps_backend backend, int argc, char **argv,
+		       const char *plan_text);
+
 #endif /* PPS_RUN_H */

@@ -15,6 +15,7 @@ PKGS=(
 	dnsmasq-base chrony snmpd memcached coturn tftpd-hpa rpcbind kamailio libcoap3-bin
 	openbsd-inetd
 	dpkg-dev debhelper fakeroot lintian man-db groff-base bash-completion
+	prometheus
 )
 # ppscan-id (issue 12): PCRE2 for fingerprints, nghttp2 for HTTP/2 frames, jsonschema for the
 # record schema in tests, and the real servers its lab identifies
@@ -68,3 +69,7 @@ apt-get install -y -q --no-install-recommends "${missing[@]}" || {
 	dpkg --configure -a
 }
 [[ -z $policy ]] || rm -f /usr/sbin/policy-rc.d
+# the tests start their own prometheus in a lab namespace: none on the host
+if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
+	systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+fi

@@ -240,7 +240,9 @@ static int check_loss(struct redis_sink *rs, double deadline)
 	/* the counter says how many; the stream (when not trimmed) must agree, so that a
 	 * consumer deleting what it has handled (XDEL), or a meta hash deleted by hand, is
 	 * not taken for a server that forgot */
-	if (rs->expect_results > results)
+	/* --join: several workers write one stream and one counter, and the dedup script adds
+	 * fewer entries than a batch holds, so no writer can expect a count: not checked */
+	if (rs->expect_results > results && !rs->dedup)
 		lost = rs->expect_results - results;
 	if (!rs->cfg->redis_maxlen && lost)
 		lost = rs->expect_len > len
@@ -335,6 +337,39 @@ static void try_reconnect(struct redis_sink *rs, double now)
 
 /* ---- pipeline ---- */
 
+/*
+ * --join: several workers write one stream, and a shard taken over from a dead worker is
+ * probed again from its checkpoint, so a batch adds an entry only for an (address, port)
+ * not yet in the scan's set P:ID:seen (KEYS[1]); KEYS[2] the stream, KEYS[3] the scan's
+ * meta hash (results += entries added); ARGV: fields per entry, MAXLEN (0: none), then the
+ * entries' field/value pairs, ip and port first. Atomic like the MULTI it runs in.
+ */
+static const char DEDUP_LUA[] =
+	"local nf=tonumber(ARGV[1]) local added=0 "
+	"for i=3,#ARGV,2*nf do "
+	"if redis.call('SADD',KEYS[1],ARGV[i+1]..':'..ARGV[i+3])==1 then "
+	"if ARGV[2]=='0' then redis.call('XADD',KEYS[2],'*',unpack(ARGV,i,i+2*nf-1)) "
+	"else redis.call('XADD',KEYS[2],'MAXLEN','~',ARGV[2],'*',unpack(ARGV,i,i+2*nf-1)) end "
+	"added=added+1 end end "
+	"redis.call('HINCRBY',KEYS[3],'results',added) return added";
+
+/* "EVAL DEDUP_LUA 3 seen results meta nf maxlen" for @n entries, in RESP. */
+static char *dedup_head(struct redis_sink *rs, char *p, uint32_t n)
+{
+	char num[24];
+
+	*p++ = '*';
+	p += pps_resp_u64(p, 8 + (uint64_t)n * 2 * rs->sel.n);
+	p = PPS_RESP_LIT(p, "\r\n$4\r\nEVAL\r\n");
+	p = pps_resp_bulk(p, DEDUP_LUA, sizeof(DEDUP_LUA) - 1);
+	p = PPS_RESP_LIT(p, "$1\r\n3\r\n");
+	p = pps_resp_bulk(p, rs->k_seen, strlen(rs->k_seen));
+	p = pps_resp_bulk(p, rs->k_results, strlen(rs->k_results));
+	p = pps_resp_bulk(p, rs->k_scan_meta, strlen(rs->k_scan_meta));
+	p = pps_resp_bulk(p, num, pps_resp_u64(num, rs->sel.n));
+	return pps_resp_bulk(p, num, pps_resp_u64(num, rs->cfg->redis_maxlen));
+}
+
 /* Appends one transaction for the next @n waiting results. Returns 0 or -1 (no memory). */
 static int send_batch(struct redis_sink *rs, uint32_t n)
 {
@@ -343,11 +378,15 @@ static int send_batch(struct redis_sink *rs, uint32_t n)
 	size_t ml;
 
 	p = PPS_RESP_LIT(p, "*1\r\n$5\r\nMULTI\r\n");
+	if (rs->dedup)
+		p = dedup_head(rs, p, n);
 	for (uint32_t i = 0; i < n; i++) {
 		const struct pps_result *r = &rs->pend[(rs->sent + i) & rs->mask];
 
-		memcpy(p, rs->xadd_head, rs->xadd_head_len);
-		p += rs->xadd_head_len;
+		if (!rs->dedup) {
+			memcpy(p, rs->xadd_head, rs->xadd_head_len);
+			p += rs->xadd_head_len;
+		}
 		for (unsigned f = 0; f < rs->sel.n; f++) {
 			struct pps_value v;
 			size_t len;
@@ -363,15 +402,18 @@ static int send_batch(struct redis_sink *rs, uint32_t n)
 	p = PPS_RESP_LIT(p, "*3\r\n$4\r\nSADD\r\n");
 	p = pps_resp_bulk(p, rs->k_batches, strlen(rs->k_batches));
 	p = pps_resp_bulk(p, marker, ml);
-	p = PPS_RESP_LIT(p, "*4\r\n$7\r\nHINCRBY\r\n");
-	p = pps_resp_bulk(p, rs->k_meta, strlen(rs->k_meta));
-	p = PPS_RESP_LIT(p, "$7\r\nresults\r\n");
-	p = pps_resp_bulk(p, tmp, pps_resp_u64(tmp, n));
+	if (!rs->dedup) { /* the script counts what it added */
+		p = PPS_RESP_LIT(p, "*4\r\n$7\r\nHINCRBY\r\n");
+		p = pps_resp_bulk(p, rs->k_meta, strlen(rs->k_meta));
+		p = PPS_RESP_LIT(p, "$7\r\nresults\r\n");
+		p = pps_resp_bulk(p, tmp, pps_resp_u64(tmp, n));
+	}
 	p = PPS_RESP_LIT(p, "*1\r\n$4\r\nEXEC\r\n");
 	if (redisAppendFormattedCommand(rs->k.c, rs->bbuf, (size_t)(p - rs->bbuf)) != REDIS_OK)
 		return -1;
+	/* replies: MULTI, each queued command, EXEC */
 	rs->fifo[(rs->fifo_head + rs->fifo_n++) % RS_FIFO] =
-		(struct rs_cmd){ RS_CMD_BATCH, n, n + 4, 0, seq };
+		(struct rs_cmd){ RS_CMD_BATCH, n, rs->dedup ? 4 : n + 4, 0, seq };
 	rs->sent += n;
 	rs->inflight++;
 	return 0;
@@ -1042,6 +1084,19 @@ int pps_output_redis_open(struct pps_output *o, const struct pps_config *cfg, FI
 		snprintf(rs->k.err, sizeof(rs->k.err), "key names too long");
 		rc = -ENAMETOOLONG;
 		goto fail;
+	}
+	if (cfg->join) { /* a worker of a planned scan (pps_plan.h): its own hash, the scan's set */
+		char what[RS_KEY_MAX];
+
+		snprintf(what, sizeof(what), "worker:%s", cfg->worker ? cfg->worker : "");
+		memcpy(rs->k_scan_meta, rs->k_meta, sizeof(rs->k_meta));
+		rs->dedup = 1;
+		if (key(rs->k_meta, cfg->redis_prefix, cfg->scan_id, what) ||
+		    key(rs->k_seen, cfg->redis_prefix, cfg->scan_id, "seen")) {
+			snprintf(rs->k.err, sizeof(rs->k.err), "key names too long");
+			rc = -ENAMETOOLONG;
+			goto fail;
+		}
 	}
 	xadd_head(rs, cfg->redis_maxlen);
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))

@@ -71,6 +71,10 @@ struct redis_sink {
 	struct pps_field_sel sel;    /* the stream entry's fields (RS_STREAM_FIELDS) */
 	size_t line_max;	     /* longest journal line (and RESP of one entry's values) */
 	char k_results[RS_KEY_MAX], k_batches[RS_KEY_MAX], k_meta[RS_KEY_MAX], k_scans[RS_KEY_MAX];
+	/* --join: batches go through DEDUP_LUA (each (address, port) once across workers);
+	 * k_meta is then this worker's hash and k_scan_meta the scan's */
+	int dedup;
+	char k_seen[RS_KEY_MAX], k_scan_meta[RS_KEY_MAX];
 	char token[24]; /* this run's batch marker prefix */
 	uint64_t next_seq;
 
