@@ -204,6 +204,9 @@ sd_cups() {
 	cat >"$d/cupsd.conf" <<'EOF'
 Listen 198.18.13.19:631
 Listen 198.18.13.19:9100
+# a numeric name: no resolver lookup of the host's name (the lab has no DNS, and a lookup
+# that is never answered held cupsd's start-up past a minute)
+ServerName 198.18.13.19
 ServerAlias *
 Browsing No
 DefaultAuthType None
