@@ -230,7 +230,10 @@ SystemGroup root
 Printcap $d/printcap
 EOF
 	chmod 755 "$d" "$d"/*
-	sd_run cups /usr/sbin/cupsd -f -c "$d/cupsd.conf" -s "$d/cups-files.conf"
+	# not in a session of its own: cupsd -f started by setsid never opens its listeners
+	ip netns exec "$SD_TGT" /usr/sbin/cupsd -f -c "$d/cupsd.conf" -s "$d/cups-files.conf" \
+		</dev/null >"$SD_D/cups.log" 2>&1 &
+	echo "$!" >>"$SD_D/pids"
 }
 
 sd_rmi() {
