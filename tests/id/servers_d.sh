@@ -204,6 +204,9 @@ sd_cups() {
 	cat >"$d/cupsd.conf" <<'EOF'
 Listen 198.18.13.19:631
 Listen 198.18.13.19:9100
+# a numeric name: no resolver lookup of the host's name (the lab has no DNS, and a lookup
+# that is never answered held cupsd's start-up past a minute)
+ServerName 198.18.13.19
 ServerAlias *
 Browsing No
 DefaultAuthType None
@@ -227,7 +230,10 @@ SystemGroup root
 Printcap $d/printcap
 EOF
 	chmod 755 "$d" "$d"/*
-	sd_run cups /usr/sbin/cupsd -f -c "$d/cupsd.conf" -s "$d/cups-files.conf"
+	# not in a session of its own: cupsd -f started by setsid never opens its listeners
+	ip netns exec "$SD_TGT" /usr/sbin/cupsd -f -c "$d/cupsd.conf" -s "$d/cups-files.conf" \
+		</dev/null >"$SD_D/cups.log" 2>&1 &
+	echo "$!" >>"$SD_D/pids"
 }
 
 sd_rmi() {
