@@ -39,6 +39,7 @@
 
 #include "fingerprint.h"
 #include "id_fingerprints.h"
+#include "id_conn.h"
 #include "id_module.h"
 #include "output/pps_output.h"
 #include "pps_clock.h"
@@ -49,7 +50,6 @@
 #define MAX_EVENTS 256
 #define READ_BATCH 256
 #define ORDER_MAX 64 /* client-first modules considered per endpoint */
-#define PROTO_MAX 32
 #define N_VERSIONS 4 /* --versions: TLS 1.0, 1.1, 1.2, 1.3 */
 
 static const int version_proto[N_VERSIONS] = { TLS1_VERSION, TLS1_1_VERSION, TLS1_2_VERSION,
@@ -115,45 +115,6 @@ struct endpoint {
 	unsigned n_first;
 	struct endpoint *next; /* ready queue, an address's wait list, or the free list */
 	int done;
-};
-
-struct id_conn {
-	struct id_engine *e;
-	struct endpoint *ep;
-	int fd;
-	int state;
-	int list; /* timeout list, -1 if none */
-	struct id_conn *tprev, *tnext;
-	uint64_t t_start, t_connected, t_hs, deadline;
-	uint32_t events;
-	int eof, rx_errno, ended;
-	uint8_t *rx; /* ID_RX_MAX */
-	size_t rx_n;
-	uint64_t rx_total;
-	uint8_t *tx; /* ID_TX_MAX */
-	size_t tx_n, tx_off;
-
-	const struct id_module *mod;	/* the module in charge */
-	int mphase;			/* enum id_phase of the current call */
-	int probe_refused;		/* the probing module said no: reacts only */
-	const struct id_module *prober; /* whose request another module's claim answers */
-	unsigned char st[ID_STATE_MAX];
-	unsigned char scratch[ID_STATE_MAX];
-	/* what the current module found (moved to the endpoint on its verdict) */
-	json_t *obj;
-	char protocol[PROTO_MAX];
-	char product[128], version[128];
-	int fp_soft;
-
-	/* TLS */
-	SSL *ssl;
-	BIO *rbio, *wbio;
-	int in_tls;	  /* established: module bytes travel inside */
-	int tls_starttls; /* this TLS handshake follows a module's STARTTLS */
-	int ver_probe;	  /* 1 + the version index of a --versions probe, 0 = identification */
-	int verify_first;
-	uint64_t t_tls;
-	struct id_conn *next_free;
 };
 
 struct host {
@@ -356,45 +317,6 @@ static void tlist_set(struct id_engine *e, struct id_conn *c, int l, uint64_t no
 
 /* ---- the module API (id_module.h) ---- */
 
-int id_send(struct id_conn *c, const void *buf, size_t n)
-{
-	if (c->tx_n + n > ID_TX_MAX)
-		return -ENOBUFS;
-	memcpy(c->tx + c->tx_n, buf, n);
-	c->tx_n += n;
-	return 0;
-}
-
-int id_send_str(struct id_conn *c, const char *s)
-{
-	return id_send(c, s, strlen(s));
-}
-
-void id_consume(struct id_conn *c, size_t n)
-{
-	if (n >= c->rx_n) {
-		c->rx_n = 0;
-		return;
-	}
-	memmove(c->rx, c->rx + n, c->rx_n - n);
-	c->rx_n -= n;
-}
-
-int id_phase(const struct id_conn *c)
-{
-	return c->mphase;
-}
-
-int id_ended(const struct id_conn *c)
-{
-	return c->ended;
-}
-
-int id_in_tls(const struct id_conn *c)
-{
-	return c->in_tls;
-}
-
 const char *id_alpn(const struct id_conn *c)
 {
 	static char buf[64];
@@ -427,26 +349,6 @@ const char *id_ip(const struct id_conn *c)
 const char *id_host_name(const struct id_conn *c)
 {
 	return c->e->cfg->sni ? c->e->cfg->sni : id_ip(c);
-}
-
-json_t *id_obj(struct id_conn *c)
-{
-	if (!c->obj)
-		c->obj = json_object();
-	return c->obj;
-}
-
-void id_set_product(struct id_conn *c, const char *product, const char *version)
-{
-	if (product)
-		snprintf(c->product, sizeof(c->product), "%s", product);
-	if (version)
-		snprintf(c->version, sizeof(c->version), "%s", version);
-}
-
-void id_set_protocol(struct id_conn *c, const char *name)
-{
-	snprintf(c->protocol, sizeof(c->protocol), "%s", name);
 }
 
 int id_fingerprint(struct id_conn *c, const uint8_t *b, size_t n)

@@ -5,7 +5,8 @@
  * drives it: a greeting, a reply to the module's own request, a reply to another module's
  * request, in the clear or inside TLS, then the end of the connection.
  *
- * The module host here is the contract of id_module.h and nothing more: a receive buffer of
+ * The module host here is the contract of id_module.h and nothing more: the engine's own
+ * struct id_conn (id_conn.h) and accessors (id_conn.c), a receive buffer of
  * at most ID_RX_MAX bytes (what arrives beyond is dropped, as the engine does), id_consume,
  * a send queue of ID_TX_MAX bytes, the state zeroed as the contract says (before start(),
  * and before every GREETING and REACT call), and the real fingerprint database
@@ -37,6 +38,7 @@
 
 #include "fingerprint.h"
 #include "fuzz_check.h"
+#include "id_conn.h"
 #include "id_module.h"
 
 #ifndef PPS_FP_DIR
@@ -45,64 +47,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-struct id_conn {
-	const struct id_module *mod;
-	int phase, ended, in_tls;
-	const char *alpn;
-	uint8_t rx[ID_RX_MAX];
-	size_t rx_n;
-	uint8_t tx[ID_TX_MAX];
-	size_t tx_n;
-	json_t *obj;
-	char product[128], version[128], protocol[PPS_FP_NAME_MAX];
-};
+/* the fuzzer's stand-ins for what the engine takes from the endpoint and the TLS session */
+static const char *fz_alpn;
 
 static struct pps_fp_db *fp_db;
 
 /* ---- the module API of id_module.h, as the contract states it ---- */
 
-int id_send(struct id_conn *c, const void *buf, size_t n)
-{
-	if (n > ID_TX_MAX - c->tx_n)
-		return -ENOBUFS;
-	memcpy(c->tx + c->tx_n, buf, n);
-	c->tx_n += n;
-	return 0;
-}
-
-int id_send_str(struct id_conn *c, const char *s)
-{
-	return id_send(c, s, strlen(s));
-}
-
-void id_consume(struct id_conn *c, size_t n)
-{
-	if (n >= c->rx_n) {
-		c->rx_n = 0;
-		return;
-	}
-	memmove(c->rx, c->rx + n, c->rx_n - n);
-	c->rx_n -= n;
-}
-
-int id_phase(const struct id_conn *c)
-{
-	return c->phase;
-}
-
-int id_ended(const struct id_conn *c)
-{
-	return c->ended;
-}
-
-int id_in_tls(const struct id_conn *c)
-{
-	return c->in_tls;
-}
-
 const char *id_alpn(const struct id_conn *c)
 {
-	return c->in_tls ? c->alpn : NULL;
+	return c->in_tls ? fz_alpn : NULL;
 }
 
 uint16_t id_port(const struct id_conn *c)
@@ -120,26 +74,6 @@ const char *id_ip(const struct id_conn *c)
 const char *id_host_name(const struct id_conn *c)
 {
 	return id_ip(c);
-}
-
-json_t *id_obj(struct id_conn *c)
-{
-	if (!c->obj)
-		c->obj = json_object();
-	return c->obj;
-}
-
-void id_set_product(struct id_conn *c, const char *product, const char *version)
-{
-	if (product)
-		snprintf(c->product, sizeof(c->product), "%s", product);
-	if (version)
-		snprintf(c->version, sizeof(c->version), "%s", version);
-}
-
-void id_set_protocol(struct id_conn *c, const char *name)
-{
-	snprintf(c->protocol, sizeof(c->protocol), "%s", name);
 }
 
 int id_fingerprint(struct id_conn *c, const uint8_t *b, size_t n)
@@ -221,7 +155,7 @@ static int readable(struct id_conn *c, void *st)
 
 	CHECK(copy != NULL);
 	memcpy(copy, c->rx, c->rx_n);
-	if (c->phase == ID_PHASE_GREETING || c->phase == ID_PHASE_REACT)
+	if (c->mphase == ID_PHASE_GREETING || c->mphase == ID_PHASE_REACT)
 		memset(st, 0, c->mod->state_size);
 	v = c->mod->on_readable(c, st, copy, c->rx_n);
 	free(copy);
@@ -248,7 +182,7 @@ static void record(struct id_conn *c, void *st)
 static int sent(struct id_conn *c, void *st, int v)
 {
 	if (v != ID_CLAIM &&
-	    !(v == ID_MORE && (c->phase == ID_PHASE_PROBE || c->phase == ID_PHASE_DIALOGUE))) {
+	    !(v == ID_MORE && (c->mphase == ID_PHASE_PROBE || c->mphase == ID_PHASE_DIALOGUE))) {
 		c->tx_n = 0; /* discarded, as the contract says */
 		return v;
 	}
@@ -273,7 +207,7 @@ static int converse(struct id_conn *c, void *st, int phase, struct drive *d)
 {
 	int v = ID_MORE, claimed = 0;
 
-	c->phase = phase;
+	c->mphase = phase;
 	c->ended = 0;
 	c->rx_n = 0;
 	c->tx_n = 0;
@@ -289,7 +223,7 @@ static int converse(struct id_conn *c, void *st, int phase, struct drive *d)
 	for (;;) {
 		if (v == ID_CLAIM) {
 			claimed = 1;
-			c->phase = ID_PHASE_DIALOGUE;
+			c->mphase = ID_PHASE_DIALOGUE;
 		} else if (v == ID_STARTTLS) {
 			/* the engine runs the TLS handshake here; the module then records */
 			c->in_tls = 1;
@@ -327,9 +261,12 @@ static void one_module(const struct id_module *m, const uint8_t *data, size_t si
 	c = calloc(1, sizeof(*c));
 	st = malloc(m->state_size ? m->state_size : 1);
 	CHECK(c && st);
+	c->rx = malloc(ID_RX_MAX); /* the engine's buffer sizes, exact, for AddressSanitizer */
+	c->tx = malloc(ID_TX_MAX);
+	CHECK(c->rx && c->tx);
 	c->mod = m;
 	c->in_tls = !!(data[1] & 4);
-	c->alpn = data[1] & 8 ? "h2" : NULL;
+	fz_alpn = data[1] & 8 ? "h2" : NULL;
 	if (c->in_tls && !(m->flags & (ID_F_INNER | ID_F_NO_OUTER)))
 		c->in_tls = 0; /* the engine tries only inner modules inside TLS */
 	if (!c->in_tls && (m->flags & ID_F_NO_OUTER))
@@ -359,6 +296,8 @@ static void one_module(const struct id_module *m, const uint8_t *data, size_t si
 		break;
 	}
 	json_decref(c->obj);
+	free(c->rx);
+	free(c->tx);
 	free(st);
 	free(c);
 }
