@@ -346,6 +346,10 @@ static int run_shard(struct pps_app *a, int first)
 	a->mon.second_arg = a;
 	pps_monitor_loop(&a->mon);
 	pps_run_stop_tx(&a->run);
+	/* --banners: no connection left open on the targets (the receive loop still runs) */
+	if (pps_monitor_banner_flush(&a->mon, 2.0) < 0)
+		fprintf(stderr, "%s: --banners: resets for silent endpoints left unsent\n",
+			a->cfg.prog);
 	pps_run_stop_rx(&a->run);
 	rc = pps_io_join(a);
 	{

@@ -95,6 +95,14 @@ int pps_app_main(enum pps_backend backend, int argc, char **argv);
 void pps_worker(struct pps_app *a, int role, unsigned k);
 
 /**
+ * pps_rx_resets - --banners, on the receive loop between bursts: the RSTs for the endpoints
+ * the monitor found silent for a cooldown (run.resets, pps_banner_due(); at most PPS_BURST
+ * a call), built by pps_synscan_fill_reset() and sent as control frames, counted as replies
+ * (rst, or rst_lost when no buffer). Nothing without --banners.
+ */
+void pps_rx_resets(struct pps_app *a);
+
+/**
  * pps_rx_frames - the receive step for one burst of @n (<= PPS_BURST) frames, as the
  * backend's pps_io_rx_poll() received them: the probe module judges them
  * (pps_scan_classify(): counters, results), then ARP requests for our addresses are

@@ -761,6 +761,19 @@ const struct pps_opt pps_opts[] = {
 	OPT("no-rst", NO, OPT_NO_RST, BOTH, NULL,
 	    "do not answer SYN-ACKs with a RST (default: close each half-open connection)",
 	    set_flag, OFF(no_rst), 0, 0, NULL, 1),
+	OPT("banners", NO, OPT_BANNERS, BOTH, NULL,
+	    "answer each SYN-ACK with the port's first payload (data/first-payloads.conf) and "
+	    "record the first bytes the service sends (tcp_synscan)",
+	    set_flag, OFF(banners), 0, 0, NULL, 1),
+	OPT("banner-bytes", REQ, OPT_BANNER_BYTES, BOTH, "N",
+	    "bytes of the first data segment --banners keeps (default 512, at most 1460)", set_uint,
+	    UINT(banner_bytes, 1, 1460, "--banner-bytes")),
+	OPT("sni", REQ, OPT_SNI, BOTH, "NAME", "server_name of the TLS ClientHello --banners sends",
+	    set_str, OFF(sni), 0, 0, NULL, 1),
+	OPT("drop-kernel-rst", NO, OPT_DROP_KERNEL_RST, BOTH, NULL,
+	    "ppscan-pcap: an nftables rule drops the host's RSTs from the scan's source ports "
+	    "while it runs (--banners from the host's own address needs it)",
+	    set_flag, OFF(drop_kernel_rst), 0, 0, NULL, 1),
 	OPT("status-updates-file", REQ, 'u', BOTH, "FILE",
 	    "write progress as CSV, one line a second", set_file, OFF(status_updates_file), 0, 0,
 	    NULL, 1),
@@ -998,6 +1011,7 @@ static void defaults(struct pps_config *cfg, enum pps_backend backend)
 	cfg->output_format = PPS_OUT_CSV;
 	snprintf(cfg->output_fields, sizeof(cfg->output_fields), "saddr,sport,classification");
 	cfg->rx_ring = 1u << 16;
+	cfg->banner_bytes = 512;
 	cfg->pcap_buffer = 64u << 20;
 	cfg->send_method = PPS_SEND_RING;
 	cfg->probes = 1;
@@ -1446,6 +1460,27 @@ int pps_config_parse_plan(struct pps_config *cfg, enum pps_backend backend, int 
 		rc = pps_parse_bad(&p,
 				   "invalid output fields '%s' (from -f/--output-fields): %.200s",
 				   cfg->output_fields, why);
+		goto done;
+	}
+	if (cfg->banners && cfg->probe->id != PPS_PROBE_TCP_SYNSCAN) {
+		rc = pps_parse_bad(&p,
+				   "invalid --banners with -M %s: first payloads ride on TCP "
+				   "handshakes (-M tcp_synscan)",
+				   cfg->probe->name);
+		goto done;
+	}
+	if (cfg->sni && (!*cfg->sni || strlen(cfg->sni) > 253 ||
+			 strspn(cfg->sni, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					  "0123456789.-") != strlen(cfg->sni))) {
+		rc = pps_parse_bad(&p,
+				   "invalid server name '%.100s' (from --sni): expected a DNS "
+				   "name (letters, digits, '.', '-'; at most 253)",
+				   cfg->sni);
+		goto done;
+	}
+	if (cfg->banners && cfg->no_rst) {
+		rc = pps_parse_bad(&p, "invalid --no-rst with --banners: --banners closes every "
+				       "connection it opens with a RST");
 		goto done;
 	}
 	if (cfg->probe->check_args(cfg, why, sizeof(why))) {

@@ -85,6 +85,11 @@ struct pps_config {
 	unsigned n_dryrun_cols;	 /* 0: its dryrun_header's */
 	int output_closed;	 /* --output-closed */
 	int no_rst;		 /* --no-rst: SYN-ACKs are not answered with a RST */
+	int banners;		 /* --banners: SYN-ACKs get the port's first payload, the first data
+				    segment is recorded (probe/pps_first_payload.h) */
+	unsigned banner_bytes;	 /* --banner-bytes: bytes of the first segment kept (1..1460) */
+	const char *sni;	 /* --sni: server_name of the TLS ClientHello, NULL: none */
+	int drop_kernel_rst; /* --drop-kernel-rst (ppscan-pcap): nftables drops the host's RSTs */
 
 	const char *iface;    /* -i, ppscan-pcap */
 	uint32_t pcap_buffer; /* --pcap-buffer: libpcap receive buffer, bytes (ppscan-pcap) */

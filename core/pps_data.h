@@ -13,6 +13,9 @@ extern const char pps_default_blocklist[];
 /** data/udp-payloads.conf as text: the udp module's payload per port (probe/pps_udp_payloads.h). */
 extern const char pps_udp_payloads_conf[];
 
+/** data/first-payloads.conf as text: --banners' first payload per port (probe/pps_first_payload.h). */
+extern const char pps_first_payloads_conf[];
+
 /** data/top-ports.txt: TCP ports, most often open first (Nmap's frequency ranking). */
 extern const uint16_t pps_top_ports[];
 extern const unsigned pps_top_ports_n;

@@ -5,6 +5,8 @@
  */
 #include "pps_monitor.h"
 
+#include "pps_banner.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -112,26 +114,77 @@ static void sinks_progress(struct pps_monitor *m, const struct pps_totals *t, do
 		pps_output_progress(m->sinks[s], &p);
 }
 
-static void drain(struct pps_monitor *m)
+static void write_results(struct pps_monitor *m, const struct pps_result *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t cap = m->cfg->max_results;
+		/* -N counts results as the user sees them: open, plus closed if asked */
+		if (!m->cfg->output_closed && !pps_result_success(&buf[i]))
+			continue;
+		if (cap && m->written >= cap)
+			continue;
+		for (int s = 0; s < m->n_sinks; s++) {
+			int rc = pps_output_write(m->sinks[s], &buf[i]);
+			if (rc < 0 && !m->write_error)
+				m->write_error = rc;
+		}
+		m->written++;
+	}
+}
+
+/* The results the receive loop pushed, then (--banners) the endpoints silent for a cooldown
+ * (with @all: every waiting one), whose RST the receive loop sends (pps_rx_resets()). */
+static void drain_due(struct pps_monitor *m, int all)
 {
 	struct pps_result buf[256];
 	size_t n;
 
-	while ((n = pps_ring_pop(m->results, buf, 256)) > 0) {
-		for (size_t i = 0; i < n; i++) {
-			uint64_t cap = m->cfg->max_results;
-			/* -N counts results as the user sees them: open, plus closed if asked */
-			if (!m->cfg->output_closed && !pps_result_success(&buf[i]))
-				continue;
-			if (cap && m->written >= cap)
-				continue;
-			for (int s = 0; s < m->n_sinks; s++) {
-				int rc = pps_output_write(m->sinks[s], &buf[i]);
-				if (rc < 0 && !m->write_error)
-					m->write_error = rc;
-			}
-			m->written++;
+	if (m->cfg->banners && !m->banner) {
+		char why[256];
+
+		m->banner = pps_banner_new(256, m->results->extra_size, why, sizeof(why));
+		if (!m->banner) {
+			fprintf(stderr, "%s: %s\n", m->cfg->prog, why);
+			m->write_error = -ENOMEM;
+		} else {
+			m->banner->wait_ns = (uint64_t)(m->cfg->cooldown_s * 1e9);
 		}
+	}
+	while ((n = m->banner ? pps_ring_pop_extra(m->results, buf, m->banner->xbuf, 256)
+			      : pps_ring_pop(m->results, buf, 256)) > 0) {
+		if (m->banner) {
+			pps_banner_attach(m->banner, buf, n);
+			if (m->resets)
+				pps_banner_track(m->banner, buf, n);
+		}
+		write_results(m, buf, n);
+	}
+	while (m->banner && m->resets &&
+	       (n = pps_banner_due(m->banner, pps_realtime_ns(), all, m->resets, m->first_len,
+				   m->first_arg, buf, 256)) > 0)
+		write_results(m, buf, n);
+}
+
+static void drain(struct pps_monitor *m)
+{
+	drain_due(m, 0);
+}
+
+int pps_monitor_banner_flush(struct pps_monitor *m, double timeout_s)
+{
+	double end = pps_monotonic_s() + timeout_s;
+
+	if (!m->banner || !m->resets)
+		return 0;
+	for (;;) {
+		drain_due(m, 1);
+		if (!pps_banner_waiting(m->banner) &&
+		    atomic_load_explicit(&m->resets->tail, memory_order_acquire) ==
+			    atomic_load_explicit(&m->resets->head, memory_order_acquire))
+			return 0;
+		if (pps_monotonic_s() >= end)
+			return -ETIMEDOUT;
+		usleep(1000);
 	}
 }
 
@@ -278,6 +331,16 @@ int pps_monitor_finish(struct pps_monitor *m)
 	if (m->cfg->probe && m->cfg->probe->summary) /* the targets this run probed */
 		m->cfg->probe->summary(stderr, m->cfg->prog, &t,
 				       t.sent / (m->cfg->probes ? m->cfg->probes : 1));
+	if (m->banner) {
+		fprintf(stderr,
+			"%s: --banners: %" PRIu64 " answers after our ACK (%" PRIu64
+			" first data segments named, %" PRIu64 " not), %" PRIu64 " bare ACKs, %" PRIu64
+			" silent endpoints reset (no_data)%s\n",
+			m->cfg->prog, t.banners, m->banner->named, m->banner->unnamed, t.acks,
+			m->banner->no_data, m->banner->untracked ? ", some not tracked" : "");
+		pps_banner_free(m->banner);
+		m->banner = NULL;
+	}
 	/* a joined worker's interrupted shard resumes from its checkpoint in Redis instead */
 	if (!m->cfg->join &&
 	    (m->stop_reason == PPS_STOP_INTERRUPTED || m->stop_reason == PPS_STOP_MAX_RUNTIME))

@@ -58,15 +58,27 @@ struct pps_monitor {
 		PPS_STOP_MAX_RUNTIME, /* -t */
 		PPS_STOP_MAX_RESULTS, /* -N */
 	} stop_reason;
-	FILE *status_csv;	/* -u */
-	FILE *status_json;	/* --status-json */
-	FILE *metadata_fp;	/* -m, opened at start, written at the end */
-	struct pps_totals last; /* totals at the last status tick */
-	double last_status_t;	/* when it was written (monotonic s; 0: none yet) */
+	FILE *status_csv;	       /* -u */
+	FILE *status_json;	       /* --status-json */
+	FILE *metadata_fp;	       /* -m, opened at start, written at the end */
+	struct pps_totals last;	       /* totals at the last status tick */
+	struct pps_banner_out *banner; /* --banners: the output side (pps_banner.h), or NULL */
+	struct pps_ring *resets;       /* --banners: endpoints to reset, to the receive loop */
+	uint32_t (*first_len)(const void *arg, uint16_t port_h); /* first payload's bytes */
+	const void *first_arg;
+	double last_status_t;	       /* when it was written (monotonic s; 0: none yet) */
 };
 
 /** pps_stop_reason_name - "done", "interrupted", "max-runtime", "max-results". */
 const char *pps_stop_reason_name(enum pps_stop_reason r);
+
+/**
+ * pps_monitor_banner_flush - --banners, at the end of the cooldown and before the receive
+ * loops stop: every endpoint still waiting for its first data gets its no_data result and
+ * its RST (pushed to m->resets), and the call waits until the receive loop has taken every
+ * reset, at most @timeout_s seconds. Returns 0, or -ETIMEDOUT (resets left unsent).
+ */
+int pps_monitor_banner_flush(struct pps_monitor *m, double timeout_s);
 
 /**
  * pps_monitor_loop - runs until the cooldown after the last probe has elapsed (or a second

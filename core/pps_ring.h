@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pps_result.h"
 
@@ -17,7 +18,25 @@ struct pps_ring {
 	_Alignas(64) _Atomic uint64_t tail; /* written by the consumer */
 	_Alignas(64) uint64_t mask;
 	struct pps_result *slots;
+	uint8_t *extra; /* extra_size bytes per slot (pps_ring_set_extra()), or NULL */
+	size_t extra_size;
 };
+
+/**
+ * pps_ring_set_extra - gives each slot of @r @size bytes of extra storage (--banners: the
+ * first bytes of a data segment), which a result flagged `extra` carries through the ring.
+ * Returns 0 or -ENOMEM.
+ */
+int pps_ring_set_extra(struct pps_ring *r, size_t size);
+
+/** pps_ring_reserve_extra - producer side: the extra bytes of the slot pps_ring_reserve()
+ * returned (NULL without extra storage). */
+static inline uint8_t *pps_ring_reserve_extra(struct pps_ring *r)
+{
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+
+	return r->extra ? r->extra + (h & r->mask) * r->extra_size : NULL;
+}
 
 /**
  * pps_ring_new - a ring of @capacity results (rounded up to a power of two, >= 2).
@@ -70,6 +89,31 @@ static inline size_t pps_ring_pop(struct pps_ring *r, struct pps_result *out, si
 
 	while (t + n < h && n < max) {
 		out[n] = r->slots[(t + n) & r->mask];
+		n++;
+	}
+	atomic_store_explicit(&r->tail, t + n, memory_order_release);
+	return n;
+}
+
+/**
+ * pps_ring_pop_extra - pps_ring_pop() that also copies the extra bytes of each result
+ * flagged `extra` to @xout + i * r->extra_size (room for @max of them), before the slots go
+ * back to the producer.
+ */
+static inline size_t pps_ring_pop_extra(struct pps_ring *r, struct pps_result *out, uint8_t *xout,
+					size_t max)
+{
+	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+	size_t n = 0;
+
+	while (t + n < h && n < max) {
+		uint64_t q = (t + n) & r->mask;
+
+		out[n] = r->slots[q];
+		if (out[n].extra && r->extra)
+			memcpy(xout + n * r->extra_size, r->extra + q * r->extra_size,
+			       r->extra_size);
 		n++;
 	}
 	atomic_store_explicit(&r->tail, t + n, memory_order_release);

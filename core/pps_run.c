@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "probe/probe_tcp_synscan.h" /* --banners is tcp_synscan's */
+
 int pps_run_init(struct pps_run *r, struct pps_scan *s, const struct pps_config *cfg,
 		 const uint8_t src_mac[6], const uint8_t dst_mac[6], int with_ethernet,
 		 uint64_t (*dev_drops)(void *dev), void *dev, FILE *err)
@@ -38,8 +40,14 @@ int pps_run_init(struct pps_run *r, struct pps_scan *s, const struct pps_config 
 		r->tx_next[k] = sl.next;
 	}
 	r->results = pps_ring_new(cfg->rx_ring);
-	if (!r->results) {
+	if (!r->results || (cfg->banners && pps_ring_set_extra(r->results, cfg->banner_bytes))) {
 		fprintf(err, "%s: out of memory for the results ring\n", cfg->prog);
+		pps_scan_fini(s);
+		return -ENOMEM;
+	}
+	if (cfg->banners && !(r->resets = pps_ring_new(PPS_RESETS_RING))) {
+		fprintf(err, "%s: out of memory for the resets ring\n", cfg->prog);
+		pps_ring_free(r->results);
 		pps_scan_fini(s);
 		return -ENOMEM;
 	}
@@ -51,6 +59,8 @@ void pps_run_fini(struct pps_run *r, struct pps_scan *s)
 {
 	pps_ring_free(r->results);
 	r->results = NULL;
+	pps_ring_free(r->resets);
+	r->resets = NULL;
 	pps_scan_fini(s);
 }
 
@@ -115,6 +125,9 @@ void pps_run_catch_signals(struct pps_run *r)
 void pps_run_attach(struct pps_run *r, struct pps_monitor *m, const struct pps_scan *s)
 {
 	m->results = r->results;
+	m->resets = r->resets;
+	m->first_len = pps_synscan_first_len_of;
+	m->first_arg = s;
 	m->total_probes = pps_scan_planned(s);
 	m->ctx = r;
 	m->totals = run_totals;

@@ -21,12 +21,17 @@
 #include "pps_scan.h"
 #include "pps_stats.h"
 
+/** Slots of the resets ring (16384 * 128 bytes = 2 MiB): RSTs a second at most, per drain. */
+#define PPS_RESETS_RING 16384
+
 struct pps_run {
 	struct pps_counters tx_c[PPS_MAX_SENDERS]; /* sender k's, written by it only */
 	struct pps_counters rx_c;		   /* the receive loop's */
 	uint64_t tx_next[PPS_MAX_SENDERS];	   /* where sender k stopped (resume) */
 	unsigned n_tx;				   /* sender threads or lcores */
 	struct pps_ring *results;		   /* receive loop -> monitor (owned) */
+	struct pps_ring *resets; /* --banners: monitor -> receive loop, endpoints to reset
+				    (class no_data, pps_banner_due()); NULL without (owned) */
 	_Atomic unsigned tx_running;		   /* senders still sending */
 	_Atomic int stop_tx;			   /* SIGINT, -t, -N: stop after the burst */
 	_Atomic int tx_done;			   /* every sender has stopped */

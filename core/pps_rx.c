@@ -8,6 +8,25 @@
  */
 #include "pps_app.h"
 #include "pps_arp.h"
+#include "probe/probe_tcp_synscan.h" /* --banners is tcp_synscan's */
+
+void pps_rx_resets(struct pps_app *a)
+{
+	struct pps_result r[PPS_BURST];
+	uint8_t *buf[PPS_BURST];
+	uint16_t len[PPS_BURST];
+	unsigned n;
+
+	if (!a->run.resets || !(n = (unsigned)pps_ring_pop(a->run.resets, r, PPS_BURST)))
+		return;
+	if (pps_io_ctrl_get(a, buf, n) != n) {
+		pps_rx_count_replies(&a->run.rx_c, 0, n);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		len[i] = pps_synscan_fill_reset(&a->scan, &r[i], buf[i]);
+	pps_io_ctrl_put(a, len, n, 0, &a->run.rx_c);
+}
 
 void pps_rx_frames(struct pps_app *a, const uint8_t *const *frames, const uint32_t *lens,
 		   unsigned n, uint64_t csum_ok, uint64_t now_ns)

@@ -65,6 +65,8 @@ int pps_scan_init(struct pps_scan *s, const struct pps_config *cfg, const uint8_
 	s->dedup = pps_dedup_new(s->n, cfg->dedup_memory);
 	if (!s->dedup)
 		return -ENOMEM;
+	if (cfg->banners && !(s->dedup_data = pps_dedup_new(s->n, cfg->dedup_memory)))
+		return -ENOMEM;
 	return s->probe->init(s);
 }
 
@@ -75,6 +77,8 @@ void pps_scan_fini(struct pps_scan *s)
 	s->probe_priv = NULL;
 	pps_dedup_free(s->dedup);
 	s->dedup = NULL;
+	pps_dedup_free(s->dedup_data);
+	s->dedup_data = NULL;
 }
 
 unsigned pps_scan_frame_max(const struct pps_scan *s)

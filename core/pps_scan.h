@@ -50,7 +50,8 @@ struct pps_scan {
 	int with_ethernet;  /* 1: frames carry an Ethernet header; 0: bare IPv4 (tun links) */
 	uint8_t src_mac[6]; /* the probes' source and destination (next hop) MACs */
 	uint8_t dst_mac[6];
-	struct pps_dedup *dedup; /* owned by the RX thread */
+	struct pps_dedup *dedup;      /* owned by the RX thread */
+	struct pps_dedup *dedup_data; /* --banners: the second answer per target (RX thread) */
 	/* (source address, source port) pairs: with gcd(n_sources, n_sports) > 1 the rotation
 	 * (i mod n_sources, i mod n_sports) repeats after lcm of them; the port then moves one
 	 * further each lcm indices, so every pair occurs (pair_shift 1, div_pair by the lcm) */
@@ -198,6 +199,26 @@ static inline void pps_scan_rx_reject(struct pps_counters *c, enum pps_verdict v
 	pps_counter_add(v == PPS_V_NOT_OURS ? &c->not_ours : &c->invalid, 1);
 }
 
+/* The accept step of the two below: @d is the dedup structure the answer counts in. */
+static inline struct pps_result *pps_scan_rx_accept_in(struct pps_dedup *d, struct pps_counters *c,
+						       struct pps_ring *ring, uint64_t idx,
+						       uint32_t saddr_h, uint16_t sport_h,
+						       _Atomic uint64_t *outcome)
+{
+	struct pps_result *r;
+
+	pps_counter_add(&c->valid, 1);
+	if (pps_dedup_check_set(d, idx, saddr_h, sport_h)) {
+		pps_counter_add(&c->dup, 1);
+		return NULL;
+	}
+	pps_counter_add(outcome, 1);
+	r = pps_ring_reserve(ring);
+	if (!r)
+		pps_counter_add(&c->ring_full, 1);
+	return r;
+}
+
 /**
  * pps_scan_rx_accept_as - a validated response from @saddr_h:@sport_h (target index @idx):
  * counts it valid in @c, then a repeat (dedup) as a duplicate, a new one in @outcome (one of
@@ -210,18 +231,16 @@ static inline struct pps_result *pps_scan_rx_accept_as(struct pps_scan *s, struc
 						       uint32_t saddr_h, uint16_t sport_h,
 						       _Atomic uint64_t *outcome)
 {
-	struct pps_result *r;
+	return pps_scan_rx_accept_in(s->dedup, c, ring, idx, saddr_h, sport_h, outcome);
+}
 
-	pps_counter_add(&c->valid, 1);
-	if (pps_dedup_check_set(s->dedup, idx, saddr_h, sport_h)) {
-		pps_counter_add(&c->dup, 1);
-		return NULL;
-	}
-	pps_counter_add(outcome, 1);
-	r = pps_ring_reserve(ring);
-	if (!r)
-		pps_counter_add(&c->ring_full, 1);
-	return r;
+/** pps_scan_rx_accept_data - pps_scan_rx_accept_as() for a target's second answer (--banners:
+ * what it did after the ACK), deduplicated on its own (s->dedup_data), counted in banners. */
+static inline struct pps_result *pps_scan_rx_accept_data(struct pps_scan *s, struct pps_counters *c,
+							 struct pps_ring *ring, uint64_t idx,
+							 uint32_t saddr_h, uint16_t sport_h)
+{
+	return pps_scan_rx_accept_in(s->dedup_data, c, ring, idx, saddr_h, sport_h, &c->banners);
 }
 
 /** pps_scan_rx_accept - pps_scan_rx_accept_as() counting a new response open (@success) or

@@ -26,6 +26,8 @@ void pps_totals_sum(struct pps_totals *t, const struct pps_counters *c, size_t n
 		t->rst += LD(c[i].rst);
 		t->rst_lost += LD(c[i].rst_lost);
 		t->unreach += LD(c[i].unreach);
+		t->banners += LD(c[i].banners);
+		t->acks += LD(c[i].acks);
 	}
 }
 
@@ -48,6 +50,8 @@ void pps_totals_collect(struct pps_totals *t, const struct pps_counters *tx, siz
 	t->not_ours = r.not_ours;
 	t->ring_full = r.ring_full;
 	t->unreach = r.unreach;
+	t->banners = r.banners;
+	t->acks = r.acks;
 	t->rst += r.rst; /* RSTs may leave from a sender's queue or from the receive loop */
 	t->rst_lost += r.rst_lost;
 }

@@ -31,6 +31,9 @@ struct pps_counters {
 	_Atomic uint64_t rst_lost;	    /* RSTs not sent (no buffer, queue or device room) */
 	_Atomic uint64_t unreach;	    /* unique answers that are neither open nor closed (udp:
 					       ICMP unreachables other than port unreachable) */
+	_Atomic uint64_t banners;	    /* --banners: unique first answers after our ACK
+					       (data, fin, rst_on_data) */
+	_Atomic uint64_t acks;		    /* --banners: payload-less ACKs of our payload */
 };
 
 /** pps_counter_add - owner-thread increment (relaxed). */
@@ -43,7 +46,7 @@ static inline void pps_counter_add(_Atomic uint64_t *c, uint64_t n)
 /** A plain snapshot of summed counters plus the device's drop count. */
 struct pps_totals {
 	uint64_t sent, tx_full, recv, valid, open, closed, dup, invalid, malformed, not_ours,
-		ring_full, rst, rst_lost, unreach;
+		ring_full, rst, rst_lost, unreach, banners, acks;
 	uint64_t nic_drops; /* rte_eth_stats imissed + rx_nombuf, or pcap ps_drop + ps_ifdrop */
 };
 

@@ -66,11 +66,11 @@ static void tx_loop(struct pps_app *a, int role, unsigned k)
 		if (role & PPS_ROLE_CTRL)
 			pps_io_ctrl_flush(a, c);
 		sent = tx_step(a, q, c, &pacer, &sl, coalesce);
-		if (role &
-		    PPS_ROLE_RX) /* what arrived meanwhile: full bursts mean more is waiting */
+		if (role & PPS_ROLE_RX) { /* what arrived meanwhile: full bursts mean more */
 			for (int r = 0; r < 4 && pps_io_rx_poll(a) >= PPS_BURST; r++)
 				;
-		else if (!sent)
+			pps_rx_resets(a);
+		} else if (!sent)
 			pps_io_tx_idle(q, pps_pacer_due_in(&pacer, pps_io_ticks(), 1));
 	}
 	pps_io_tx_flush(q);
@@ -95,8 +95,10 @@ void pps_worker(struct pps_app *a, int role, unsigned k)
 	while (!pps_run_rx_stopping(&a->run)) {
 		unsigned n = 0;
 
-		if (role & PPS_ROLE_RX)
+		if (role & PPS_ROLE_RX) {
 			n = pps_io_rx_poll(a);
+			pps_rx_resets(a);
+		}
 		if (role & PPS_ROLE_CTRL)
 			pps_io_ctrl_flush(a, c);
 		if (!n)

@@ -119,4 +119,16 @@ void io_tx_close(struct pps_io_txq *t);
 /** io_publish_drops - pcap_stats() into nic_drops (receive thread: it is not reentrant). */
 void io_publish_drops(struct pps_io *io);
 
+/**
+ * io_nft_add - --drop-kernel-rst (fallback/nft.c): adds the nftables table that drops the
+ * host's RSTs from @src_ip_h, TCP source ports @sport_first_h..@sport_last_h (host order),
+ * after deleting the tables crashed scans left; removed by io_nft_remove() and at exit.
+ * 0, or -EIO with one line in @why.
+ */
+int io_nft_add(uint32_t src_ip_h, uint16_t sport_first_h, uint16_t sport_last_h, char *why,
+	       size_t whylen);
+
+/** io_nft_remove - deletes the table io_nft_add() added (none: nothing). */
+void io_nft_remove(void);
+
 #endif /* PPS_PCAP_IO_H */

@@ -246,6 +246,22 @@ static int iface_facts(struct pps_app *a)
 	io->src_is_local = io_nl_route_get(cfg->src_ip_h, 0, &self) == 0 && self.type == RTN_LOCAL;
 	if (io->src_is_local)
 		snprintf(a->src_note, sizeof(a->src_note), " (this host's)");
+	if (cfg->banners && io->src_is_local && !cfg->drop_kernel_rst) {
+		pps_format_ipv4(cfg->src_ip_h, ip);
+		ERR(a,
+		    "invalid --banners from %s, this host's own address: its TCP stack resets each connection before the data comes; add --drop-kernel-rst (an nftables rule drops those RSTs while the scan runs)",
+		    ip);
+		return -EINVAL;
+	}
+	if (cfg->drop_kernel_rst && io->src_is_local) {
+		char why[256];
+
+		if (io_nft_add(cfg->src_ip_h, cfg->sport_first_h, cfg->sport_last_h, why,
+			       sizeof(why)) < 0) {
+			ERR(a, "%s", why);
+			return -EIO;
+		}
+	}
 	/* the kernel answers ARP for its own address, unless the interface does no ARP */
 	a->answer_arp = io->link == IO_LINK_ETHER &&
 			(!io->src_is_local || (io->ifflags & IFF_NOARP));
@@ -596,6 +612,7 @@ void pps_io_close(struct pps_app *a)
 	if (io->arp_fd >= 0)
 		close(io->arp_fd);
 	io->arp_fd = -1;
+	io_nft_remove();
 }
 
 uint64_t pps_io_drops(struct pps_app *a)

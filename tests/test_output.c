@@ -263,16 +263,17 @@ Test(output, check_fields)
 Test(output, field_names)
 {
 	static const char *const names[] = {
-		"saddr",   "sport",	     "daddr",	      "dport",	      "seqnum",
-		"acknum",  "window",	     "ttl",	      "ipid",	      "classification",
-		"success", "cooldown",	     "timestamp_str", "timestamp_ts", "timestamp_us",
-		"status",  "timestamp_unix",
+		"saddr",    "sport",	      "daddr",	       "dport",	       "seqnum",
+		"acknum",   "window",	      "ttl",	       "ipid",	       "classification",
+		"success",  "cooldown",	      "timestamp_str", "timestamp_ts", "timestamp_us",
+		"status",   "timestamp_unix", "data",	       "data_text",    "data_len",
+		"protocol", "product",	      "version",
 	};
 	struct pps_result r = { 0 };
 	struct pps_field_sel sel;
 	char why[128];
 
-	/* tcp_synscan's fields, in -f '*' order: ZMap's, then the Redis stream's two */
+	/* tcp_synscan's fields, in -f '*' order: ZMap's, the Redis stream's two, --banners' */
 	cr_assert_eq(sizeof(names) / sizeof(names[0]), PPS_FIELDS_TCP_SYNSCAN_N);
 	cr_assert_eq(pps_fields_select(NULL, "*", &sel, why, sizeof(why)), 0);
 	cr_assert_eq(sel.n, PPS_FIELDS_TCP_SYNSCAN_N);

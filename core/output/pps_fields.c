@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../pps_targets.h"
+#include "../fingerprint.h"
 #include "../probe/pps_probe.h"
 #include "pps_output.h"
 
@@ -256,18 +257,51 @@ static unsigned data_len(const struct pps_result *r)
 	return r->part_len < PPS_UDP_DATA_MAX ? r->part_len : PPS_UDP_DATA_MAX;
 }
 
-/* The first bytes in lowercase hex (at most 2 * 88 characters). */
-static void get_data(const struct pps_result *r, struct pps_value *v, char *scratch)
+/* @n bytes at @b in lowercase hex (2 * n characters). */
+static void put_hex(const uint8_t *b, unsigned n, struct pps_value *v, char *scratch)
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned n = data_len(r);
 
 	for (unsigned i = 0; i < n; i++) {
-		scratch[2 * i] = hex[r->udp.data[i] >> 4];
-		scratch[2 * i + 1] = hex[r->udp.data[i] & 15];
+		scratch[2 * i] = hex[b[i] >> 4];
+		scratch[2 * i + 1] = hex[b[i] & 15];
 	}
 	scratch[2 * n] = '\0';
 	put_str(v, scratch, 2 * n);
+}
+
+/*
+ * @n bytes at @b as text: printable ASCII as it is, backslash doubled, \r \n \t, any other
+ * byte \xHH (at most 4 * n characters; CSV and JSON quote and escape the result further).
+ */
+static void put_text(const uint8_t *b, unsigned n, struct pps_value *v, char *scratch)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t c = b[i];
+
+		if (c == '\\' || c == '\r' || c == '\n' || c == '\t') {
+			scratch[k++] = '\\';
+			scratch[k++] = c == '\\' ? '\\' : c == '\r' ? 'r' : c == '\n' ? 'n' : 't';
+		} else if (c >= 0x20 && c < 0x7f) {
+			scratch[k++] = (char)c;
+		} else {
+			scratch[k++] = '\\';
+			scratch[k++] = 'x';
+			scratch[k++] = hex[c >> 4];
+			scratch[k++] = hex[c & 15];
+		}
+	}
+	scratch[k] = '\0';
+	put_str(v, scratch, k);
+}
+
+/* The reply's first bytes in hex (at most 2 * 88 characters). */
+static void get_data(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	put_hex(r->udp.data, data_len(r), v, scratch);
 }
 
 static int set_data(struct pps_result *r, const char *t)
@@ -288,33 +322,74 @@ static int set_data(struct pps_result *r, const char *t)
 	return 0;
 }
 
-/*
- * The first bytes as text: printable ASCII as it is, backslash doubled, \r \n \t, any other
- * byte \xHH (at most 4 * 88 characters; CSV and JSON quote and escape the result further).
- */
+/* The reply's first bytes as text (put_text()). */
 static void get_data_text(const struct pps_result *r, struct pps_value *v, char *scratch)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned n = data_len(r);
-	size_t k = 0;
+	put_text(r->udp.data, data_len(r), v, scratch);
+}
 
-	for (unsigned i = 0; i < n; i++) {
-		uint8_t c = r->udp.data[i];
+/* ---- tcp_synscan --banners: the first data segment and what the output side made of it ---- */
 
-		if (c == '\\' || c == '\r' || c == '\n' || c == '\t') {
-			scratch[k++] = '\\';
-			scratch[k++] = c == '\\' ? '\\' : c == '\r' ? 'r' : c == '\n' ? 'n' : 't';
-		} else if (c >= 0x20 && c < 0x7f) {
-			scratch[k++] = (char)c;
-		} else {
-			scratch[k++] = '\\';
-			scratch[k++] = 'x';
-			scratch[k++] = hex[c >> 4];
-			scratch[k++] = hex[c & 15];
-		}
-	}
-	scratch[k] = '\0';
-	put_str(v, scratch, k);
+/* A data result's bytes, as the consumer's copy of it points at them (pps_result.h). */
+static unsigned banner_bytes(const struct pps_result *r, const uint8_t **b)
+{
+	if (r->probe != PPS_PROBE_TCP_SYNSCAN || r->classification != PPS_CLASS_DATA ||
+	    !r->banner.data)
+		return 0;
+	*b = r->banner.data;
+	return r->banner.data_len_h;
+}
+
+static void get_banner_data(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	const uint8_t *b = NULL;
+
+	put_hex(b, banner_bytes(r, &b), v, scratch);
+}
+
+static void get_banner_text(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	const uint8_t *b = NULL;
+
+	put_text(b, banner_bytes(r, &b), v, scratch);
+}
+
+static void get_banner_len(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	(void)scratch;
+	put_uint(v, r->classification == PPS_CLASS_DATA ? r->banner.seg_len_h : 0);
+}
+
+/* protocol, product, version: the fingerprint match (core/fingerprint.h), "" without one */
+static const struct pps_fp_match *banner_id(const struct pps_result *r)
+{
+	return r->probe == PPS_PROBE_TCP_SYNSCAN && r->classification == PPS_CLASS_DATA
+		       ? r->banner.id
+		       : NULL;
+}
+
+static void get_protocol(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	const struct pps_fp_match *m = banner_id(r);
+
+	(void)scratch;
+	put_str(v, m ? m->protocol : "", m ? strlen(m->protocol) : 0);
+}
+
+static void get_product(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	const struct pps_fp_match *m = banner_id(r);
+
+	(void)scratch;
+	put_str(v, m ? m->product : "", m ? strlen(m->product) : 0);
+}
+
+static void get_version(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	const struct pps_fp_match *m = banner_id(r);
+
+	(void)scratch;
+	put_str(v, m ? m->version : "", m ? strlen(m->version) : 0);
 }
 
 static void get_icmp_responder(const struct pps_result *r, struct pps_value *v, char *scratch)
@@ -395,11 +470,28 @@ FIELD(timestamp_us, "receive time, the microseconds within the second", NULL);
 FIELD(status, "open or closed (udp: also filtered, for an ICMP unreachable)", set_status);
 FIELD(timestamp_unix, "receive time, Unix seconds with microseconds", set_timestamp_unix);
 
+static const struct pps_field f_banner_data = {
+	"data", "--banners: the first data segment's bytes (at most --banner-bytes) in hex",
+	get_banner_data, NULL
+};
+static const struct pps_field f_banner_text = {
+	"data_text", "--banners: the same as text: printable ASCII, \\\\, \\r, \\n, \\t, \\xHH",
+	get_banner_text, NULL
+};
+static const struct pps_field f_banner_len = {
+	"data_len", "--banners: payload bytes of the first data segment (all, not only those kept)",
+	get_banner_len, NULL
+};
+FIELD(protocol, "--banners: the protocol the first bytes name (data/fingerprints, TLS)", NULL);
+FIELD(product, "--banners: the product the fingerprint names, or empty", NULL);
+FIELD(version, "--banners: its version (TLS: the ServerHello's version and suite)", NULL);
+
 const struct pps_field *const pps_fields_tcp_synscan[PPS_FIELDS_TCP_SYNSCAN_N] = {
-	&f_saddr,   &f_sport,	       &f_daddr,	 &f_dport,	  &f_seqnum,
-	&f_acknum,  &f_window,	       &f_ttl,		 &f_ipid,	  &f_classification,
-	&f_success, &f_cooldown,       &f_timestamp_str, &f_timestamp_ts, &f_timestamp_us,
-	&f_status,  &f_timestamp_unix,
+	&f_saddr,    &f_sport,		&f_daddr,	  &f_dport,	   &f_seqnum,
+	&f_acknum,   &f_window,		&f_ttl,		  &f_ipid,	   &f_classification,
+	&f_success,  &f_cooldown,	&f_timestamp_str, &f_timestamp_ts, &f_timestamp_us,
+	&f_status,   &f_timestamp_unix, &f_banner_data,	  &f_banner_text,  &f_banner_len,
+	&f_protocol, &f_product,	&f_version,
 };
 
 FIELD(udp_pkt_size, "the reply's UDP payload length in bytes (ICMP: 0)", set_udp_pkt_size);

@@ -17,9 +17,10 @@
 
 struct pps_probe_ops;
 
-#define PPS_MAX_FIELDS 24     /* fields a sink writes at most */
-#define PPS_VALUE_SCRATCH 384 /* bytes a field may format its value into (udp's data_text:
-				 88 bytes, at most 4 characters each, and a NUL) */
+#define PPS_MAX_FIELDS 24 /* fields a sink writes at most */
+#define PPS_VALUE_SCRATCH                                                                          \
+	6144 /* bytes a field may format its value into (--banners data_text:
+				 1460 bytes at most, 4 characters each, and a NUL) */
 
 /** How a sink writes a value. */
 enum pps_value_kind {
@@ -56,7 +57,7 @@ struct pps_field_sel {
 };
 
 /** Every field of tcp_synscan (the common ones included), in -f '*' order. */
-#define PPS_FIELDS_TCP_SYNSCAN_N 17
+#define PPS_FIELDS_TCP_SYNSCAN_N 23
 extern const struct pps_field *const pps_fields_tcp_synscan[PPS_FIELDS_TCP_SYNSCAN_N];
 
 /** Every field of udp (the common ones included), in -f '*' order. */

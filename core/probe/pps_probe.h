@@ -166,6 +166,10 @@ enum pps_verdict {
 	PPS_V_UNREACH,	    /* udp: another ICMP destination unreachable quoting our probe */
 	PPS_V_BAD_ECHO,	    /* udp: right ports, but the echoed client value is wrong */
 	PPS_V_BAD_QUOTE,    /* udp: an ICMP error quoting something we did not send */
+	PPS_V_DATA,	    /* tcp_synscan --banners: a data segment acking our first payload */
+	PPS_V_FIN,	    /* ... a FIN without data acking it */
+	PPS_V_RST_DATA,	    /* ... a RST acking it (ack = cookie + 1 + payload length) */
+	PPS_V_ACK,	    /* ... a bare ACK of it: counted, not a result */
 	PPS_V_NONE = 0xff,  /* a frame the module did not judge (not its protocol, ARP, ...) */
 };
 

@@ -23,8 +23,9 @@
 #include "../pps_config.h"
 
 static const struct pps_probe_class classes[] = {
-	[PPS_CLASS_SYNACK] = { "synack", 1 },
-	[PPS_CLASS_RST] = { "rst", 0 },
+	[PPS_CLASS_SYNACK] = { "synack", 1 }, [PPS_CLASS_RST] = { "rst", 0 },
+	[PPS_CLASS_DATA] = { "data", 1 },     [PPS_CLASS_RST_ON_DATA] = { "rst_on_data", 1 },
+	[PPS_CLASS_FIN] = { "fin", 1 },	      [PPS_CLASS_NO_DATA] = { "no_data", 1 },
 };
 
 static int synscan_check_args(const struct pps_config *cfg, char *why, size_t whylen)
@@ -43,6 +44,9 @@ static unsigned synscan_frame_bytes(const struct pps_config *cfg)
 {
 	static const unsigned optlen[] = { 4, 12, 20, 24 };
 
+	/* --banners: the control frames carry first payloads (one segment at most) */
+	if (cfg->banners)
+		return 14 + 20 + 20 + PPS_FIRST_PAYLOAD_MAX;
 	return 14 + 20 + 20 + optlen[cfg->tcpopt];
 }
 
@@ -73,11 +77,26 @@ static int synscan_init(struct pps_scan *s)
 	if ((rc = pps_template_build(&st->rst_tmpl, &prm)) < 0)
 		return rc;
 	st->no_rst = cfg->no_rst;
+	st->banners = cfg->banners;
+	st->banner_bytes = cfg->banner_bytes;
+	if (cfg->banners) {
+		char why[256];
+
+		if ((rc = pps_first_table_load(&st->first, NULL, "data/first-payloads.conf",
+					       cfg->sni, why, sizeof(why))) < 0) {
+			fprintf(stderr, "%s: %s\n", cfg->prog, why);
+			return rc;
+		}
+	}
 	return 0;
 }
 
 static void synscan_fini(struct pps_scan *s)
 {
+	struct pps_synscan *st = s->probe_priv;
+
+	if (st)
+		pps_first_table_free(&st->first);
 	free(s->probe_priv);
 	s->probe_priv = NULL;
 }
@@ -139,18 +158,33 @@ static inline enum pps_verdict validate_pre(const struct pps_scan *s, const stru
  * URG; RST wins over every other flag (RFC 793 processes it first).
  */
 static inline enum pps_verdict validate_cookie(const struct pps_tcp_pkt *t, uint32_t cookie,
-					       int csum_ok)
+					       int csum_ok, const struct pps_synscan *st)
 {
 	uint8_t f = t->flags;
 	enum pps_verdict v;
 
-	if (f & PPS_TCP_RST)
-		v = (t->ack_h == cookie || t->ack_h == cookie + 1) ? PPS_V_RST : PPS_V_BAD_COOKIE;
-	else if ((f & (PPS_TCP_SYN | PPS_TCP_ACK | PPS_TCP_FIN | PPS_TCP_URG)) ==
-		 (PPS_TCP_SYN | PPS_TCP_ACK))
+	if (f & PPS_TCP_RST) {
+		if (t->ack_h == cookie || t->ack_h == cookie + 1)
+			v = PPS_V_RST;
+		else if (st->banners &&
+			 t->ack_h == cookie + 1 + pps_synscan_first_len(st, t->sport_h))
+			v = PPS_V_RST_DATA; /* it reset after reading our payload */
+		else
+			v = PPS_V_BAD_COOKIE;
+	} else if ((f & (PPS_TCP_SYN | PPS_TCP_ACK | PPS_TCP_FIN | PPS_TCP_URG)) ==
+		   (PPS_TCP_SYN | PPS_TCP_ACK)) {
 		v = t->ack_h == cookie + 1 ? PPS_V_SYNACK : PPS_V_BAD_COOKIE;
-	else
+	} else if (st->banners && (f & (PPS_TCP_SYN | PPS_TCP_ACK)) == PPS_TCP_ACK) {
+		/* after our ACK: ours only if it acknowledges exactly our payload */
+		if (t->ack_h != cookie + 1 + pps_synscan_first_len(st, t->sport_h))
+			v = PPS_V_BAD_COOKIE;
+		else if (pps_synscan_payload_len(t))
+			v = PPS_V_DATA;
+		else
+			v = f & PPS_TCP_FIN ? PPS_V_FIN : PPS_V_ACK;
+	} else {
 		return PPS_V_BAD_FLAGS;
+	}
 	if (v != PPS_V_BAD_COOKIE && !csum_ok && t->ip &&
 	    !pps_csum_ipv4_tcp_ok(t->ip, t->ihl, t->tcp_len))
 		return PPS_V_BAD_CHECKSUM;
@@ -165,8 +199,8 @@ enum pps_verdict pps_synscan_validate(const struct pps_scan *s, const struct pps
 	if (v != PPS_V_SYNACK)
 		return v;
 	return validate_cookie(
-		t, (uint32_t)pps_cookie(&s->key, t->saddr_h, t->sport_h, t->daddr_h, t->dport_h),
-		0);
+		t, (uint32_t)pps_cookie(&s->key, t->saddr_h, t->sport_h, t->daddr_h, t->dport_h), 0,
+		pps_synscan_state(s));
 }
 
 /* What the judging of one burst reads for every frame, in locals (see below). */
@@ -175,7 +209,48 @@ struct judge {
 	struct pps_ring *ring;
 	uint64_t now_ns;
 	uint8_t cooldown;
+	unsigned banner_bytes;
 };
+
+/* --banners: the answer after our ACK (data, FIN, RST), deduplicated on its own; the data's
+ * first bytes go into the slot's extra storage. */
+static void judged_data(struct pps_scan *s, const struct judge *j, const struct pps_tcp_pkt *t,
+			enum pps_verdict v, uint64_t idx)
+{
+	struct pps_result *r;
+	unsigned n = 0, seg = 0;
+	uint8_t *x;
+
+	r = pps_scan_rx_accept_data(s, j->c, j->ring, idx, t->saddr_h, t->sport_h);
+	if (!r)
+		return;
+	memset(r, 0, sizeof(*r));
+	r->saddr_h = t->saddr_h;
+	r->daddr_h = t->daddr_h;
+	r->sport_h = t->sport_h;
+	r->dport_h = t->dport_h;
+	r->ipid_h = t->ipid_h;
+	r->ttl = t->ttl;
+	r->probe = PPS_PROBE_TCP_SYNSCAN;
+	r->classification = v == PPS_V_DATA  ? PPS_CLASS_DATA
+			    : v == PPS_V_FIN ? PPS_CLASS_FIN
+					     : PPS_CLASS_RST_ON_DATA;
+	r->cooldown = j->cooldown;
+	r->ts_ns = j->now_ns;
+	r->banner.seq_h = t->seq_h;
+	r->banner.ack_h = t->ack_h;
+	r->banner.window_h = t->window_h;
+	r->banner.flags = t->flags;
+	if (v == PPS_V_DATA && (x = pps_ring_reserve_extra(j->ring))) {
+		seg = pps_synscan_payload_len(t);
+		n = seg < j->banner_bytes ? seg : j->banner_bytes;
+		memcpy(x, t->ip + t->ihl + (t->tcp_len - seg), n);
+		r->extra = 1;
+	}
+	r->banner.data_len_h = (uint16_t)n;
+	r->banner.seg_len_h = (uint16_t)seg;
+	pps_ring_commit(j->ring);
+}
 
 /* After a verdict: counters, dedup, result (written in place into the ring). */
 static inline void judged(struct pps_scan *s, const struct judge *j, const struct pps_tcp_pkt *t,
@@ -183,6 +258,14 @@ static inline void judged(struct pps_scan *s, const struct judge *j, const struc
 {
 	struct pps_result *r;
 
+	if (v == PPS_V_DATA || v == PPS_V_FIN || v == PPS_V_RST_DATA) {
+		judged_data(s, j, t, v, idx);
+		return;
+	}
+	if (v == PPS_V_ACK) {
+		pps_counter_add(&j->c->acks, 1);
+		return;
+	}
 	if (v != PPS_V_SYNACK && v != PPS_V_RST) {
 		pps_scan_rx_reject(j->c, v);
 		return;
@@ -211,12 +294,14 @@ static inline void judged(struct pps_scan *s, const struct judge *j, const struc
 
 static void synscan_classify_burst(struct pps_scan *s, struct pps_rx_burst *b)
 {
-	uint64_t idx[PPS_BURST], h[PPS_BURST], arp = 0, synacks = 0;
+	const struct pps_synscan *st = pps_synscan_state(s);
+	uint64_t idx[PPS_BURST], h[PPS_BURST], arp = 0, synacks = 0, closes = 0;
 	uint32_t saddr[PPS_BURST], daddr[PPS_BURST];
 	uint16_t sport[PPS_BURST], dport[PPS_BURST];
 	uint8_t cand[PPS_BURST], verdict[PPS_BURST];
 	/* locals: the counter and ring stores below would make the compiler reload *b */
-	const struct judge j = { b->c, b->ring, b->now_ns, (uint8_t)(b->cooldown != 0) };
+	const struct judge j = { b->c, b->ring, b->now_ns, (uint8_t)(b->cooldown != 0),
+				 st->banner_bytes };
 	const uint8_t *const *frames = b->frames;
 	const uint32_t *lens = b->lens;
 	struct pps_pkt *const pkt = b->pkt;
@@ -254,8 +339,10 @@ static void synscan_classify_burst(struct pps_scan *s, struct pps_rx_burst *b)
 		unsigned k = cand[q];
 
 		verdict[k] = (uint8_t)validate_cookie(&pkt[k].tcp, (uint32_t)h[q],
-						      (int)((csum_ok >> k) & 1));
+						      (int)((csum_ok >> k) & 1), st);
 		synacks |= (uint64_t)(verdict[k] == PPS_V_SYNACK) << k;
+		/* --banners: the first data segment and a FIN are answered with the RST */
+		closes |= (uint64_t)(verdict[k] == PPS_V_DATA || verdict[k] == PPS_V_FIN) << k;
 	}
 	/* 3: in frame order, so results enter the ring as they arrived */
 	for (unsigned k = 0; k < n; k++) {
@@ -267,7 +354,7 @@ static void synscan_classify_burst(struct pps_scan *s, struct pps_rx_burst *b)
 	}
 	b->arp = arp;
 	/* every genuine SYN-ACK, repeats included, is answered with a RST */
-	b->reply = pps_synscan_state(s)->no_rst ? 0 : synacks;
+	b->reply = st->banners ? synacks | closes : st->no_rst ? 0 : synacks;
 }
 
 static unsigned synscan_fill_replies(const struct pps_scan *s, const struct pps_rx_burst *b,
@@ -275,19 +362,67 @@ static unsigned synscan_fill_replies(const struct pps_scan *s, const struct pps_
 {
 	unsigned q = 0;
 
-	for (uint64_t m = b->reply; m; m &= m - 1, q++)
-		lens[q] = pps_synscan_fill_rst(s, &b->pkt[__builtin_ctzll(m)].tcp, bufs[q]);
+	for (uint64_t m = b->reply; m; m &= m - 1, q++) {
+		const struct pps_pkt *p = &b->pkt[__builtin_ctzll(m)];
+
+		/* --banners: a SYN-ACK gets the first payload, the first data or FIN the RST
+		 * (seq = its ack = cookie + 1 + the payload's length) */
+		lens[q] = pps_synscan_state(s)->banners && p->verdict == PPS_V_SYNACK
+				  ? pps_synscan_fill_first(s, &p->tcp, bufs[q])
+				  : pps_synscan_fill_rst(s, &p->tcp, bufs[q]);
+	}
 	return q;
+}
+
+uint32_t pps_synscan_first_len_of(const void *scan, uint16_t port_h)
+{
+	return pps_synscan_first_len(pps_synscan_state(scan), port_h);
+}
+
+uint16_t pps_synscan_fill_first(const struct pps_scan *s, const struct pps_tcp_pkt *synack,
+				uint8_t *buf)
+{
+	const struct pps_synscan *st = pps_synscan_state(s);
+	const struct pps_template *t = &st->rst_tmpl;
+	const struct pps_first_payload *fp = pps_first_payload_for(&st->first, synack->sport_h);
+	uint8_t *ip = buf + t->ip_off, *tcp = buf + t->tcp_off;
+	unsigned tcp_len = t->tcp_len + fp->len, len;
+
+	pps_template_fill_src(t, buf, synack->daddr_h, synack->saddr_h, synack->sport_h,
+			      synack->dport_h, synack->ack_h, (uint16_t)(synack->ack_h >> 16));
+	pps_put_be32(tcp + 8, synack->seq_h + 1);
+	tcp[13] = fp->len ? 0x18 : PPS_TCP_ACK; /* ACK, PSH with a payload */
+	pps_put_be16(tcp + 14, 65535);
+	memcpy(tcp + t->tcp_len, fp->bytes, fp->len);
+	pps_put_be16(ip + 2, (uint16_t)((unsigned)(t->tcp_off - t->ip_off) + tcp_len));
+	pps_put_be16(ip + 10, 0);
+	pps_put_be16(ip + 10, pps_csum_ipv4_header(ip, (size_t)(t->tcp_off - t->ip_off)));
+	pps_put_be16(tcp + 16, 0);
+	pps_put_be16(tcp + 16, pps_csum_tcp_full(synack->daddr_h, synack->saddr_h, tcp, tcp_len));
+	len = t->tcp_off + tcp_len;
+	if (s->with_ethernet && len < PPS_ETH_MIN_FRAME) {
+		memset(buf + len, 0, PPS_ETH_MIN_FRAME - len);
+		len = PPS_ETH_MIN_FRAME;
+	}
+	return (uint16_t)len;
 }
 
 /* SYN-ACKs and RSTs (any ACK bit) to our source-port range (pcap-filter(7)). */
 static int synscan_bpf_filter(const struct pps_config *cfg, char *buf, size_t len)
 {
-	int n = snprintf(buf, len,
-			 "tcp and dst portrange %u-%u and "
-			 "(tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack) or "
-			 "tcp[tcpflags] & tcp-rst != 0)",
-			 cfg->sport_first_h, cfg->sport_last_h);
+	int n;
+
+	/* --banners: every segment to our ports (data, FIN, RST after the handshake) */
+	if (cfg->banners) {
+		n = snprintf(buf, len, "tcp and dst portrange %u-%u", cfg->sport_first_h,
+			     cfg->sport_last_h);
+		return n < 0 || (size_t)n >= len ? -ENOSPC : n;
+	}
+	n = snprintf(buf, len,
+		     "tcp and dst portrange %u-%u and "
+		     "(tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack) or "
+		     "tcp[tcpflags] & tcp-rst != 0)",
+		     cfg->sport_first_h, cfg->sport_last_h);
 
 	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
 }

@@ -15,12 +15,16 @@
 
 #include "../pps_scan.h"
 #include "../pps_template.h"
+#include "pps_first_payload.h"
 
 /** The module's state (struct pps_scan.probe_priv), read-only after init. */
 struct pps_synscan {
 	struct pps_template tmpl;     /* the SYN */
 	struct pps_template rst_tmpl; /* the RST that closes a half-open connection */
 	int no_rst;		      /* --no-rst */
+	int banners;		      /* --banners */
+	unsigned banner_bytes;	      /* --banner-bytes */
+	struct pps_first_table first; /* --banners: the first payload per port */
 };
 
 /** pps_synscan_state - the module state of a tcp_synscan scan @s. */
@@ -97,6 +101,69 @@ static inline uint16_t pps_synscan_fill_rst(const struct pps_scan *s,
 	return pps_template_fill_src(&pps_synscan_state(s)->rst_tmpl, buf, synack->daddr_h,
 				     synack->saddr_h, synack->sport_h, synack->dport_h,
 				     synack->ack_h, (uint16_t)(synack->ack_h >> 16));
+}
+
+/**
+ * pps_synscan_first_len - --banners: bytes of the first payload sent to target port
+ * @port_h (0: the server speaks first). The data segments of that target must acknowledge
+ * cookie + 1 + this, which is how they are validated without state.
+ */
+static inline uint32_t pps_synscan_first_len(const struct pps_synscan *st, uint16_t port_h)
+{
+	return pps_first_payload_for(&st->first, port_h)->len;
+}
+
+/**
+ * pps_synscan_first_len_of - pps_synscan_first_len() of scan @scan (a const struct pps_scan *,
+ * tcp_synscan with --banners), the shape the monitor calls it in (pps_banner_due()).
+ */
+uint32_t pps_synscan_first_len_of(const void *scan, uint16_t port_h);
+
+/**
+ * pps_synscan_fill_reset - writes into @buf (as pps_synscan_fill_rst()) the RST that closes
+ * the connection of a no_data result @r (pps_banner_due(): an endpoint that completed the
+ * handshake and said nothing): from our address and port @r->daddr_h:@r->dport_h to the
+ * target @r->saddr_h:@r->sport_h, seq = @r->tcp.ack_h = cookie + 1 + the first payload's
+ * length, the target's RCV.NXT (RFC 9293 3.10.7.4; RFC 5961 3.2: an exact match, else it
+ * answers with a challenge ACK). Returns the frame's length in bytes.
+ */
+static inline uint16_t pps_synscan_fill_reset(const struct pps_scan *s, const struct pps_result *r,
+					      uint8_t *buf)
+{
+	const struct pps_tcp_pkt seg = {
+		.saddr_h = r->saddr_h,
+		.daddr_h = r->daddr_h,
+		.sport_h = r->sport_h,
+		.dport_h = r->dport_h,
+		.ack_h = r->tcp.ack_h,
+	};
+
+	return pps_synscan_fill_rst(s, &seg, buf);
+}
+
+/**
+ * pps_synscan_fill_first - --banners: writes into @buf (at least 14 + 40 + the payload's
+ * bytes) the ACK that completes the handshake a genuine SYN-ACK @synack opened, carrying
+ * the first payload of its port with PSH (RFC 9293 3.5: seq = our ISN + 1 = cookie + 1 =
+ * @synack->ack_h, ack = the SYN-ACK's seq + 1), and returns the frame's length in bytes.
+ * A retransmitted SYN-ACK gets the same frame again.
+ */
+uint16_t pps_synscan_fill_first(const struct pps_scan *s, const struct pps_tcp_pkt *synack,
+				uint8_t *buf);
+
+/**
+ * pps_synscan_payload_len - payload bytes of the parsed segment @t (its IPv4 total length
+ * minus the IPv4 and TCP headers, the TCP data offset read from the frame); 0 for a segment
+ * built field by field (t->ip NULL) or an inconsistent offset.
+ */
+static inline unsigned pps_synscan_payload_len(const struct pps_tcp_pkt *t)
+{
+	unsigned doff;
+
+	if (!t->ip)
+		return 0;
+	doff = (unsigned)(t->ip[t->ihl + 12] >> 4) * 4;
+	return doff >= 20 && doff <= t->tcp_len ? t->tcp_len - doff : 0;
 }
 
 extern const struct pps_probe_ops pps_probe_tcp_synscan;

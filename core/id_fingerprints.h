@@ -1,6 +1,6 @@
 /*
  * id_fingerprints.h - every .conf file of data/fingerprints, embedded at build time by
- * scripts/embed_fingerprints.py (so ppscan-id needs no installed data files).
+ * scripts/embed_fingerprints.py (so ppscan-id and ppscan --banners need no installed data files).
  */
 #ifndef PPS_ID_FINGERPRINTS_H
 #define PPS_ID_FINGERPRINTS_H

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# banners_lab.sh - --banners end to end (root): the real servers of the identification lab
+# (tests/id/id_lab.sh: OpenSSH, nginx, vsftpd, Postfix, Dovecot, openssl s_server, socat
+# pseudo-services) scanned with --banners by ppscan-pcap and by ppscan on af_packet. Checks:
+# every plain endpoint's first bytes name its protocol as the identification stage's truth
+# says (implicit TLS: "tls" from the ServerHello); nothing forged gets in (the unit suite
+# test_banners forges the segments); no connection is left established or half-open in the
+# target namespace after the scan (ss), the silent one reset after the cooldown (no_data);
+# refusals are one line and exit 2.
+#
+# Usage: banners_lab.sh PPSCAN PPSCAN_PCAP   (meson test --suite lab runs it)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PPSCAN=$1
+PCAP=$2
+LAB=${PPS_LAB_BANNERS:-ppsbn}
+D=$(mktemp -d /tmp/ppscan-banners-XXXXXX)
+chmod 755 "$D" # the servers drop privileges and must reach $D/srv
+FAILS=0
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+cleanup() { tests/id/id_lab.sh down "$LAB" "$D/srv" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+# the identification lab's own servers only (ID_LAB_EXTRA=0: not those of tests/id/servers_*.sh)
+ID_LAB_EXTRA=0 tests/id/id_lab.sh up "$LAB" "$D/srv" >"$D/up.log" 2>&1 || { tail -20 "$D/up.log"; exit 1; }
+# the i12 servers (198.18.0.20-26), their ports and protocols
+tests/id/id_lab.sh expect | awk -F'\t' '$1 ~ /^198\.18\.0\.2[0-6]$/' >"$D/expect.tsv"
+PORTS=$(cut -f2 "$D/expect.tsv" | sort -un | paste -sd,)
+FIELDS=saddr,sport,classification,protocol,product,version,data_len,data_text
+OPTS=(-S 198.19.0.2 --gateway-ip 198.19.0.1 -b scripts/lab-blocklist.conf -p "$PORTS" -r 2000
+	-c 3 -q --banners --sni svc.lab.test -f "$FIELDS")
+
+# check TAG CSV: each endpoint's answer against the truth, then the target's sockets
+check() {
+	local tag=$1 csv=$2 ip port proto tls want got cls named=0 total=0 left
+	while IFS=$'\t' read -r ip port proto _ _ tls; do
+		case $proto in
+		no_service) want=- ;;
+		http2) want=http2 ;; # h2c: its SETTINGS preface answers GET /
+		*) want=$proto ;;
+		esac
+		[[ $tls == implicit ]] && want=tls
+		cls=$(awk -F, -v a="$ip" -v p="$port" '$1 == a && $2 == p && $3 != "synack" {print $3; exit}' "$csv")
+		got=$(awk -F, -v a="$ip" -v p="$port" '$1 == a && $2 == p && $3 == "data" {print $4; exit}' "$csv")
+		[[ $want == - ]] && { echo "$tag $ip:$port $proto -> ${cls:-none} ${got:-}"; continue; }
+		total=$((total + 1))
+		if [[ $got == "$want" ]]; then
+			named=$((named + 1))
+		else
+			fail "$tag $ip:$port: expected $want, got '${got}' (${cls:-no answer})"
+		fi
+	done <"$D/expect.tsv"
+	echo "$tag: $named of $total endpoints named from their first bytes"
+	grep -q ',data,' "$csv" || fail "$tag: no data results"
+	# 9001 accepts and closes: fin (or a RST)
+	grep -Eq '^198\.18\.0\.26,9001,(fin|rst_on_data)' "$csv" ||
+		fail "$tag: 198.18.0.26:9001 (closes at once) not classified fin"
+	# 9002 accepts and says nothing: no_data, reset after a cooldown
+	grep -Eq '^198\.18\.0\.26,9002,no_data' "$csv" ||
+		fail "$tag: 198.18.0.26:9002 (silent) not classified no_data"
+	sleep 1
+	left=$(ip netns exec "$LAB-tgt" ss -Htan state established state syn-recv \
+		'( src 198.18.0.16/28 )' || true)
+	[[ -z $left ]] || fail "$tag: connections left on the targets: $left"
+}
+
+start=$SECONDS
+ip netns exec "$LAB-scan" "$PCAP" -i "${LAB}s" "${OPTS[@]}" -o "$D/pcap.csv" 198.18.0.16/28 \
+	2>"$D/pcap.err" || { cat "$D/pcap.err"; fail "ppscan-pcap --banners exited $?"; }
+grep -- '--banners' "$D/pcap.err" || true
+check pcap "$D/pcap.csv"
+
+ip netns exec "$LAB-scan" "$PPSCAN" --no-huge -m 256 --no-shconf --no-telemetry --no-pci -l 0-1 \
+	--vdev "net_af_packet0,iface=${LAB}s" -- "${OPTS[@]}" -o "$D/dpdk.csv" 198.18.0.16/28 \
+	2>"$D/dpdk.err" || { tail -5 "$D/dpdk.err"; fail "ppscan --banners exited"; }
+grep -- '--banners' "$D/dpdk.err" || true
+check af_packet "$D/dpdk.csv"
+
+# refusals: one line, exit 2, before any packet
+rc=0
+ip netns exec "$LAB-tgt" "$PCAP" -i "${LAB}t" -S 198.19.0.1 --gateway-ip 198.19.0.2 \
+	-b scripts/lab-blocklist.conf -p 80 --banners 198.18.0.21 2>"$D/own.err" >/dev/null || rc=$?
+[[ $rc == 2 && $(wc -l <"$D/own.err") == 1 ]] && grep -q 'drop-kernel-rst' "$D/own.err" ||
+	fail "--banners from the host's own address: exit $rc, $(cat "$D/own.err")"
+rc=0
+ip netns exec "$LAB-scan" "$PCAP" -i "${LAB}s" -S 198.19.0.2 --gateway-ip 198.19.0.1 -b scripts/lab-blocklist.conf -p 80 --banners --no-rst 198.18.0.21 2>"$D/norst.err" >/dev/null || rc=$?
+[[ $rc == 2 ]] || fail "--banners --no-rst: exit $rc"
+echo "banners_lab: $FAILS failures, $((SECONDS - start)) s of scans (files in $D)"
+((FAILS == 0))
