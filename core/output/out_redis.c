@@ -68,8 +68,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../fingerprint.h"
 #include "../pps_clock.h"
 #include "../pps_metadata.h"
+#include "../probe/pps_first_payload.h"
 #include "../probe/pps_probe.h"
 #include "out_redis_sink.h"
 
@@ -93,9 +95,34 @@ static void drop(struct redis_sink *rs)
 	rs->sent = rs->tail; /* unconfirmed results wait again */
 }
 
+void rs_own(struct redis_sink *rs, uint64_t pos)
+{
+	struct pps_result *r = &rs->pend[pos & rs->mask];
+	unsigned char *slot;
+	struct pps_fp_match *id;
+	uint8_t *data;
+
+	if (!rs->xarena || r->probe != PPS_PROBE_TCP_SYNSCAN || r->classification != PPS_CLASS_DATA)
+		return;
+	slot = rs->xarena + (pos & rs->mask) * rs->xslot;
+	id = (struct pps_fp_match *)slot;
+	data = slot + sizeof(*id);
+	if (r->banner.id && r->banner.id != id) {
+		*id = *r->banner.id;
+		r->banner.id = id;
+	}
+	if (r->banner.data && r->banner.data != data) {
+		if (r->banner.data_len_h > rs->cfg->banner_bytes)
+			r->banner.data_len_h = (uint16_t)rs->cfg->banner_bytes;
+		memcpy(data, r->banner.data, r->banner.data_len_h);
+		r->banner.data = data;
+	}
+}
+
 static void ring_move(struct redis_sink *rs, uint64_t to, uint64_t from)
 {
 	rs->pend[to & rs->mask] = rs->pend[from & rs->mask];
+	rs_own(rs, to);
 }
 
 /*
@@ -341,25 +368,29 @@ static void try_reconnect(struct redis_sink *rs, double now)
  * --join: several workers write one stream, and a shard taken over from a dead worker is
  * probed again from its checkpoint, so a batch adds an entry only for an (address, port)
  * not yet in the scan's set P:ID:seen (KEYS[1]); KEYS[2] the stream, KEYS[3] the scan's
- * meta hash (results += entries added); ARGV: fields per entry, MAXLEN (0: none), then the
+ * meta hash (results += entries added); ARGV: fields per entry, MAXLEN (0: none), the key
+ * field (0, or with --banners 6: classification joins the key), then the
  * entries' field/value pairs, ip and port first. Atomic like the MULTI it runs in.
  */
 static const char DEDUP_LUA[] =
-	"local nf=tonumber(ARGV[1]) local added=0 "
-	"for i=3,#ARGV,2*nf do "
-	"if redis.call('SADD',KEYS[1],ARGV[i+1]..':'..ARGV[i+3])==1 then "
+	"local nf=tonumber(ARGV[1]) local kf=tonumber(ARGV[3]) local added=0 "
+	"for i=4,#ARGV,2*nf do "
+	"local m=ARGV[i+1]..':'..ARGV[i+3] "
+	"if kf>0 then m=m..':'..ARGV[i+2*kf-1] end "
+	"if redis.call('SADD',KEYS[1],m)==1 then "
 	"if ARGV[2]=='0' then redis.call('XADD',KEYS[2],'*',unpack(ARGV,i,i+2*nf-1)) "
 	"else redis.call('XADD',KEYS[2],'MAXLEN','~',ARGV[2],'*',unpack(ARGV,i,i+2*nf-1)) end "
 	"added=added+1 end end "
 	"redis.call('HINCRBY',KEYS[3],'results',added) return added";
 
-/* "EVAL DEDUP_LUA 3 seen results meta nf maxlen" for @n entries, in RESP. */
+/* "EVAL DEDUP_LUA 3 seen results meta nf maxlen keyfield" for @n entries, in RESP (keyfield:
+ * 0, or the 1-based field whose value joins "ip:port" in the seen set). */
 static char *dedup_head(struct redis_sink *rs, char *p, uint32_t n)
 {
 	char num[24];
 
 	*p++ = '*';
-	p += pps_resp_u64(p, 8 + (uint64_t)n * 2 * rs->sel.n);
+	p += pps_resp_u64(p, 9 + (uint64_t)n * 2 * rs->sel.n);
 	p = PPS_RESP_LIT(p, "\r\n$4\r\nEVAL\r\n");
 	p = pps_resp_bulk(p, DEDUP_LUA, sizeof(DEDUP_LUA) - 1);
 	p = PPS_RESP_LIT(p, "$1\r\n3\r\n");
@@ -367,7 +398,9 @@ static char *dedup_head(struct redis_sink *rs, char *p, uint32_t n)
 	p = pps_resp_bulk(p, rs->k_results, strlen(rs->k_results));
 	p = pps_resp_bulk(p, rs->k_scan_meta, strlen(rs->k_scan_meta));
 	p = pps_resp_bulk(p, num, pps_resp_u64(num, rs->sel.n));
-	return pps_resp_bulk(p, num, pps_resp_u64(num, rs->cfg->redis_maxlen));
+	p = pps_resp_bulk(p, num, pps_resp_u64(num, rs->cfg->redis_maxlen));
+	/* --banners: an endpoint's open and first-data results are two entries, each once */
+	return pps_resp_bulk(p, num, pps_resp_u64(num, rs->xslot ? RS_BANNER_KEY_FIELD : 0));
 }
 
 /* Appends one transaction for the next @n waiting results. Returns 0 or -1 (no memory). */
@@ -773,7 +806,8 @@ static int rs_write(struct pps_output *o, const struct pps_result *r)
 	struct redis_sink *rs = o->priv;
 
 	if (!rs->j_lines && rs->head - rs->tail <= rs->mask) {
-		rs->pend[rs->head++ & rs->mask] = *r;
+		rs->pend[rs->head & rs->mask] = *r;
+		rs_own(rs, rs->head++);
 		return 0;
 	}
 	return rs_journal_append(rs, r); /* Redis slow or away, and the ring is full */
@@ -827,6 +861,8 @@ static void rs_free(struct redis_sink *rs)
 	}
 	free(rs->kept);
 	free(rs->pend);
+	free(rs->xarena);
+	free(rs->xparse);
 	free(rs->bbuf);
 	free(rs);
 }
@@ -1060,9 +1096,12 @@ int pps_output_redis_open(struct pps_output *o, const struct pps_config *cfg, FI
 	{ /* the stream entry: the common fields, then the probe module's own */
 		char spec[512];
 
-		snprintf(spec, sizeof(spec), "%s%s%s", RS_STREAM_FIELDS,
-			 cfg->probe->stream_fields ? "," : "",
-			 cfg->probe->stream_fields ? cfg->probe->stream_fields : "");
+		const char *own = cfg->probe->stream_fields;
+
+		if (cfg->banners && cfg->probe->id == PPS_PROBE_TCP_SYNSCAN)
+			own = RS_BANNER_FIELDS;
+		snprintf(spec, sizeof(spec), "%s%s%s", RS_STREAM_FIELDS, own ? "," : "",
+			 own ? own : "");
 		if (pps_fields_select(cfg->probe, spec, &rs->sel, rs->k.err, sizeof(rs->k.err))) {
 			rc = -EINVAL;
 			goto fail;
@@ -1105,8 +1144,16 @@ int pps_output_redis_open(struct pps_output *o, const struct pps_config *cfg, FI
 
 	while (cap < cfg->redis_buffer)
 		cap <<= 1;
+	if (cfg->banners && cfg->probe->id == PPS_PROBE_TCP_SYNSCAN) {
+		/* each slot holds its data result's bytes: a smaller ring, the journal beyond */
+		if (cap > RS_BANNER_RING)
+			cap = RS_BANNER_RING;
+		rs->xslot = (sizeof(struct pps_fp_match) + cfg->banner_bytes + 7) & ~(size_t)7;
+		rs->xarena = calloc(cap, rs->xslot);
+		rs->xparse = calloc(1, sizeof(struct pps_fp_match) + PPS_FIRST_PAYLOAD_MAX);
+	}
 	rs->pend = calloc(cap, sizeof(*rs->pend));
-	if (!rs->pend) {
+	if (!rs->pend || (rs->xslot && (!rs->xarena || !rs->xparse))) {
 		snprintf(rs->k.err, sizeof(rs->k.err),
 			 "out of memory for %" PRIu64 " results (--redis-buffer)", cap);
 		rc = -ENOMEM;

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../fingerprint.h"
 #include "../pps_clock.h"
 #include "../probe/pps_probe.h"
 #include "out_redis_sink.h"
@@ -48,6 +49,11 @@ static int parse_line(const struct redis_sink *rs, const char *s, size_t len, st
 
 	memset(r, 0, sizeof(*r));
 	r->probe = (uint8_t)rs->cfg->probe->id;
+	if (rs->xparse) { /* --banners: the banner fields' set() write into the parser's copy */
+		memset(rs->xparse, 0, sizeof(struct pps_fp_match));
+		r->banner.id = (const struct pps_fp_match *)rs->xparse;
+		r->banner.data = rs->xparse + sizeof(struct pps_fp_match);
+	}
 	for (size_t i = 0; i <= len; i++) {
 		if (i < len && s[i] != ',') {
 			if (fl + 1 >= sizeof(f))
@@ -119,8 +125,10 @@ int rs_journal_refill(struct redis_sink *rs)
 			if (!nl)
 				break;
 			if (parse_line(rs, rs->rbuf + used, (size_t)(nl - rs->rbuf) - used, &r) ==
-			    0)
-				rs->pend[rs->head++ & rs->mask] = r;
+			    0) {
+				rs->pend[rs->head & rs->mask] = r;
+				rs_own(rs, rs->head++);
+			}
 			used = (size_t)(nl - rs->rbuf) + 1;
 			rs->j_lines--;
 		}

@@ -26,6 +26,10 @@
 #define RS_RECONNECT_TIMEOUT_S 0.1 /* connect + handshake during the scan */
 #define RS_CLOSE_WAIT_S 5.0	   /* at close: give up after this long without progress */
 #define RS_JBUF (64 * 1024)	   /* journal buffers, bytes */
+#define RS_BANNER_RING 8192	   /* --banners: ring slots at most (each holds its bytes) */
+/* --banners: the stream entry's fields after the common ones (pps_fields.c) */
+#define RS_BANNER_FIELDS "classification,protocol,product,version,data_len,data"
+#define RS_BANNER_KEY_FIELD 6 /* --join dedup: classification (1-based field) joins ip:port */
 #define RS_KEY_MAX 160
 #define RS_XADD_HEAD 256 /* "*13 XADD key [MAXLEN ~ n] *" in RESP */
 
@@ -80,6 +84,10 @@ struct redis_sink {
 
 	struct pps_result *pend; /* ring of results not yet confirmed */
 	uint64_t mask, head, sent, tail;
+	/* --banners: slot i's own copy of its data result's fingerprint match and bytes
+	 * (xslot bytes at xarena + i * xslot; rs_own()), and the journal parser's copy */
+	unsigned char *xarena, *xparse;
+	size_t xslot;
 	double first_wait_s; /* when the oldest unsent result was first seen waiting, or 0 */
 
 	struct rs_cmd fifo[RS_FIFO];
@@ -125,6 +133,13 @@ struct redis_sink {
 	int final_given;
 	char stop_reason[24];
 };
+
+/**
+ * rs_own - makes the result in ring position @pos hold its --banners bytes and fingerprint
+ * match in its own arena slot (a copy of what its pointers show; they are set to the copy).
+ * Results without banner data, and sinks without --banners, are left as they are.
+ */
+void rs_own(struct redis_sink *rs, uint64_t pos);
 
 /* ---- out_redis_journal.c ---- */
 

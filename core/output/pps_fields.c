@@ -8,11 +8,15 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../pps_targets.h"
 #include "../fingerprint.h"
+#include "../probe/pps_first_payload.h"
 #include "../probe/pps_probe.h"
 #include "pps_output.h"
 
@@ -360,6 +364,73 @@ static void get_banner_len(const struct pps_result *r, struct pps_value *v, char
 	put_uint(v, r->classification == PPS_CLASS_DATA ? r->banner.seg_len_h : 0);
 }
 
+/*
+ * The journal's way back (out_redis_journal.c): a parsed result's banner pointers show the
+ * parser's own copy (writable), which these fill.
+ */
+static int set_banner_data(struct pps_result *r, const char *t)
+{
+	uint8_t *d = (uint8_t *)(uintptr_t)r->banner.data;
+	size_t n = strlen(t);
+
+	if (n % 2 || n / 2 > PPS_FIRST_PAYLOAD_MAX || (n && !d))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("0123456789abcdef", t[i]))
+			return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned b;
+
+		if (sscanf(t + 2 * i, "%2x", &b) != 1)
+			return -1;
+		d[i] = (uint8_t)b;
+	}
+	r->banner.data_len_h = (uint16_t)(n / 2);
+	if (!n && r->classification == PPS_CLASS_DATA)
+		r->banner.data = NULL;
+	return 0;
+}
+
+static int set_banner_len(struct pps_result *r, const char *t)
+{
+	char *end;
+	unsigned long u = strtoul(t, &end, 10);
+
+	if (!*t || *end || u > 65535)
+		return -1;
+	r->banner.seg_len_h = (uint16_t)u;
+	return 0;
+}
+
+/* protocol, product, version into the parser's copy of the match (size @cap bytes at @at) */
+static int set_id_str(struct pps_result *r, size_t off, size_t cap, const char *t)
+{
+	char *m = (char *)(uintptr_t)r->banner.id;
+	size_t n = strlen(t);
+
+	if (!n)
+		return 0;
+	if (!m || n >= cap)
+		return -1;
+	memcpy(m + off, t, n + 1);
+	return 0;
+}
+
+static int set_protocol(struct pps_result *r, const char *t)
+{
+	return set_id_str(r, offsetof(struct pps_fp_match, protocol), PPS_FP_NAME_MAX, t);
+}
+
+static int set_product(struct pps_result *r, const char *t)
+{
+	return set_id_str(r, offsetof(struct pps_fp_match, product), PPS_FP_VALUE_MAX, t);
+}
+
+static int set_version(struct pps_result *r, const char *t)
+{
+	return set_id_str(r, offsetof(struct pps_fp_match, version), PPS_FP_VALUE_MAX, t);
+}
+
 /* protocol, product, version: the fingerprint match (core/fingerprint.h), "" without one */
 static const struct pps_fp_match *banner_id(const struct pps_result *r)
 {
@@ -472,7 +543,7 @@ FIELD(timestamp_unix, "receive time, Unix seconds with microseconds", set_timest
 
 static const struct pps_field f_banner_data = {
 	"data", "--banners: the first data segment's bytes (at most --banner-bytes) in hex",
-	get_banner_data, NULL
+	get_banner_data, set_banner_data
 };
 static const struct pps_field f_banner_text = {
 	"data_text", "--banners: the same as text: printable ASCII, \\\\, \\r, \\n, \\t, \\xHH",
@@ -480,11 +551,12 @@ static const struct pps_field f_banner_text = {
 };
 static const struct pps_field f_banner_len = {
 	"data_len", "--banners: payload bytes of the first data segment (all, not only those kept)",
-	get_banner_len, NULL
+	get_banner_len, set_banner_len
 };
-FIELD(protocol, "--banners: the protocol the first bytes name (data/fingerprints, TLS)", NULL);
-FIELD(product, "--banners: the product the fingerprint names, or empty", NULL);
-FIELD(version, "--banners: its version (TLS: the ServerHello's version and suite)", NULL);
+FIELD(protocol, "--banners: the protocol the first bytes name (data/fingerprints, TLS)",
+      set_protocol);
+FIELD(product, "--banners: the product the fingerprint names, or empty", set_product);
+FIELD(version, "--banners: its version (TLS: the ServerHello's version and suite)", set_version);
 
 const struct pps_field *const pps_fields_tcp_synscan[PPS_FIELDS_TCP_SYNSCAN_N] = {
 	&f_saddr,    &f_sport,		&f_daddr,	  &f_dport,	   &f_seqnum,

@@ -21,10 +21,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fingerprint.h"
 #include "output/out_redis.h"
 #include "output/pps_redis_url.h"
 #include "pps_config.h"
 #include "pps_monitor.h"
+#include "probe/pps_first_payload.h"
 #include "probe/pps_probe.h"
 #include "redis_util.h"
 
@@ -1021,5 +1023,128 @@ Test(redis, udp_fields_in_the_stream_and_through_the_journal, .timeout = 60)
 	redisFree(c);
 	pps_config_free(&cfg);
 	pps_config_free(&cfg2);
+	rt_redis_stop(&r);
+}
+
+/* ---- --banners: the first data segment's fields in the stream ---- */
+
+static const char *const banner_greeting[] = {
+	"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n",
+	"220 lab.example ESMTP Postfix (Debian/GNU)\r\n",
+	"+OK Dovecot (Debian) ready.\r\n\x01\xff",
+};
+
+/*
+ * Result @i of a --banners scan: even ones are the SYN-ACK of endpoint i / 2, odd ones its
+ * first data segment, whose bytes and fingerprint match live in the caller's buffers (@bytes,
+ * @id) and are overwritten after the write, as the monitor's drain buffer is.
+ */
+static struct pps_result banner_result(unsigned i, uint8_t *bytes, struct pps_fp_match *id)
+{
+	struct pps_result r = result(i / 2);
+	const char *g = banner_greeting[(i / 2) % 3];
+
+	if (!(i & 1))
+		return r;
+	r.classification = PPS_CLASS_DATA;
+	memset(&r.banner, 0, sizeof(r.banner));
+	r.banner.seg_len_h = (uint16_t)(strlen(g) + 100);
+	r.banner.data_len_h = (uint16_t)strlen(g);
+	memcpy(bytes, g, strlen(g));
+	r.banner.data = bytes;
+	memset(id, 0, sizeof(*id));
+	if ((i / 2) % 3 != 2) { /* the third greeting stays unnamed */
+		snprintf(id->protocol, sizeof(id->protocol), "%s", (i / 2) % 3 ? "smtp" : "ssh");
+		snprintf(id->product, sizeof(id->product), "%s", (i / 2) % 3 ? "Postfix" : "OpenSSH");
+		snprintf(id->version, sizeof(id->version), "%s", (i / 2) % 3 ? "" : "9.2p1");
+		r.banner.id = id;
+	}
+	return r;
+}
+
+static const char *entry_field(const redisReply *kv, const char *name)
+{
+	for (size_t k = 0; k + 1 < kv->elements; k += 2)
+		if (!strcmp(kv->element[k]->str, name))
+			return kv->element[k + 1]->str;
+	return NULL;
+}
+
+/*
+ * With --banners the stream entry adds classification, protocol, product, version, data_len
+ * and data (hex); the sink keeps its own copy of each data result's bytes while it waits (the
+ * caller's buffers are scribbled over after each write), and results that wait in the journal
+ * during an outage come back with the same fields.
+ */
+Test(redis, banners_fields_through_ring_and_journal, .timeout = 120)
+{
+	struct rt_redis r;
+	struct pps_config cfg;
+	struct pps_output o;
+	uint8_t bytes[PPS_FIRST_PAYLOAD_MAX];
+	struct pps_fp_match id;
+	char journal[256];
+	unsigned n = 3000, seen_data = 0;
+	redisContext *c;
+	redisReply *rep;
+
+	cr_assert_eq(rt_redis_start(&r, "--appendonly yes --appendfsync always"), 0);
+	snprintf(journal, sizeof(journal), "%s/j", r.dir);
+	make_cfg(&cfg, r.url, "bann", "64", journal, "--banners");
+	cr_assert_eq(pps_output_redis_open(&o, &cfg, stderr), 0);
+	for (unsigned i = 0; i < n; i++) {
+		struct pps_result res = banner_result(i, bytes, &id);
+
+		if (i == 1000)
+			rt_redis_kill(&r); /* 64 in the ring, the rest in the journal */
+		cr_assert_eq(pps_output_write(&o, &res), 0);
+		memset(bytes, 0xa5, sizeof(bytes));
+		memset(&id, 0x5a, sizeof(id));
+		if (i % 100 == 0)
+			pps_output_poll(&o, pps_monotonic_s());
+	}
+	pump_for(&o, 0.3);
+	cr_assert_eq(rt_redis_restart(&r), 0);
+	cr_assert_eq(pump_until_delivered(&o, 20), 0, "not delivered after the restart");
+	cr_assert_eq(pps_output_close(&o), 0);
+
+	c = rt_connect(r.sock, NULL);
+	rep = redisCommand(c, "XRANGE ppscan:bann:results - +");
+	cr_assert_eq(rep->type, REDIS_REPLY_ARRAY);
+	cr_assert_eq(rep->elements, n);
+	for (size_t e = 0; e < rep->elements; e++) {
+		const redisReply *kv = rep->element[e]->element[1];
+		const char *cls = entry_field(kv, "classification"), *port = entry_field(kv, "port");
+		const char *ip = entry_field(kv, "ip"), *data = entry_field(kv, "data");
+		unsigned a, b, d, k;
+		const char *g;
+		char hex[2 * PPS_FIRST_PAYLOAD_MAX + 1], num[24];
+
+		cr_assert(cls && port && ip && data && entry_field(kv, "protocol") &&
+			  entry_field(kv, "product") && entry_field(kv, "version") &&
+			  entry_field(kv, "data_len"));
+		if (strcmp(cls, "data")) {
+			cr_expect(!strcmp(cls, "synack") || !strcmp(cls, "rst"), "class %s", cls);
+			cr_expect_str_eq(data, "");
+			cr_expect_str_eq(entry_field(kv, "protocol"), "");
+			continue;
+		}
+		seen_data++;
+		cr_assert_eq(sscanf(ip, "11.%u.%u.%u", &a, &b, &d), 3);
+		k = (a << 16 | b << 8 | d) % 3;
+		g = banner_greeting[k];
+		for (size_t i = 0; i < strlen(g); i++)
+			snprintf(hex + 2 * i, 3, "%02x", (unsigned char)g[i]);
+		cr_expect_str_eq(data, hex, "entry %zu (%s:%s)", e, ip, port);
+		snprintf(num, sizeof(num), "%zu", strlen(g) + 100);
+		cr_expect_str_eq(entry_field(kv, "data_len"), num);
+		cr_expect_str_eq(entry_field(kv, "protocol"), k == 2 ? "" : k ? "smtp" : "ssh");
+		cr_expect_str_eq(entry_field(kv, "product"), k == 2 ? "" : k ? "Postfix" : "OpenSSH");
+		cr_expect_str_eq(entry_field(kv, "version"), k == 0 ? "9.2p1" : "");
+	}
+	cr_expect_eq(seen_data, n / 2);
+	freeReplyObject(rep);
+	redisFree(c);
+	pps_config_free(&cfg);
 	rt_redis_stop(&r);
 }
