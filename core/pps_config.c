@@ -12,6 +12,7 @@
  * line (pps_config_file.c).
  */
 #include "pps_config.h"
+#include "pps_hostcount.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -768,6 +769,10 @@ const struct pps_opt pps_opts[] = {
 	OPT("banner-bytes", REQ, OPT_BANNER_BYTES, BOTH, "N",
 	    "bytes of the first data segment --banners keeps (default 512, at most 1460)", set_uint,
 	    UINT(banner_bytes, 1, 1460, "--banner-bytes")),
+	OPT("middlebox-ports", REQ, OPT_MIDDLEBOX_PORTS, BOTH, "N",
+	    "an address open on at least N ports and more than half of those probed is marked a "
+	    "likely middlebox (field middlebox; default 16)",
+	    set_uint, UINT(middlebox_ports, 2, 65535, "--middlebox-ports")),
 	OPT("sni", REQ, OPT_SNI, BOTH, "NAME", "server_name of the TLS ClientHello --banners sends",
 	    set_str, OFF(sni), 0, 0, NULL, 1),
 	OPT("drop-kernel-rst", NO, OPT_DROP_KERNEL_RST, BOTH, NULL,
@@ -1012,6 +1017,7 @@ static void defaults(struct pps_config *cfg, enum pps_backend backend)
 	snprintf(cfg->output_fields, sizeof(cfg->output_fields), "saddr,sport,classification");
 	cfg->rx_ring = 1u << 16;
 	cfg->banner_bytes = 512;
+	cfg->middlebox_ports = PPS_MIDDLEBOX_PORTS;
 	cfg->pcap_buffer = 64u << 20;
 	cfg->send_method = PPS_SEND_RING;
 	cfg->probes = 1;

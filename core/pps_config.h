@@ -88,6 +88,7 @@ struct pps_config {
 	int banners;		 /* --banners: SYN-ACKs get the port's first payload, the first data
 				    segment is recorded (probe/pps_first_payload.h) */
 	unsigned banner_bytes;	 /* --banner-bytes: bytes of the first segment kept (1..1460) */
+	unsigned middlebox_ports; /* --middlebox-ports: open ports that mark an address (16) */
 	const char *sni;	 /* --sni: server_name of the TLS ClientHello, NULL: none */
 	int drop_kernel_rst; /* --drop-kernel-rst (ppscan-pcap): nftables drops the host's RSTs */
 

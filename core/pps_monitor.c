@@ -6,6 +6,7 @@
 #include "pps_monitor.h"
 
 #include "pps_banner.h"
+#include "pps_hostcount.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -114,8 +115,46 @@ static void sinks_progress(struct pps_monitor *m, const struct pps_totals *t, do
 		pps_output_progress(m->sinks[s], &p);
 }
 
-static void write_results(struct pps_monitor *m, const struct pps_result *buf, size_t n)
+/*
+ * tcp_synscan: counts each open port per address and marks the results of an address that
+ * answered on most of its probed ports (pps_middlebox(); the scan probes every address on
+ * the same ports). A result written before its address reached the mark stays unmarked.
+ */
+static void mark_middleboxes(struct pps_monitor *m, struct pps_result *buf, size_t n)
 {
+	uint64_t probed = m->cfg->ports ? m->cfg->ports->n : 0;
+
+	if (!m->cfg->probe || m->cfg->probe->id != PPS_PROBE_TCP_SYNSCAN ||
+	    probed < m->cfg->middlebox_ports)
+		return;
+	if (!m->hosts) {
+		m->hosts = calloc(1, sizeof(*m->hosts));
+		if (!m->hosts || pps_hostcount_init(m->hosts)) {
+			free(m->hosts);
+			m->hosts = NULL;
+			return;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t open;
+
+		if (buf[i].probe != PPS_PROBE_TCP_SYNSCAN)
+			continue;
+		if (buf[i].classification == PPS_CLASS_SYNACK) {
+			open = pps_hostcount_add(m->hosts, buf[i].saddr_h);
+			if (pps_middlebox(open, probed, m->cfg->middlebox_ports) &&
+			    !pps_middlebox(open - 1, probed, m->cfg->middlebox_ports))
+				m->middleboxes++;
+		} else {
+			open = pps_hostcount_get(m->hosts, buf[i].saddr_h);
+		}
+		buf[i].middlebox = (uint8_t)pps_middlebox(open, probed, m->cfg->middlebox_ports);
+	}
+}
+
+static void write_results(struct pps_monitor *m, struct pps_result *buf, size_t n)
+{
+	mark_middleboxes(m, buf, n);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t cap = m->cfg->max_results;
 		/* -N counts results as the user sees them: open, plus closed if asked */
@@ -340,6 +379,17 @@ int pps_monitor_finish(struct pps_monitor *m)
 			m->banner->no_data, m->banner->untracked ? ", some not tracked" : "");
 		pps_banner_free(m->banner);
 		m->banner = NULL;
+	}
+	if (m->hosts) {
+		fprintf(stderr,
+			"%s: %" PRIu64 " address(es) answered on at least %u and most of the %u probed "
+			"ports: likely middleboxes (field middlebox)%s\n",
+			m->cfg->prog, m->middleboxes, m->cfg->middlebox_ports,
+			m->cfg->ports ? m->cfg->ports->n : 0,
+			m->hosts->untracked ? ", some addresses not counted" : "");
+		pps_hostcount_free(m->hosts);
+		free(m->hosts);
+		m->hosts = NULL;
 	}
 	/* a joined worker's interrupted shard resumes from its checkpoint in Redis instead */
 	if (!m->cfg->join &&

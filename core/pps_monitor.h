@@ -67,6 +67,10 @@ struct pps_monitor {
 	uint32_t (*first_len)(const void *arg, uint16_t port_h); /* first payload's bytes */
 	const void *first_arg;
 	double last_status_t;	       /* when it was written (monotonic s; 0: none yet) */
+	/* tcp_synscan over at least --middlebox-ports ports: open ports per address
+	 * (pps_hostcount.h), NULL until the first result; addresses marked so far */
+	struct pps_hostcount *hosts;
+	uint64_t middleboxes;
 };
 
 /** pps_stop_reason_name - "done", "interrupted", "max-runtime", "max-results". */

@@ -74,7 +74,8 @@ struct pps_result {
 	uint8_t cooldown;	/* 1 if received after the last probe was sent */
 	uint8_t part_len;	/* bytes of part[] in use where the module records first bytes */
 	uint8_t extra;		/* 1: the ring's extra bytes of this slot belong to it (banner) */
-	uint8_t pad[4];		/* zero */
+	uint8_t middlebox;	/* output side: 1 if the address answered on most probed ports */
+	uint8_t pad[3];		/* zero */
 	uint64_t ts_ns;		/* receive time, Unix epoch nanoseconds */
 	union {
 		struct pps_result_tcp tcp;	   /* probe tcp_synscan */

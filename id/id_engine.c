@@ -43,6 +43,7 @@
 #include "id_module.h"
 #include "output/pps_output.h"
 #include "pps_clock.h"
+#include "pps_hostcount.h"
 #include "pps_ports.h"
 #include "pps_targets.h"
 #include "tls_record.h"
@@ -124,12 +125,6 @@ struct host {
 	uint8_t used;
 };
 
-/* open ports seen per address in the input (middlebox marking) */
-struct seen {
-	uint32_t ip_h;
-	uint32_t n; /* 0 = empty slot */
-};
-
 struct tlist {
 	struct id_conn *head, *tail;
 };
@@ -156,8 +151,7 @@ struct id_engine {
 	unsigned max_live, live;
 	struct host *hosts;
 	uint32_t host_mask;
-	struct seen *seen;
-	uint32_t seen_mask, seen_used;
+	struct pps_hostcount seen; /* open ports per address in the input (middlebox marking) */
 	unsigned probed_ports;
 
 	struct endpoint *ready_head, *ready_tail;
@@ -181,18 +175,10 @@ struct id_engine {
 
 /* ---- address tables (linear probing; Knuth 6.4 algorithm R for deletion) ---- */
 
-static uint32_t ip_hash(uint32_t ip)
-{
-	ip ^= ip >> 16;
-	ip *= 0x7feb352du;
-	ip ^= ip >> 15;
-	ip *= 0x846ca68bu;
-	return ip ^ (ip >> 16);
-}
 
 static struct host *host_get(struct id_engine *e, uint32_t ip, int create)
 {
-	uint32_t i = ip_hash(ip) & e->host_mask;
+	uint32_t i = pps_ip_hash(ip) & e->host_mask;
 
 	while (e->hosts[i].used) {
 		if (e->hosts[i].ip_h == ip)
@@ -218,50 +204,13 @@ static void host_del(struct id_engine *e, struct host *h)
 		j = (j + 1) & e->host_mask;
 		if (!e->hosts[j].used)
 			return;
-		k = ip_hash(e->hosts[j].ip_h) & e->host_mask;
+		k = pps_ip_hash(e->hosts[j].ip_h) & e->host_mask;
 		if ((i <= j) ? (i < k && k <= j) : (i < k || k <= j))
 			continue;
 		e->hosts[i] = e->hosts[j];
 		e->hosts[j].used = 0;
 		i = j;
 	}
-}
-
-/* Counts an open port of @ip; returns the count. The table doubles at half full. */
-static uint32_t seen_add(struct id_engine *e, uint32_t ip, int add)
-{
-	uint32_t i;
-
-	if (add && (e->seen_used + 1) * 2 > e->seen_mask + 1) {
-		uint32_t nmask = e->seen_mask * 2 + 1;
-		struct seen *ns = calloc((size_t)nmask + 1, sizeof(*ns));
-
-		if (ns) {
-			for (uint32_t k = 0; k <= e->seen_mask; k++) {
-				if (!e->seen[k].n)
-					continue;
-				i = ip_hash(e->seen[k].ip_h) & nmask;
-				while (ns[i].n)
-					i = (i + 1) & nmask;
-				ns[i] = e->seen[k];
-			}
-			free(e->seen);
-			e->seen = ns;
-			e->seen_mask = nmask;
-		}
-	}
-	i = ip_hash(ip) & e->seen_mask;
-	while (e->seen[i].n) {
-		if (e->seen[i].ip_h == ip)
-			return add ? ++e->seen[i].n : e->seen[i].n;
-		i = (i + 1) & e->seen_mask;
-	}
-	if (!add || (e->seen_used + 1) * 2 > e->seen_mask + 1)
-		return add;
-	e->seen[i].ip_h = ip;
-	e->seen[i].n = 1;
-	e->seen_used++;
-	return 1;
 }
 
 /* ---- queues and timeout lists ---- */
@@ -434,7 +383,7 @@ static json_t *build_record(struct id_engine *e, struct endpoint *ep)
 {
 	json_t *rec = json_object();
 	char ip[16], hex[2 * TLS_BANNER_MAX + 1], ts[40];
-	uint32_t seen = seen_add(e, ep->t.ip_h, 0);
+	uint32_t seen = pps_hostcount_get(&e->seen, ep->t.ip_h);
 	int middlebox;
 
 	if (!rec)
@@ -480,8 +429,7 @@ static json_t *build_record(struct id_engine *e, struct endpoint *ep)
 			    ep->connect_ms >= 0 ? json_real(ep->connect_ms) : json_null());
 	json_object_set_new(rec, "total_ms",
 			    json_real(ms_between(ep->t_admit, pps_monotonic_ns())));
-	middlebox = seen >= e->cfg->middlebox_ports &&
-		    (!e->probed_ports || (uint64_t)seen * 2 > e->probed_ports);
+	middlebox = pps_middlebox(seen, e->probed_ports, e->cfg->middlebox_ports);
 	json_object_set_new(rec, "middlebox", json_boolean(middlebox));
 	if (middlebox)
 		e->st.middlebox++;
@@ -1482,7 +1430,7 @@ static int admit(struct id_engine *e, const struct tls_target *t)
 		e->st.blocked++;
 		return e->in->done ? e->in->done(e->in, t) : 0;
 	}
-	seen_add(e, t->ip_h, 1);
+	pps_hostcount_add(&e->seen, t->ip_h);
 	ep = e->free_eps;
 	e->free_eps = ep->next;
 	e->live++;
@@ -1745,9 +1693,8 @@ struct id_engine *id_engine_new(const struct tls_config *cfg, char *why, size_t 
 	e->firsts = malloc((size_t)e->max_live * cfg->banner_bytes);
 	e->host_mask = pow2_at_least((uint64_t)e->max_live * 2) - 1;
 	e->hosts = calloc((size_t)e->host_mask + 1, sizeof(*e->hosts));
-	e->seen_mask = 1023;
-	e->seen = calloc((size_t)e->seen_mask + 1, sizeof(*e->seen));
-	if (!e->conns || !e->bufs || !e->eps || !e->firsts || !e->hosts || !e->seen) {
+	if (!e->conns || !e->bufs || !e->eps || !e->firsts || !e->hosts ||
+	    pps_hostcount_init(&e->seen)) {
 		snprintf(why, whylen, "out of memory for %u connections", cfg->concurrency);
 		goto fail;
 	}
@@ -1807,7 +1754,7 @@ void id_engine_free(struct id_engine *e)
 	free(e->eps);
 	free(e->firsts);
 	free(e->hosts);
-	free(e->seen);
+	pps_hostcount_free(&e->seen);
 	free(e);
 }
 

@@ -10,6 +10,7 @@
 
 #include "pps_banner.h"
 #include "pps_checksum.h"
+#include "pps_hostcount.h"
 #include "pps_cookie.h"
 #include "pps_ring.h"
 #include "pps_scan.h"
@@ -345,4 +346,31 @@ Test(banners, bad_options_are_refused)
 	cr_assert(strstr(err, "-M udp"), "%s", err);
 	free(err);
 	pps_config_free(&cfg);
+}
+
+/* The middlebox rule of ppscan and ppscan-id (pps_hostcount.h) and its per-address table. */
+Test(banners, middlebox_counts_and_rule)
+{
+	struct pps_hostcount h;
+
+	cr_assert_eq(pps_hostcount_init(&h), 0);
+	/* 200,000 addresses: the table grows well past its first 1024 slots */
+	for (uint32_t ip = 0; ip < 200000; ip++)
+		cr_assert_eq(pps_hostcount_add(&h, 0xc6120000u + ip * 7), 1);
+	for (unsigned k = 2; k <= 30; k++)
+		cr_assert_eq(pps_hostcount_add(&h, 0xc6120000u + 7 * 12345), k);
+	cr_assert_eq(pps_hostcount_get(&h, 0xc6120000u + 7 * 12345), 30);
+	cr_assert_eq(pps_hostcount_get(&h, 0xc6120000u + 7 * 199999), 1);
+	cr_assert_eq(pps_hostcount_get(&h, 0x0a000001u), 0);
+	cr_assert_eq(h.untracked, 0);
+	pps_hostcount_free(&h);
+	cr_assert_eq(pps_hostcount_add(&h, 1), 0, "a freed table counts nothing");
+
+	/* at least --middlebox-ports open, and more than half of the probed ports */
+	cr_expect(pps_middlebox(16, 20, 16));
+	cr_expect(!pps_middlebox(15, 20, 16));
+	cr_expect(!pps_middlebox(16, 32, 16), "exactly half is not most");
+	cr_expect(pps_middlebox(17, 32, 16));
+	cr_expect(pps_middlebox(16, 0, 16), "probed ports unknown: the count alone");
+	cr_expect(!pps_middlebox(1000, 65535, 16));
 }

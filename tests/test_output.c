@@ -267,7 +267,7 @@ Test(output, field_names)
 		"acknum",   "window",	      "ttl",	       "ipid",	       "classification",
 		"success",  "cooldown",	      "timestamp_str", "timestamp_ts", "timestamp_us",
 		"status",   "timestamp_unix", "data",	       "data_text",    "data_len",
-		"protocol", "product",	      "version",
+		"protocol", "product",	      "version",       "middlebox",
 	};
 	struct pps_result r = { 0 };
 	struct pps_field_sel sel;

@@ -28,7 +28,7 @@
 #define RS_JBUF (64 * 1024)	   /* journal buffers, bytes */
 #define RS_BANNER_RING 8192	   /* --banners: ring slots at most (each holds its bytes) */
 /* --banners: the stream entry's fields after the common ones (pps_fields.c) */
-#define RS_BANNER_FIELDS "classification,protocol,product,version,data_len,data"
+#define RS_BANNER_FIELDS "classification,protocol,product,version,data_len,data,middlebox"
 #define RS_BANNER_KEY_FIELD 6 /* --join dedup: classification (1-based field) joins ip:port */
 #define RS_KEY_MAX 160
 #define RS_XADD_HEAD 256 /* "*13 XADD key [MAXLEN ~ n] *" in RESP */

@@ -130,6 +130,21 @@ static void get_success(const struct pps_result *r, struct pps_value *v, char *s
 	v->u = (uint64_t)pps_result_success(r);
 }
 
+static void get_middlebox(const struct pps_result *r, struct pps_value *v, char *scratch)
+{
+	(void)scratch;
+	v->kind = PPS_VAL_BOOL;
+	v->u = r->middlebox;
+}
+
+static int set_middlebox(struct pps_result *r, const char *t)
+{
+	if (strcmp(t, "0") && strcmp(t, "1"))
+		return -1;
+	r->middlebox = t[0] == '1';
+	return 0;
+}
+
 static void get_status(const struct pps_result *r, struct pps_value *v, char *scratch)
 {
 	const char *st = pps_result_status(r);
@@ -553,6 +568,8 @@ static const struct pps_field f_banner_len = {
 	"data_len", "--banners: payload bytes of the first data segment (all, not only those kept)",
 	get_banner_len, set_banner_len
 };
+FIELD(middlebox, "1 if the address answered on most probed ports (--middlebox-ports)",
+      set_middlebox);
 FIELD(protocol, "--banners: the protocol the first bytes name (data/fingerprints, TLS)",
       set_protocol);
 FIELD(product, "--banners: the product the fingerprint names, or empty", set_product);
@@ -563,7 +580,7 @@ const struct pps_field *const pps_fields_tcp_synscan[PPS_FIELDS_TCP_SYNSCAN_N] =
 	&f_acknum,   &f_window,		&f_ttl,		  &f_ipid,	   &f_classification,
 	&f_success,  &f_cooldown,	&f_timestamp_str, &f_timestamp_ts, &f_timestamp_us,
 	&f_status,   &f_timestamp_unix, &f_banner_data,	  &f_banner_text,  &f_banner_len,
-	&f_protocol, &f_product,	&f_version,
+	&f_protocol, &f_product,	&f_version,	  &f_middlebox,
 };
 
 FIELD(udp_pkt_size, "the reply's UDP payload length in bytes (ICMP: 0)", set_udp_pkt_size);

@@ -57,7 +57,7 @@ struct pps_field_sel {
 };
 
 /** Every field of tcp_synscan (the common ones included), in -f '*' order. */
-#define PPS_FIELDS_TCP_SYNSCAN_N 23
+#define PPS_FIELDS_TCP_SYNSCAN_N 24
 extern const struct pps_field *const pps_fields_tcp_synscan[PPS_FIELDS_TCP_SYNSCAN_N];
 
 /** Every field of udp (the common ones included), in -f '*' order. */

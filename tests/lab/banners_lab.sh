@@ -6,7 +6,9 @@
 # says (implicit TLS: "tls" from the ServerHello); nothing forged gets in (the unit suite
 # test_banners forges the segments); no connection is left established or half-open in the
 # target namespace after the scan (ss), the silent one reset after the cooldown (no_data);
-# refusals are one line and exit 2.
+# a pseudo-service address (nftables sends every port of 198.18.0.27 to one listener that
+# never sends: LZR's middlebox case) is no_data on every port and marked a middlebox, and no
+# other address is; refusals are one line and exit 2.
 #
 # Usage: banners_lab.sh PPSCAN PPSCAN_PCAP   (meson test --suite lab runs it)
 set -euo pipefail
@@ -18,7 +20,11 @@ D=$(mktemp -d /tmp/ppscan-banners-XXXXXX)
 chmod 755 "$D" # the servers drop privileges and must reach $D/srv
 FAILS=0
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-cleanup() { tests/id/id_lab.sh down "$LAB" "$D/srv" >/dev/null 2>&1 || true; }
+MBPID=
+cleanup() {
+	[[ -z $MBPID ]] || { pkill -P "$MBPID" 2>/dev/null; kill "$MBPID" 2>/dev/null; } || true
+	tests/id/id_lab.sh down "$LAB" "$D/srv" >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
 
 # the identification lab's own servers only (ID_LAB_EXTRA=0: not those of tests/id/servers_*.sh)
@@ -26,7 +32,25 @@ ID_LAB_EXTRA=0 tests/id/id_lab.sh up "$LAB" "$D/srv" >"$D/up.log" 2>&1 || { tail
 # the i12 servers (198.18.0.20-26), their ports and protocols
 tests/id/id_lab.sh expect | awk -F'\t' '$1 ~ /^198\.18\.0\.2[0-6]$/' >"$D/expect.tsv"
 PORTS=$(cut -f2 "$D/expect.tsv" | sort -un | paste -sd,)
-FIELDS=saddr,sport,classification,protocol,product,version,data_len,data_text
+NPORTS=$(cut -f2 "$D/expect.tsv" | sort -un | wc -l)
+# the pseudo-service: every TCP port of 198.18.0.27 to one silent listener (DNAT keeps the
+# address; conntrack maps the SYN-ACKs and our RSTs back)
+ip netns exec "$LAB-tgt" nft -f - <<'NFT'
+table ip ppsbn_middlebox {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		ip daddr 198.18.0.27 tcp dport != 9003 dnat to 198.18.0.27:9003
+	}
+}
+NFT
+ip netns exec "$LAB-tgt" socat TCP-LISTEN:9003,bind=198.18.0.27,reuseaddr,fork,backlog=256 \
+	"SYSTEM:exec sleep 120" &
+MBPID=$!
+for _ in $(seq 50); do
+	ip netns exec "$LAB-tgt" ss -Htln '( sport = 9003 )' | grep -q . && break
+	sleep 0.1
+done
+FIELDS=saddr,sport,classification,protocol,product,version,middlebox,data_len,data_text
 OPTS=(-S 198.19.0.2 --gateway-ip 198.19.0.1 -b scripts/lab-blocklist.conf -p "$PORTS" -r 2000
 	-c 3 -q --banners --sni svc.lab.test -f "$FIELDS")
 
@@ -58,6 +82,17 @@ check() {
 	# 9002 accepts and says nothing: no_data, reset after a cooldown
 	grep -Eq '^198\.18\.0\.26,9002,no_data' "$csv" ||
 		fail "$tag: 198.18.0.26:9002 (silent) not classified no_data"
+	# the pseudo-service address: no_data on every probed port, each follow-up marked
+	local mb_nodata mb_marked mb_other
+	mb_nodata=$(awk -F, '$1 == "198.18.0.27" && $3 == "no_data"' "$csv" | wc -l)
+	mb_marked=$(awk -F, '$1 == "198.18.0.27" && $3 == "no_data" && $7 == "1"' "$csv" | wc -l)
+	mb_other=$(awk -F, '$1 != "198.18.0.27" && $7 == "1" {print $1}' "$csv" | sort -u | paste -sd' ')
+	((mb_nodata == NPORTS)) ||
+		fail "$tag: 198.18.0.27 (pseudo-service): $mb_nodata of $NPORTS ports no_data"
+	((mb_marked == NPORTS)) ||
+		fail "$tag: 198.18.0.27 (pseudo-service): $mb_marked of $NPORTS no_data results marked middlebox"
+	[[ -z $mb_other ]] || fail "$tag: other addresses marked middlebox: $mb_other"
+	echo "$tag: 198.18.0.27 (pseudo-service): $mb_nodata of $NPORTS ports no_data, $mb_marked marked middlebox"
 	sleep 1
 	left=$(ip netns exec "$LAB-tgt" ss -Htan state established state syn-recv \
 		'( src 198.18.0.16/28 )' || true)
@@ -67,13 +102,14 @@ check() {
 start=$SECONDS
 ip netns exec "$LAB-scan" "$PCAP" -i "${LAB}s" "${OPTS[@]}" -o "$D/pcap.csv" 198.18.0.16/28 \
 	2>"$D/pcap.err" || { cat "$D/pcap.err"; fail "ppscan-pcap --banners exited $?"; }
-grep -- '--banners' "$D/pcap.err" || true
+grep -E -- '--banners|middlebox' "$D/pcap.err" || true
+grep -q '1 address(es) answered' "$D/pcap.err" || fail "pcap: the summary does not count one middlebox"
 check pcap "$D/pcap.csv"
 
 ip netns exec "$LAB-scan" "$PPSCAN" --no-huge -m 256 --no-shconf --no-telemetry --no-pci -l 0-1 \
 	--vdev "net_af_packet0,iface=${LAB}s" -- "${OPTS[@]}" -o "$D/dpdk.csv" 198.18.0.16/28 \
 	2>"$D/dpdk.err" || { tail -5 "$D/dpdk.err"; fail "ppscan --banners exited"; }
-grep -- '--banners' "$D/dpdk.err" || true
+grep -E -- '--banners|middlebox' "$D/dpdk.err" || true
 check af_packet "$D/dpdk.csv"
 
 # refusals: one line, exit 2, before any packet
