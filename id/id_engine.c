@@ -425,6 +425,15 @@ static json_t *build_record(struct id_engine *e, struct endpoint *ep)
 	ep->handshakes = NULL;
 	tls_hex(ep->first, ep->n_first, hex);
 	json_object_set_new(rec, "first_bytes", ep->n_first ? json_string(hex) : json_null());
+	if (ep->t.scan_class[0]) { /* what the scanner's --banners saw first */
+		json_t *sc = json_object();
+
+		json_object_set_new(sc, "classification", json_string(ep->t.scan_class));
+		json_object_set_new(sc, "protocol", ep->t.scan_protocol[0]
+							    ? json_string(ep->t.scan_protocol)
+							    : json_null());
+		json_object_set_new(rec, "scan", sc);
+	}
 	json_object_set_new(rec, "connect_ms",
 			    ep->connect_ms >= 0 ? json_real(ep->connect_ms) : json_null());
 	json_object_set_new(rec, "total_ms",
@@ -1119,6 +1128,12 @@ static void on_connected(struct id_engine *e, struct id_conn *c)
 		c->state = C_GREETING;
 		tlist_set(e, c, L_GREETING, now);
 		set_events(e, c, EPOLLIN);
+		if (!strcmp(ep->t.scan_class, "no_data")) {
+			/* the scanner waited a cooldown after its ACK: no greeting comes */
+			hs_entry(c, "greeting", "silent", now);
+			ep->silent_greeting = 1;
+			start_probe(e, c);
+		}
 		return;
 	}
 	set_events(e, c, EPOLLIN);
@@ -1416,6 +1431,10 @@ static void plan(struct id_engine *e, struct endpoint *ep)
 			}
 	}
 	ep->n_order = n;
+	/* the protocol the scanner's first payload already named goes first (--banners) */
+	for (size_t i = 0; ep->t.scan_protocol[0] && i < e->n_mods; i++)
+		if (!strcmp(e->mods[i]->name, ep->t.scan_protocol))
+			promote(e, ep, e->mods[i]);
 }
 
 static int admit(struct id_engine *e, const struct tls_target *t)

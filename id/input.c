@@ -39,15 +39,31 @@ struct file_input {
 static int split_csv(char *line, char **f, int max)
 {
 	int n = 0;
+	char *r = line, *w = line;
 
-	for (char *p = line;; p++) {
+	for (;;) {
 		if (n < max)
-			f[n] = p;
+			f[n] = w;
 		n++;
-		p += strcspn(p, ",");
-		if (!*p)
+		if (*r == '"') { /* RFC 4180 quoting ("" is a quote), as ppscan's CSV writes it */
+			for (r++; *r; r++) {
+				if (*r == '"' && r[1] != '"')
+					break;
+				if (*r == '"')
+					r++;
+				*w++ = *r;
+			}
+			if (*r == '"')
+				r++;
+		}
+		while (*r && *r != ',')
+			*w++ = *r++;
+		if (!*r) {
+			*w = '\0';
 			break;
-		*p = '\0';
+		}
+		*w++ = '\0';
+		r++;
 	}
 	return n < max ? n : max;
 }
@@ -67,10 +83,25 @@ static int parse_port(const char *s, uint16_t *out)
 	return 0;
 }
 
-/* "synack" and "open" are open ports; everything else (rst, closed, ...) is not. */
-static int is_open_word(const char *s)
+int tls_scan_entry(const char *cls, const char *protocol, struct tls_target *t)
 {
-	return !strcmp(s, "synack") || !strcmp(s, "open");
+	static const char *const follow_up[] = { "data", "no_data", "fin", "rst_on_data" };
+
+	t->scan_class[0] = t->scan_protocol[0] = '\0';
+	if (!cls)
+		return TLS_SCAN_USE;
+	if (!strcmp(cls, "synack"))
+		return protocol ? TLS_SCAN_AWAIT : TLS_SCAN_USE;
+	if (!strcmp(cls, "open"))
+		return TLS_SCAN_USE;
+	for (size_t i = 0; i < sizeof(follow_up) / sizeof(follow_up[0]); i++)
+		if (!strcmp(cls, follow_up[i])) {
+			snprintf(t->scan_class, sizeof(t->scan_class), "%s", cls);
+			if (protocol && !strcmp(cls, "data"))
+				snprintf(t->scan_protocol, sizeof(t->scan_protocol), "%s", protocol);
+			return TLS_SCAN_USE;
+		}
+	return TLS_SCAN_NOT_OPEN;
 }
 
 static int header(struct tls_line_state *st, char *line, char *why, size_t whylen)
@@ -78,14 +109,17 @@ static int header(struct tls_line_state *st, char *line, char *why, size_t whyle
 	char *f[64];
 	int n = split_csv(line, f, 64);
 
-	st->col_ip = st->col_port = st->col_class = -1;
+	st->col_ip = st->col_port = st->col_class = st->col_proto = -1;
 	for (int i = 0; i < n; i++) {
 		if (!strcmp(f[i], "saddr") || !strcmp(f[i], "ip"))
 			st->col_ip = i;
 		else if (!strcmp(f[i], "sport") || !strcmp(f[i], "port"))
 			st->col_port = i;
-		else if (!strcmp(f[i], "classification") || !strcmp(f[i], "status"))
+		else if (!strcmp(f[i], "classification") ||
+			 (!strcmp(f[i], "status") && st->col_class < 0))
 			st->col_class = i;
+		else if (!strcmp(f[i], "protocol"))
+			st->col_proto = i;
 	}
 	st->n_cols = n;
 	if (st->col_ip < 0 || st->col_port < 0) {
@@ -100,7 +134,7 @@ static int header(struct tls_line_state *st, char *line, char *why, size_t whyle
 static int parse_json(char *line, struct tls_target *t, char *why, size_t whylen)
 {
 	json_error_t jerr;
-	json_t *o = json_loads(line, 0, &jerr), *ip, *port, *cls;
+	json_t *o = json_loads(line, 0, &jerr), *ip, *port, *cls, *proto;
 	int rc = 1;
 
 	if (!o || !json_is_object(o)) {
@@ -127,8 +161,12 @@ static int parse_json(char *line, struct tls_target *t, char *why, size_t whylen
 		snprintf(why, whylen, "no port 1-65535 in sport or port");
 		rc = -EINVAL;
 	}
-	if (rc == 1 && cls && (!json_is_string(cls) || !is_open_word(json_string_value(cls))))
-		rc = 2;
+	proto = json_object_get(o, "protocol");
+	if (rc == 1 && cls && !json_is_string(cls))
+		rc = TLS_SCAN_NOT_OPEN;
+	else if (rc == 1)
+		rc = tls_scan_entry(cls ? json_string_value(cls) : NULL,
+				    json_is_string(proto) ? json_string_value(proto) : NULL, t);
 	json_decref(o);
 	return rc;
 }
@@ -166,9 +204,8 @@ int tls_parse_line(struct tls_line_state *st, char *line, struct tls_target *t, 
 		snprintf(why, whylen, "bad port '%.20s'", f[st->col_port]);
 		return -EINVAL;
 	}
-	if (st->col_class >= 0 && !is_open_word(f[st->col_class]))
-		return 2;
-	return 1;
+	return tls_scan_entry(st->col_class >= 0 ? f[st->col_class] : NULL,
+			      st->col_proto >= 0 ? f[st->col_proto] : NULL, t);
 }
 
 static int file_fd(struct tls_input *in)
@@ -198,11 +235,15 @@ static int take_line(struct file_input *fi, char *line, struct tls_target *t)
 							       : "");
 		return 0;
 	}
-	if (rc == 2) {
+	if (rc == TLS_SCAN_NOT_OPEN) {
 		fi->in.not_open++;
 		return 0;
 	}
-	return rc == 1;
+	if (rc == TLS_SCAN_AWAIT) {
+		fi->in.awaited++;
+		return 0;
+	}
+	return rc == TLS_SCAN_USE;
 }
 
 static int file_read(struct tls_input *in, struct tls_target *out, int max, int block_ms)

@@ -109,8 +109,8 @@ static void id_summary(const struct id_engine *e, const struct tls_input *in)
 	for (int o = 0; o < ID_O_COUNT; o++)
 		fprintf(stderr, ", %s %llu", id_outcome_name(o), st.by_outcome[o]);
 	fprintf(stderr,
-		", middlebox %llu; input: %llu not open, %llu malformed, %llu outside -p, %llu blocklisted\n",
-		st.middlebox, in->not_open, in->skipped, st.filtered, st.blocked);
+		", middlebox %llu; input: %llu not open, %llu malformed, %llu outside -p, %llu blocklisted, %llu --banners SYN-ACKs left for their follow-up\n",
+		st.middlebox, in->not_open, in->skipped, st.filtered, st.blocked, in->awaited);
 }
 
 static void list_modules(void)

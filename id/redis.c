@@ -211,7 +211,7 @@ static int take_entries(struct redis_input *ri, const redisReply *rep, struct tl
 		return 0;
 	for (size_t i = 0; i < entries->elements; i++) {
 		const redisReply *e = entries->element[i];
-		const char *id, *ip, *port, *status;
+		const char *id, *ip, *port, *status, *cls;
 		struct tls_target *t = &out[n];
 		char *end;
 		long pv;
@@ -235,7 +235,14 @@ static int take_entries(struct redis_input *ri, const redisReply *rep, struct tl
 			continue;
 		}
 		t->port_h = (uint16_t)pv;
-		if (status && strcmp(status, "open")) {
+		cls = field(e->element[1], "classification");
+		switch (tls_scan_entry(cls ? cls : status, field(e->element[1], "protocol"), t)) {
+		case TLS_SCAN_USE: break;
+		case TLS_SCAN_AWAIT:
+			ri->in.awaited++;
+			ack(ri, id);
+			continue;
+		default:
 			ri->in.not_open++;
 			ack(ri, id);
 			continue;

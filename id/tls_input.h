@@ -15,6 +15,11 @@ struct tls_target {
 	uint32_t ip_h; /* IPv4 address, host order */
 	uint16_t port_h;
 	char id[40]; /* Redis stream entry id ("1700000000000-0"), "" for file input */
+	/* from a scan with --banners (tls_scan_entry()): its classification of the endpoint
+	 * ("data", "no_data", "fin", "rst_on_data"; "" otherwise) and the protocol its first
+	 * bytes named ("" if none), which the identification starts from */
+	char scan_class[12];
+	char scan_protocol[32];
 };
 
 #define TLS_INPUT_EOF (-1000) /* read(): no more targets, ever */
@@ -35,6 +40,7 @@ struct tls_input {
 	void (*close)(struct tls_input *in);
 	unsigned long long skipped;  /* lines or entries not usable (malformed) */
 	unsigned long long not_open; /* closed ports (rst, status closed) */
+	unsigned long long awaited;  /* --banners SYN-ACKs: their endpoint's follow-up is used */
 };
 
 /**
@@ -55,8 +61,25 @@ struct tls_input *tls_input_open_file(const char *path);
  */
 struct tls_line_state {
 	int format; /* 0 unknown yet, 1 CSV, 2 NDJSON */
-	int col_ip, col_port, col_class, n_cols;
+	int col_ip, col_port, col_class, col_proto, n_cols;
 };
+
+/** What tls_scan_entry() makes of a scanner's record. */
+enum tls_scan_verdict {
+	TLS_SCAN_USE = 1,      /* an open endpoint: identify it (scan_class/scan_protocol set) */
+	TLS_SCAN_NOT_OPEN = 2, /* closed (rst, status closed): skip */
+	TLS_SCAN_AWAIT = 3,    /* a --banners SYN-ACK: the endpoint's follow-up record comes */
+};
+
+/**
+ * tls_scan_entry - judges a ppscan record by its classification (or status) @cls (NULL if the
+ * input has none) and, from a --banners scan, its protocol field @protocol (NULL when the
+ * input has no such field: not a --banners scan). With --banners every open endpoint gets
+ * two records, its SYN-ACK and then what the service did (data, no_data, fin, rst_on_data;
+ * ppscan's README, "First bytes with the scan"): the second is used, carrying into @t what
+ * the scanner learnt. Returns an enum tls_scan_verdict.
+ */
+int tls_scan_entry(const char *cls, const char *protocol, struct tls_target *t);
 int tls_parse_line(struct tls_line_state *st, char *line, struct tls_target *t, char *why,
 		   size_t whylen);
 

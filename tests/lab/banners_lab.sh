@@ -10,11 +10,16 @@
 # never sends: LZR's middlebox case) is no_data on every port and marked a middlebox, and no
 # other address is; refusals are one line and exit 2.
 #
-# Usage: banners_lab.sh PPSCAN PPSCAN_PCAP   (meson test --suite lab runs it)
+# ppscan-id then reads ppscan-pcap's --banners CSV: one record per endpoint (the SYN-ACK rows
+# wait for their follow-up), the protocol the first bytes named is the protocol ppscan-id
+# names, a no_data endpoint skips the greeting wait, every record valid against the schema.
+#
+# Usage: banners_lab.sh PPSCAN PPSCAN_PCAP [PPSCAN_ID]   (meson test --suite lab runs it)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PPSCAN=$1
 PCAP=$2
+PPSCAN_ID=${3:-}
 LAB=${PPS_LAB_BANNERS:-ppsbn}
 D=$(mktemp -d /tmp/ppscan-banners-XXXXXX)
 chmod 755 "$D" # the servers drop privileges and must reach $D/srv
@@ -105,6 +110,56 @@ ip netns exec "$LAB-scan" "$PCAP" -i "${LAB}s" "${OPTS[@]}" -o "$D/pcap.csv" 198
 grep -E -- '--banners|middlebox' "$D/pcap.err" || true
 grep -q '1 address(es) answered' "$D/pcap.err" || fail "pcap: the summary does not count one middlebox"
 check pcap "$D/pcap.csv"
+
+# ppscan-id from the --banners CSV (without the pseudo-service address: 20 silent endpoints
+# of one address would only cost time here; id_lab covers no_service)
+if [[ -n $PPSCAN_ID ]]; then
+	grep -v '^198\.18\.0\.27,' "$D/pcap.csv" >"$D/id-in.csv"
+	ip netns exec "$LAB-cli" "$PPSCAN_ID" -b scripts/lab-blocklist.conf "$D/id-in.csv" \
+		>"$D/id.ndjson" 2>"$D/id.err" || { cat "$D/id.err"; fail "ppscan-id on the --banners CSV exited $?"; }
+	tail -1 "$D/id.err"
+	python3 - "$D/id-in.csv" "$D/id.ndjson" schema/service-record.schema.json <<'PY' || fail "ppscan-id on the --banners records"
+import csv, json, sys
+import jsonschema
+rows = list(csv.DictReader(open(sys.argv[1])))
+recs = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+schema = json.load(open(sys.argv[3]))
+v = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+bad = []
+follow = {(r["saddr"], int(r["sport"])): r for r in rows if r["classification"] != "synack"}
+by = {}
+for rec in recs:
+    for e in v.iter_errors(rec):
+        bad.append(f"{rec['ip']}:{rec['port']} schema: {e.message}")
+    k = (rec["ip"], rec["port"])
+    if k in by:
+        bad.append(f"{k}: two records")
+    by[k] = rec
+if set(by) != set(follow):
+    bad.append(f"records for {sorted(set(by) ^ set(follow))} differ from the scan's endpoints")
+named = 0
+for k, row in follow.items():
+    rec = by.get(k)
+    if not rec:
+        continue
+    if rec.get("scan", {}).get("classification") != row["classification"]:
+        bad.append(f"{k}: scan.classification {rec.get('scan')} for {row['classification']}")
+    p = row["protocol"]
+    if row["classification"] == "data" and p:
+        ok = rec["tls"] is not None if p == "tls" else rec["protocol"] == p
+        named += ok
+        if not ok:
+            bad.append(f"{k}: the scanner named {p}, ppscan-id {rec['protocol']}")
+    if row["classification"] == "no_data":
+        hs = rec["handshakes"]
+        if not hs or hs[0].get("name") != "greeting" or hs[0].get("result") != "silent":
+            bad.append(f"{k}: no_data endpoint did not start past the greeting: {hs[:1]}")
+print(f"ppscan-id: {len(recs)} records for {len(follow)} endpoints, {named} agree with the protocol of the first bytes")
+for b in bad:
+    print("FAIL:", b)
+sys.exit(1 if bad else 0)
+PY
+fi
 
 ip netns exec "$LAB-scan" "$PPSCAN" --no-huge -m 256 --no-shconf --no-telemetry --no-pci -l 0-1 \
 	--vdev "net_af_packet0,iface=${LAB}s" -- "${OPTS[@]}" -o "$D/dpdk.csv" 198.18.0.16/28 \
