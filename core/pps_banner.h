@@ -44,7 +44,7 @@ struct pps_banner_out {
 	uint64_t untracked; /* SYN-ACKs beyond PPS_BANNER_WAIT_MAX waiting: never reset */
 };
 
-/** Most endpoints pps_banner_track() keeps waiting at once (then the oldest is reset). */
+/** Most endpoints pps_banner_track() keeps waiting at once (beyond: not tracked, counted). */
 #define PPS_BANNER_WAIT_MAX (1u << 22)
 
 /**
