@@ -76,6 +76,20 @@ def sh(cmd, check=True):
     return run(["bash", "-c", cmd], check=check)
 
 
+def replace_section(begin, end, lines):
+    """Writes @lines (a list of Markdown lines, @begin and @end included) into BENCHMARKS.md
+    in place of the text between those markers, or at its end; the rest is left as it is."""
+    path = os.path.join(ROOT, "BENCHMARKS.md")
+    text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+    block = "\n".join(lines)
+    if begin in text and end in text:
+        i, j = text.index(begin), text.index(end) + len(end)
+        text = text[:i] + block + text[j:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    open(path, "w").write(text)
+
+
 def write_csv(name, header, rows):
     os.makedirs(RES, exist_ok=True)
     with open(os.path.join(RES, name), "w", newline="") as f:
@@ -105,12 +119,13 @@ def mac_of(ns, ifname):
 # --------------------------------------------------------------------------------------
 # ppscan on net_null, testpmd txonly
 # --------------------------------------------------------------------------------------
-def ppscan_null(a, tx, lcores, probes, extra_eal=None):
-    """One ppscan run on net_null; returns the send rate in probes/s (its TSC-timed line)."""
+def ppscan_null(a, tx, lcores, probes, extra_eal=None, extra_opts=None):
+    """One ppscan run on net_null (scan options @extra_opts added, e.g. --banners); returns
+    the send rate in probes/s (its TSC-timed line)."""
     cmd = [a.ppscan] + (extra_eal or NULL_EAL) + lcores + [
         "--", "-G", DUMMY_MAC, "-S", SRC_IP, "-b", "/dev/null", "-p", NULL_PORTS, "-r", "0",
-        "-c", "0", "-q", "--seed", "1", "-n", str(probes), "-T", str(tx), "-o", "/dev/null",
-        NULL_TARGETS]
+        "-c", "0", "-q", "--seed", "1", "-n", str(probes), "-T", str(tx), "-o", "/dev/null"
+    ] + (extra_opts or []) + [NULL_TARGETS]
     p = run(cmd, timeout=300)
     m = re.search(r"send phase ([0-9.]+) s, (\d+) probes, ([0-9.]+) probes/s", p.stderr)
     if p.returncode != 0 or not m or int(m.group(2)) != probes:

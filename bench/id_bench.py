@@ -27,6 +27,8 @@ import xml.etree.ElementTree as ET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "id"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import bench  # noqa: E402
 import id_measure  # noqa: E402
 
 BEGIN, END = "<!-- id_bench: begin -->", "<!-- id_bench: end -->"
@@ -367,15 +369,7 @@ def write_markdown(res):
                  f"{m['rss_tls_kib'] / 1024:.1f} MiB | {kib(m['per_conn_greeting'])} | "
                  f"{kib(m['per_conn_plain'])} | {kib(m['per_conn_tls'])} |")
     L += ["", END]
-    path = os.path.join(ROOT, "BENCHMARKS.md")
-    text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
-    block = "\n".join(L)
-    if BEGIN in text and END in text:
-        a, b = text.index(BEGIN), text.index(END) + len(END)
-        text = text[:a] + block + text[b:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    open(path, "w").write(text)
+    bench.replace_section(BEGIN, END, L)
 
 
 if __name__ == "__main__":
