@@ -4,7 +4,8 @@
  * with a wrong ack, from an unprobed address, from an unprobed port, to a wrong source port,
  * and RSTs with a wrong ack, all about 198.18.1.0/24 (whose real answers the lab drops), plus
  * one correct SYN-ACK as a control. Neither binary reports a forged tuple (the results are
- * exactly the truth plus the control) and each counts every forged packet as invalid.
+ * exactly the truth plus the control) and each counts every forged packet as invalid. With
+ * --banners, forged data segments (forge_responses.py --data) are never recorded either.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -84,6 +85,45 @@ static void scan_under_forgery(const char *tag, const char *scanner, const char 
 	rst = lab_summary_value(err, "connections");
 	cr_assert(rst >= open && rst <= open + dup, "%s: %lld RSTs for %lld open + %lld repeats",
 		  tag, rst, open, dup);
+}
+
+/*
+ * --banners: forged data segments (wrong ack, unprobed address, unprobed port, wrong source
+ * port, bad checksum, a RST in place of the data) about 198.18.1.0/24 x 22 while ppscan-pcap
+ * scans: none is recorded, the one genuine-looking segment is (classification data, its
+ * bytes), and the forgeries are counted invalid.
+ */
+Test(lab_forged, banners_record_no_forged_data, .init = setup, .fini = teardown, .timeout = 240)
+{
+	char cmd[1024], control[64] = "";
+	long long invalid;
+	FILE *f;
+	int n = -1, rc;
+
+	snprintf(cmd, sizeof(cmd),
+		 "ip netns exec %s %s -i %s " OPTS " --banners -f saddr,sport,classification,data_len",
+		 NS_SCAN, PPSCAN_PCAP_BIN, IF_SCAN);
+	rc = lab_sh("cd %s && { %s -o %s/b.csv " TARGETS " 2>%s/b.err; echo $? >%s/b.rc; } & "
+		    "for i in $(seq 100); do grep -q 'ppscan-pcap: interface' %s/b.err 2>/dev/null "
+		    "&& break; sleep 0.1; done; ip netns exec %s /usr/bin/python3 "
+		    "%s/tests/lab/forge_responses.py --data --dryrun %s/dry.csv --src 198.19.0.2 "
+		    ">%s/b.forged; f=$?; wait; exit $f",
+		    dir, cmd, dir, dir, dir, dir, NS_TGT, PPS_SOURCE_DIR, dir, dir);
+	cr_assert_eq(rc, 0, "the forger failed (exit %d)", rc);
+	cr_assert_eq(lab_sh("test \"$(cat %s/b.rc)\" = 0", dir), 0, "ppscan-pcap failed");
+	snprintf(cmd, sizeof(cmd), "%s/b.forged", dir);
+	f = fopen(cmd, "r");
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "invalid %d control %63s", &n, control), 2);
+	fclose(f);
+	/* 198.18.1.0/24 answers nothing for real: its only result is the control's data */
+	cr_assert_eq(lab_sh("test \"$(grep -c '^198\\.18\\.1\\.' %s/b.csv)\" = 1", dir), 0,
+		     "forged data recorded: %s/b.csv", dir);
+	cr_assert_eq(lab_sh("grep -q '^%s,data,20$' %s/b.csv", control, dir), 0,
+		     "the control segment %s is not recorded as data", control);
+	snprintf(cmd, sizeof(cmd), "%s/b.err", dir);
+	invalid = lab_summary_value(cmd, "invalid");
+	cr_assert_geq(invalid, n, "%lld counted invalid, %d forged", invalid, n);
 }
 
 Test(lab_forged, ppscan_ignores_and_counts_forgeries, .init = setup, .fini = teardown,
