@@ -212,6 +212,23 @@ struct judge {
 	unsigned banner_bytes;
 };
 
+/* The fields every tcp_synscan result takes from its segment @t. */
+static inline void result_head(struct pps_result *r, const struct judge *j,
+			       const struct pps_tcp_pkt *t, enum pps_class cls)
+{
+	r->saddr_h = t->saddr_h;
+	r->daddr_h = t->daddr_h;
+	r->sport_h = t->sport_h;
+	r->dport_h = t->dport_h;
+	r->ipid_h = t->ipid_h;
+	r->ttl = t->ttl;
+	r->probe = PPS_PROBE_TCP_SYNSCAN;
+	r->classification = (uint8_t)cls;
+	r->cooldown = j->cooldown;
+	r->middlebox = 0; /* the output side marks it */
+	r->ts_ns = j->now_ns;
+}
+
 /* --banners: the answer after our ACK (data, FIN, RST), deduplicated on its own; the data's
  * first bytes go into the slot's extra storage. */
 static void judged_data(struct pps_scan *s, const struct judge *j, const struct pps_tcp_pkt *t,
@@ -225,18 +242,10 @@ static void judged_data(struct pps_scan *s, const struct judge *j, const struct 
 	if (!r)
 		return;
 	memset(r, 0, sizeof(*r));
-	r->saddr_h = t->saddr_h;
-	r->daddr_h = t->daddr_h;
-	r->sport_h = t->sport_h;
-	r->dport_h = t->dport_h;
-	r->ipid_h = t->ipid_h;
-	r->ttl = t->ttl;
-	r->probe = PPS_PROBE_TCP_SYNSCAN;
-	r->classification = v == PPS_V_DATA  ? PPS_CLASS_DATA
-			    : v == PPS_V_FIN ? PPS_CLASS_FIN
-					     : PPS_CLASS_RST_ON_DATA;
-	r->cooldown = j->cooldown;
-	r->ts_ns = j->now_ns;
+	result_head(r, j, t,
+		    v == PPS_V_DATA  ? PPS_CLASS_DATA
+		    : v == PPS_V_FIN ? PPS_CLASS_FIN
+				     : PPS_CLASS_RST_ON_DATA);
 	r->banner.seq_h = t->seq_h;
 	r->banner.ack_h = t->ack_h;
 	r->banner.window_h = t->window_h;
@@ -273,18 +282,9 @@ static inline void judged(struct pps_scan *s, const struct judge *j, const struc
 	r = pps_scan_rx_accept(s, j->c, j->ring, idx, t->saddr_h, t->sport_h, v == PPS_V_SYNACK);
 	if (!r)
 		return;
-	r->saddr_h = t->saddr_h;
-	r->daddr_h = t->daddr_h;
-	r->sport_h = t->sport_h;
-	r->dport_h = t->dport_h;
-	r->ipid_h = t->ipid_h;
-	r->ttl = t->ttl;
-	r->probe = PPS_PROBE_TCP_SYNSCAN;
-	r->classification = v == PPS_V_SYNACK ? PPS_CLASS_SYNACK : PPS_CLASS_RST;
-	r->cooldown = j->cooldown;
+	result_head(r, j, t, v == PPS_V_SYNACK ? PPS_CLASS_SYNACK : PPS_CLASS_RST);
 	r->part_len = 0;
 	memset(r->pad, 0, sizeof(r->pad));
-	r->ts_ns = j->now_ns;
 	r->tcp.seq_h = t->seq_h;
 	r->tcp.ack_h = t->ack_h;
 	r->tcp.window_h = t->window_h;
